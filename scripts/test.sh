@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs the whole test suite (what CI runs). Installs what the tests need first (scripts/setup.sh).
+# BACKENDS_REQUIRE=cpu,opencl makes a missing device a failure instead of a skip; BACKENDS_SEED=N replays a run.
+# The last line printed is the total: "N passed, N failed, N skipped".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+rm -rf TestResults
+rc=0
+dotnet test Backends.sln -c Release --nologo \
+  --logger "trx;LogFilePrefix=tests" \
+  --logger "console;verbosity=minimal" \
+  --results-directory TestResults "$@" || rc=$?
+
+passed=0; failed=0; skipped=0; files=0
+for trx in TestResults/*.trx; do
+  [ -e "$trx" ] || continue
+  files=$((files + 1))
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  get() { printf '%s' "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*' || echo 0; }
+  total=$(get total); p=$(get passed); f=$(get failed); e=$(get error); t=$(get timeout); a=$(get aborted)
+  passed=$((passed + p))
+  failed=$((failed + f + e + t + a))
+  skipped=$((skipped + total - p - f - e - t - a))
+done
+
+if [ "$files" -eq 0 ]; then
+  echo "test.sh: no test results were written (the build failed?)"
+  failed=$((failed + 1))
+  [ "$rc" -ne 0 ] || rc=1
+fi
+if [ "$failed" -gt 0 ] && [ "$rc" -eq 0 ]; then rc=1; fi
+echo "$passed passed, $failed failed, $skipped skipped"
+exit "$rc"

@@ -1,0 +1,9 @@
+using Backends.Cpu;
+
+namespace Backends.Cli;
+
+/// <summary>The registry the command uses: every backend this build knows, each probed lazily.</summary>
+internal static class CliRegistry
+{
+    public static BackendRegistry Create() => new BackendRegistry().AddCpu();
+}

@@ -1,0 +1,290 @@
+using System;
+using System.Runtime.InteropServices;
+
+namespace Backends;
+
+/// <summary>
+/// An in-order queue of work on one device: writes, reads, copies, fills, op launches and events. Work on one
+/// stream runs in the order it was queued; work on two streams may overlap unless ordered by
+/// <see cref="Record"/> and <see cref="Wait"/>.
+/// </summary>
+/// <remarks>
+/// One thread at a time may queue work on a stream. Failures of queued work make the stream faulted: later
+/// synchronising calls throw <see cref="StreamFaultedException"/>.
+/// </remarks>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1711", Justification = "A device stream is the CUDA/HIP term; it is not a System.IO.Stream.")]
+public abstract class DeviceStream : IDisposable
+{
+    private int _disposed;
+
+    /// <summary>Creates the stream object.</summary>
+    /// <param name="device">The owning device.</param>
+    protected DeviceStream(Device device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        Device = device;
+    }
+
+    /// <summary>The owning device.</summary>
+    public Device Device { get; }
+
+    /// <summary>Whether <see cref="Dispose()"/> has run.</summary>
+    public bool IsDisposed => _disposed != 0;
+
+    /// <summary>Queues a copy of host data into a view. Returns once <paramref name="source"/> has been consumed; it may be reused at once.</summary>
+    /// <typeparam name="T">The element's CLR type; must match the view's dtype (float for F32, Half for F16, BFloat16 for BF16, int, sbyte, byte).</typeparam>
+    /// <param name="destination">The view to fill.</param>
+    /// <param name="source">Exactly <see cref="TensorView.ElementCount"/> elements.</param>
+    /// <exception cref="ArgumentException">The type or length does not match the view.</exception>
+    /// <exception cref="DeviceMismatchException">The view belongs to another device.</exception>
+    /// <exception cref="ObjectDisposedException">The stream, its device or the buffer is disposed.</exception>
+    public void Write<T>(TensorView destination, ReadOnlySpan<T> source)
+        where T : unmanaged
+    {
+        CheckView(destination, nameof(destination));
+        CheckElementType<T>(destination, nameof(source));
+        if (source.Length != destination.ElementCount)
+        {
+            throw new ArgumentException($"The source has {source.Length} elements; {destination} needs {destination.ElementCount}.", nameof(source));
+        }
+
+        WriteCore(destination.Buffer, destination.ByteOffset, MemoryMarshal.AsBytes(source));
+    }
+
+    /// <summary>Queues a copy of raw bytes into a view (the bytes are the elements' little-endian encoding).</summary>
+    /// <param name="destination">The view to fill.</param>
+    /// <param name="source">Exactly <see cref="TensorView.SizeInBytes"/> bytes.</param>
+    /// <exception cref="ArgumentException">The length does not match the view.</exception>
+    /// <exception cref="DeviceMismatchException">The view belongs to another device.</exception>
+    /// <exception cref="ObjectDisposedException">The stream, its device or the buffer is disposed.</exception>
+    public void WriteBytes(TensorView destination, ReadOnlySpan<byte> source)
+    {
+        CheckView(destination, nameof(destination));
+        if (source.Length != destination.SizeInBytes)
+        {
+            throw new ArgumentException($"The source has {source.Length} bytes; {destination} needs {destination.SizeInBytes}.", nameof(source));
+        }
+
+        WriteCore(destination.Buffer, destination.ByteOffset, source);
+    }
+
+    /// <summary>Waits for all work queued before it, then copies a view into host memory.</summary>
+    /// <typeparam name="T">The element's CLR type; must match the view's dtype.</typeparam>
+    /// <param name="source">The view to read.</param>
+    /// <param name="destination">Exactly <see cref="TensorView.ElementCount"/> elements.</param>
+    /// <exception cref="ArgumentException">The type or length does not match the view.</exception>
+    /// <exception cref="DeviceMismatchException">The view belongs to another device.</exception>
+    /// <exception cref="StreamFaultedException">Earlier queued work failed.</exception>
+    /// <exception cref="ObjectDisposedException">The stream, its device or the buffer is disposed.</exception>
+    public void Read<T>(TensorView source, Span<T> destination)
+        where T : unmanaged
+    {
+        CheckView(source, nameof(source));
+        CheckElementType<T>(source, nameof(destination));
+        if (destination.Length != source.ElementCount)
+        {
+            throw new ArgumentException($"The destination has {destination.Length} elements; {source} has {source.ElementCount}.", nameof(destination));
+        }
+
+        ReadCore(source.Buffer, source.ByteOffset, MemoryMarshal.AsBytes(destination));
+    }
+
+    /// <summary>Waits for all work queued before it, then returns a view's elements as a new array.</summary>
+    /// <typeparam name="T">The element's CLR type; must match the view's dtype.</typeparam>
+    /// <param name="source">The view to read.</param>
+    /// <returns>The elements, row-major.</returns>
+    /// <exception cref="ArgumentException">The type does not match, or the view has more than int.MaxValue elements.</exception>
+    /// <exception cref="StreamFaultedException">Earlier queued work failed.</exception>
+    public T[] Read<T>(TensorView source)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (source.ElementCount > Array.MaxLength)
+        {
+            throw new ArgumentException($"{source} is too large for one array.", nameof(source));
+        }
+
+        var result = new T[source.ElementCount];
+        Read<T>(source, result);
+        return result;
+    }
+
+    /// <summary>Waits for all work queued before it, then copies a view's raw bytes into host memory.</summary>
+    /// <param name="source">The view to read.</param>
+    /// <param name="destination">Exactly <see cref="TensorView.SizeInBytes"/> bytes.</param>
+    /// <exception cref="ArgumentException">The length does not match.</exception>
+    /// <exception cref="StreamFaultedException">Earlier queued work failed.</exception>
+    public void ReadBytes(TensorView source, Span<byte> destination)
+    {
+        CheckView(source, nameof(source));
+        if (destination.Length != source.SizeInBytes)
+        {
+            throw new ArgumentException($"The destination has {destination.Length} bytes; {source} has {source.SizeInBytes}.", nameof(destination));
+        }
+
+        ReadCore(source.Buffer, source.ByteOffset, destination);
+    }
+
+    /// <summary>Queues a device-to-device copy between two views of the same dtype and element count (shapes may differ).</summary>
+    /// <param name="source">The view to read.</param>
+    /// <param name="destination">The view to write; must not partly overlap <paramref name="source"/>.</param>
+    /// <exception cref="ArgumentException">Dtypes or element counts differ, or the views partly overlap.</exception>
+    /// <exception cref="DeviceMismatchException">A view belongs to another device.</exception>
+    public void Copy(TensorView source, TensorView destination)
+    {
+        CheckView(source, nameof(source));
+        CheckView(destination, nameof(destination));
+        if (source.DType != destination.DType)
+        {
+            throw new ArgumentException($"Copy needs equal dtypes: {source} to {destination}; use Cast to convert.", nameof(destination));
+        }
+
+        if (source.ElementCount != destination.ElementCount)
+        {
+            throw new ArgumentException($"Copy needs equal element counts: {source} to {destination}.", nameof(destination));
+        }
+
+        if (source.Overlaps(destination))
+        {
+            if (source.Offset == destination.Offset)
+            {
+                return; // same elements: nothing to move
+            }
+
+            throw new ArgumentException($"{source} and {destination} overlap.", nameof(destination));
+        }
+
+        if (source.ElementCount > 0)
+        {
+            CopyCore(source.Buffer, source.ByteOffset, destination.Buffer, destination.ByteOffset, source.SizeInBytes);
+        }
+    }
+
+    /// <summary>Queues filling every element of a view with one value.</summary>
+    /// <typeparam name="T">The element's CLR type; must match the view's dtype.</typeparam>
+    /// <param name="destination">The view to fill.</param>
+    /// <param name="value">The value.</param>
+    /// <exception cref="ArgumentException">The type does not match the view.</exception>
+    public void Fill<T>(TensorView destination, T value)
+        where T : unmanaged
+    {
+        CheckView(destination, nameof(destination));
+        CheckElementType<T>(destination, nameof(value));
+        if (destination.ElementCount > 0)
+        {
+            FillCore(destination.Buffer, destination.ByteOffset, destination.SizeInBytes, MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in value)));
+        }
+    }
+
+    /// <summary>Queues an event that completes when all work queued before it has completed.</summary>
+    /// <returns>The event.</returns>
+    public DeviceEvent Record()
+    {
+        ThrowIfDisposed();
+        return RecordCore();
+    }
+
+    /// <summary>Makes work queued after this call wait until <paramref name="deviceEvent"/> completes (it may come from another stream of the same device). Does not block the caller.</summary>
+    /// <param name="deviceEvent">The event.</param>
+    /// <exception cref="DeviceMismatchException">The event belongs to another device.</exception>
+    public void Wait(DeviceEvent deviceEvent)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(deviceEvent);
+        if (!ReferenceEquals(deviceEvent.Device, Device))
+        {
+            throw new DeviceMismatchException(nameof(deviceEvent), Device.Id, deviceEvent.Device.Id);
+        }
+
+        WaitCore(deviceEvent);
+    }
+
+    /// <summary>Blocks until all queued work has completed.</summary>
+    /// <exception cref="StreamFaultedException">Queued work failed.</exception>
+    public void Synchronize()
+    {
+        ThrowIfDisposed();
+        SynchronizeCore();
+    }
+
+    /// <summary>Waits for queued work to finish (errors are not rethrown here), then releases the stream.</summary>
+    public void Dispose()
+    {
+        if (System.Threading.Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        DisposeCore();
+        Device.Untrack(this);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Checks that a view can be used on this stream: not null, same device, nothing disposed.</summary>
+    /// <param name="view">The view.</param>
+    /// <param name="argument">The argument name for messages.</param>
+    /// <exception cref="ArgumentNullException">The view is null.</exception>
+    /// <exception cref="DeviceMismatchException">The view belongs to another device.</exception>
+    /// <exception cref="ObjectDisposedException">The stream, device or buffer is disposed.</exception>
+    public void CheckView(TensorView view, string argument)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(view, argument);
+        Device.CheckOwned(view.Buffer, argument);
+    }
+
+    /// <summary>Throws <see cref="ObjectDisposedException"/> once the stream is disposed.</summary>
+    protected void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed != 0, this);
+
+    /// <summary>Queues a host-to-device copy; must consume <paramref name="source"/> before returning.</summary>
+    /// <param name="destination">The buffer.</param>
+    /// <param name="byteOffset">Byte offset into the buffer.</param>
+    /// <param name="source">The bytes.</param>
+    protected abstract void WriteCore(DeviceBuffer destination, long byteOffset, ReadOnlySpan<byte> source);
+
+    /// <summary>Waits for the stream, then copies device bytes to the host.</summary>
+    /// <param name="source">The buffer.</param>
+    /// <param name="byteOffset">Byte offset into the buffer.</param>
+    /// <param name="destination">The host bytes.</param>
+    protected abstract void ReadCore(DeviceBuffer source, long byteOffset, Span<byte> destination);
+
+    /// <summary>Queues a device-to-device copy of non-overlapping ranges.</summary>
+    /// <param name="source">Source buffer.</param>
+    /// <param name="sourceByteOffset">Source byte offset.</param>
+    /// <param name="destination">Destination buffer.</param>
+    /// <param name="destinationByteOffset">Destination byte offset.</param>
+    /// <param name="byteCount">Bytes to copy, &gt; 0.</param>
+    protected abstract void CopyCore(DeviceBuffer source, long sourceByteOffset, DeviceBuffer destination, long destinationByteOffset, long byteCount);
+
+    /// <summary>Queues a fill with a repeated pattern of one element.</summary>
+    /// <param name="destination">The buffer.</param>
+    /// <param name="byteOffset">Byte offset.</param>
+    /// <param name="byteCount">Bytes to fill, a multiple of the pattern length, &gt; 0.</param>
+    /// <param name="pattern">One element's bytes.</param>
+    protected abstract void FillCore(DeviceBuffer destination, long byteOffset, long byteCount, ReadOnlySpan<byte> pattern);
+
+    /// <summary>Queues an event.</summary>
+    /// <returns>The event.</returns>
+    protected abstract DeviceEvent RecordCore();
+
+    /// <summary>Queues a wait on an event of the same device.</summary>
+    /// <param name="deviceEvent">The event.</param>
+    protected abstract void WaitCore(DeviceEvent deviceEvent);
+
+    /// <summary>Blocks until queued work completes; throws <see cref="StreamFaultedException"/> on a failure.</summary>
+    protected abstract void SynchronizeCore();
+
+    /// <summary>Drains and releases the stream (once).</summary>
+    protected abstract void DisposeCore();
+
+    private static void CheckElementType<T>(TensorView view, string argument)
+        where T : unmanaged
+    {
+        DType? t = DTypeExtensions.Of<T>();
+        if (t != view.DType)
+        {
+            throw new ArgumentException(
+                $"{view} holds {view.DType.ToShortName()} ({view.DType.ClrType().Name}); {typeof(T).Name} does not match.", argument);
+        }
+    }
+}

@@ -1,0 +1,44 @@
+using System;
+using System.Runtime.InteropServices;
+using System.Threading;
+
+namespace Backends.Cpu;
+
+/// <summary>
+/// 64-byte aligned native memory. Reference counted: work queued on a stream holds a reference, so disposing the
+/// buffer while work that uses it is still queued frees the memory only after that work has run.
+/// </summary>
+internal sealed unsafe class CpuBuffer : DeviceBuffer
+{
+    private readonly nint _pointer;
+    private int _refs = 1;
+
+    public CpuBuffer(CpuDevice device, DType dtype, long length)
+        : base(device, dtype, length)
+    {
+        long bytes = Math.Max(length * dtype.SizeInBytes(), 1);
+        try
+        {
+            _pointer = (nint)NativeMemory.AlignedAlloc((nuint)bytes, 64);
+        }
+        catch (OutOfMemoryException ex)
+        {
+            throw new OutOfDeviceMemoryException(device.Id, bytes, innerException: ex);
+        }
+    }
+
+    /// <summary>The address of element 0; valid while a reference is held.</summary>
+    public nint Pointer => _pointer;
+
+    public void AddRef() => Interlocked.Increment(ref _refs);
+
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _refs) == 0)
+        {
+            NativeMemory.AlignedFree((void*)_pointer);
+        }
+    }
+
+    protected override void DisposeCore() => Release();
+}

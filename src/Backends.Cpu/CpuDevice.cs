@@ -1,0 +1,53 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+
+namespace Backends.Cpu;
+
+/// <summary>
+/// The managed CPU device: host memory, one worker thread per stream, SIMD kernels over all cores. Custom kernels
+/// run as delegates on a stream through <see cref="Launch"/>.
+/// </summary>
+public sealed class CpuDevice : Device
+{
+    private readonly CpuKernels _kernels;
+
+    internal CpuDevice(DeviceInfo info)
+        : base(info) => _kernels = new CpuKernels(this);
+
+    /// <inheritdoc />
+    public override IKernels Kernels => _kernels;
+
+    /// <summary>
+    /// Queues a custom kernel: <paramref name="body"/> runs on the stream's worker, in order with the stream's other work,
+    /// and reaches the memory of <paramref name="views"/> through the <see cref="CpuKernelContext"/> it receives.
+    /// </summary>
+    /// <param name="stream">A stream of this device.</param>
+    /// <param name="body">The kernel; exceptions it throws fault the stream.</param>
+    /// <param name="views">Every view the kernel touches; they stay alive until it has run.</param>
+    /// <exception cref="DeviceMismatchException">The stream or a view belongs to another device.</exception>
+    public void Launch(DeviceStream stream, Action<CpuKernelContext> body, params TensorView[] views)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(body);
+        ArgumentNullException.ThrowIfNull(views);
+        if (!ReferenceEquals(stream.Device, this))
+        {
+            throw new DeviceMismatchException(nameof(stream), Id, stream.Device.Id);
+        }
+
+        foreach (TensorView v in views)
+        {
+            stream.CheckView(v, nameof(views));
+        }
+
+        var context = new CpuKernelContext(views);
+        ((CpuStream)stream).Enqueue(() => body(context), views.Select(v => (CpuBuffer)v.Buffer).Distinct().ToArray());
+    }
+
+    /// <inheritdoc />
+    protected override DeviceBuffer AllocateBufferCore(DType dtype, long length) => new CpuBuffer(this, dtype, length);
+
+    /// <inheritdoc />
+    protected override DeviceStream CreateStreamCore() => new CpuStream(this);
+}

@@ -1,0 +1,225 @@
+using System;
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Threading;
+
+namespace Backends.Cpu;
+
+/// <summary>
+/// A real ordered queue: one worker thread per stream runs queued work in order (kernels inside fan out over all
+/// cores), so Record/Wait/Synchronize behave as on a GPU and two streams overlap. A failure makes the stream faulted:
+/// later kernels are skipped and every synchronising call rethrows it.
+/// </summary>
+internal sealed class CpuStream : DeviceStream
+{
+    private static int s_count;
+    private readonly BlockingCollection<WorkItem> _queue = [];
+    private readonly Thread _worker;
+    private readonly object _gate = new();
+    private long _queued;
+    private long _done;
+    private Exception? _fault;
+
+    public CpuStream(CpuDevice device)
+        : base(device)
+    {
+        _worker = new Thread(Loop) { IsBackground = true, Name = $"backends-cpu-stream-{Interlocked.Increment(ref s_count)}" };
+        _worker.Start();
+    }
+
+    private enum Kind
+    {
+        Work,
+        Event,
+        Wait,
+    }
+
+    /// <summary>Queues work; each buffer is kept alive until the work has run.</summary>
+    public void Enqueue(Action work, params CpuBuffer[] buffers)
+    {
+        ThrowIfDisposed();
+        foreach (CpuBuffer b in buffers)
+        {
+            b.AddRef();
+        }
+
+        Add(new WorkItem(Kind.Work, work, null, buffers));
+    }
+
+    public void ThrowIfFaulted()
+    {
+        Exception? f = Volatile.Read(ref _fault);
+        if (f is not null)
+        {
+            throw new StreamFaultedException("cpu", $"Work queued on a stream of {Device.Id} failed: {f.Message}", f);
+        }
+    }
+
+    protected override unsafe void WriteCore(DeviceBuffer destination, long byteOffset, ReadOnlySpan<byte> source)
+    {
+        var dst = (CpuBuffer)destination;
+        if (IsIdle())
+        {
+            // Nothing of this stream is queued, so the copy can happen now without breaking order.
+            source.CopyTo(new Span<byte>((byte*)dst.Pointer + byteOffset, source.Length));
+            return;
+        }
+
+        byte[] staging = ArrayPool<byte>.Shared.Rent(source.Length);
+        source.CopyTo(staging);
+        int length = source.Length;
+        Enqueue(
+            () =>
+            {
+                try
+                {
+                    new ReadOnlySpan<byte>(staging, 0, length).CopyTo(new Span<byte>((byte*)dst.Pointer + byteOffset, length));
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(staging);
+                }
+            },
+            dst);
+    }
+
+    protected override unsafe void ReadCore(DeviceBuffer source, long byteOffset, Span<byte> destination)
+    {
+        SynchronizeCore();
+        new ReadOnlySpan<byte>((byte*)((CpuBuffer)source).Pointer + byteOffset, destination.Length).CopyTo(destination);
+    }
+
+    protected override unsafe void CopyCore(DeviceBuffer source, long sourceByteOffset, DeviceBuffer destination, long destinationByteOffset, long byteCount)
+    {
+        var src = (CpuBuffer)source;
+        var dst = (CpuBuffer)destination;
+        Enqueue(
+            () => CpuParallel.For(byteCount, 1 << 20, (s, e) =>
+                Buffer.MemoryCopy((byte*)src.Pointer + sourceByteOffset + s, (byte*)dst.Pointer + destinationByteOffset + s, e - s, e - s)),
+            src,
+            dst);
+    }
+
+    protected override unsafe void FillCore(DeviceBuffer destination, long byteOffset, long byteCount, ReadOnlySpan<byte> pattern)
+    {
+        var dst = (CpuBuffer)destination;
+        byte[] p = pattern.ToArray();
+        Enqueue(
+            () =>
+            {
+                byte* start = (byte*)dst.Pointer + byteOffset;
+                CpuParallel.For(byteCount / p.Length, 1 << 18, (s, e) =>
+                {
+                    switch (p.Length)
+                    {
+                        case 1: new Span<byte>(start + s, (int)(e - s)).Fill(p[0]); break;
+                        case 2: new Span<ushort>((ushort*)start + s, (int)(e - s)).Fill(BitConverter.ToUInt16(p)); break;
+                        default: new Span<uint>((uint*)start + s, (int)(e - s)).Fill(BitConverter.ToUInt32(p)); break;
+                    }
+                });
+            },
+            dst);
+    }
+
+    protected override DeviceEvent RecordCore()
+    {
+        var e = new CpuEvent(this);
+        Add(new WorkItem(Kind.Event, null, e, []));
+        return e;
+    }
+
+    protected override void WaitCore(DeviceEvent deviceEvent)
+    {
+        var e = (CpuEvent)deviceEvent;
+        if (!e.IsComplete)
+        {
+            Add(new WorkItem(Kind.Wait, null, e, []));
+        }
+    }
+
+    protected override void SynchronizeCore()
+    {
+        lock (_gate)
+        {
+            long target = _queued;
+            while (Volatile.Read(ref _done) < target)
+            {
+                Monitor.Wait(_gate);
+            }
+        }
+
+        ThrowIfFaulted();
+    }
+
+    protected override void DisposeCore()
+    {
+        _queue.CompleteAdding();
+        _worker.Join();
+        _queue.Dispose();
+    }
+
+    private bool IsIdle()
+    {
+        lock (_gate)
+        {
+            return _done == _queued && _fault is null;
+        }
+    }
+
+    private void Add(WorkItem item)
+    {
+        lock (_gate)
+        {
+            _queued++;
+        }
+
+        _queue.Add(item);
+    }
+
+    private void Loop()
+    {
+        foreach (WorkItem item in _queue.GetConsumingEnumerable())
+        {
+            try
+            {
+                switch (item.Kind)
+                {
+                    case Kind.Event:
+                        item.Event!.Complete();
+                        break;
+                    case Kind.Wait:
+                        item.Event!.WaitForCompletion();
+                        break;
+                    default:
+                        if (Volatile.Read(ref _fault) is null)
+                        {
+                            item.Work!();
+                        }
+
+                        break;
+                }
+            }
+#pragma warning disable CA1031 // the worker must survive any failure of queued work; it is reported at the next synchronisation
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Interlocked.CompareExchange(ref _fault, ex, null);
+            }
+            finally
+            {
+                foreach (CpuBuffer b in item.Buffers)
+                {
+                    b.Release();
+                }
+
+                lock (_gate)
+                {
+                    _done++;
+                    Monitor.PulseAll(_gate);
+                }
+            }
+        }
+    }
+
+    private sealed record WorkItem(Kind Kind, Action? Work, CpuEvent? Event, CpuBuffer[] Buffers);
+}

@@ -1,0 +1,89 @@
+using System;
+using System.Runtime.CompilerServices;
+
+namespace Backends.Cpu;
+
+/// <content>The register-blocked micro-kernel.</content>
+internal static unsafe partial class CpuGemm
+{
+    /// <summary>
+    /// C[0..mRows, 0..nCols] += alpha · Apanel·Bpanel over kc, with 12 vector accumulators (6 rows × 2 vectors).
+    /// Full tiles update C directly; edge tiles go through a small buffer so nothing outside C is touched.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Micro<TOps, TVec>(int kc, float* a, float* b, float* c, int ldc, float alpha, int mRows, int nCols)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+    {
+        int w = TOps.Count;
+        TVec c00 = TOps.Zero, c01 = TOps.Zero, c10 = TOps.Zero, c11 = TOps.Zero, c20 = TOps.Zero, c21 = TOps.Zero;
+        TVec c30 = TOps.Zero, c31 = TOps.Zero, c40 = TOps.Zero, c41 = TOps.Zero, c50 = TOps.Zero, c51 = TOps.Zero;
+        for (int p = 0; p < kc; p++)
+        {
+            TVec b0 = TOps.Load(b), b1 = TOps.Load(b + w);
+            TVec a0 = TOps.Broadcast(a[0]);
+            c00 = TOps.MulAdd(a0, b0, c00);
+            c01 = TOps.MulAdd(a0, b1, c01);
+            a0 = TOps.Broadcast(a[1]);
+            c10 = TOps.MulAdd(a0, b0, c10);
+            c11 = TOps.MulAdd(a0, b1, c11);
+            a0 = TOps.Broadcast(a[2]);
+            c20 = TOps.MulAdd(a0, b0, c20);
+            c21 = TOps.MulAdd(a0, b1, c21);
+            a0 = TOps.Broadcast(a[3]);
+            c30 = TOps.MulAdd(a0, b0, c30);
+            c31 = TOps.MulAdd(a0, b1, c31);
+            a0 = TOps.Broadcast(a[4]);
+            c40 = TOps.MulAdd(a0, b0, c40);
+            c41 = TOps.MulAdd(a0, b1, c41);
+            a0 = TOps.Broadcast(a[5]);
+            c50 = TOps.MulAdd(a0, b0, c50);
+            c51 = TOps.MulAdd(a0, b1, c51);
+            a += MR;
+            b += 2 * w;
+        }
+
+        TVec al = TOps.Broadcast(alpha);
+        if (mRows == MR && nCols == 2 * w)
+        {
+            Update<TOps, TVec>(c, w, al, c00, c01);
+            Update<TOps, TVec>(c + ldc, w, al, c10, c11);
+            Update<TOps, TVec>(c + (2 * ldc), w, al, c20, c21);
+            Update<TOps, TVec>(c + (3 * ldc), w, al, c30, c31);
+            Update<TOps, TVec>(c + (4 * ldc), w, al, c40, c41);
+            Update<TOps, TVec>(c + (5 * ldc), w, al, c50, c51);
+            return;
+        }
+
+        float* tile = stackalloc float[MR * 2 * 16];
+        int tw = 2 * w;
+        TOps.Store(tile, c00);
+        TOps.Store(tile + w, c01);
+        TOps.Store(tile + tw, c10);
+        TOps.Store(tile + tw + w, c11);
+        TOps.Store(tile + (2 * tw), c20);
+        TOps.Store(tile + (2 * tw) + w, c21);
+        TOps.Store(tile + (3 * tw), c30);
+        TOps.Store(tile + (3 * tw) + w, c31);
+        TOps.Store(tile + (4 * tw), c40);
+        TOps.Store(tile + (4 * tw) + w, c41);
+        TOps.Store(tile + (5 * tw), c50);
+        TOps.Store(tile + (5 * tw) + w, c51);
+        for (int r = 0; r < mRows; r++)
+        {
+            for (int j = 0; j < nCols; j++)
+            {
+                c[((long)r * ldc) + j] += alpha * tile[(r * tw) + j];
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Update<TOps, TVec>(float* c, int w, TVec alpha, TVec v0, TVec v1)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+    {
+        TOps.Store(c, TOps.MulAdd(alpha, v0, TOps.Load(c)));
+        TOps.Store(c + w, TOps.MulAdd(alpha, v1, TOps.Load(c + w)));
+    }
+}

@@ -1,0 +1,266 @@
+using System;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Threading.Tasks;
+
+namespace Backends.Cpu;
+
+/// <summary>
+/// Packed SIMD GEMM in the GotoBLAS shape: B is packed once per (NC×KC) block into NR-wide panels shared by all
+/// threads, each thread packs MC×KC blocks of A into MR-high panels and runs an MR×NR register-blocked micro-kernel
+/// (MR = 6 rows × 2 vectors) that accumulates into an F32 C. F16/BF16 inputs are widened while packing, so one
+/// kernel serves every dtype and transpose. Skinny problems (M ≤ 4) take a bandwidth-bound dot/axpy path instead.
+/// </summary>
+internal static unsafe partial class CpuGemm
+{
+    private const int MR = 6;
+    private const int KC = 256;
+    private const int MC = 96;
+    private const int NC = 2048;
+
+    /// <summary>Runs the problems (e.g. the batches of one call) one after another, each using every core.</summary>
+    public static void Run(ReadOnlySpan<GemmProblem> problems)
+    {
+        foreach (GemmProblem p in problems)
+        {
+            Run(p);
+        }
+    }
+
+    /// <summary>Runs one problem using every core.</summary>
+    public static void Run(in GemmProblem p)
+    {
+        if (p.M == 0 || p.N == 0)
+        {
+            return;
+        }
+
+        if (p.M <= 4)
+        {
+            Skinny(p);
+            return;
+        }
+
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Blocked<Vec512, Vector512<float>>(p);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            Blocked<Vec256, Vector256<float>>(p);
+        }
+        else
+        {
+            Blocked<Vec128, Vector128<float>>(p);
+        }
+    }
+
+    private static void Blocked<TOps, TVec>(GemmProblem p)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+    {
+        int nr = 2 * TOps.Count;
+        int m = p.M, n = p.N, k = p.K;
+
+        // C accumulates in F32: in place when C is F32, else in a temporary converted at the end.
+        float[]? cTemp = p.CType == DType.F32 ? null : GC.AllocateUninitializedArray<float>(m * n, pinned: true);
+        float* cf = cTemp is null ? (float*)p.C : (float*)Unsafe.AsPointer(ref cTemp[0]);
+        InitC(p, cf);
+
+        int ncMax = Math.Min(NC, RoundUp(n, nr));
+        float[] bPackArray = GC.AllocateUninitializedArray<float>(KC * ncMax, pinned: true);
+        float* bPack = (float*)Unsafe.AsPointer(ref bPackArray[0]);
+        int workers = Environment.ProcessorCount;
+        for (int jc = 0; jc < n; jc += NC)
+        {
+            int nc = Math.Min(NC, n - jc);
+            int panels = (nc + nr - 1) / nr;
+            for (int pc = 0; pc < k; pc += KC)
+            {
+                int kc = Math.Min(KC, k - pc);
+                PackB(p, pc, kc, jc, nc, nr, bPack);
+                int mBlocks = (m + MC - 1) / MC;
+
+                // Enough tasks to keep every core busy: split the NR panels when there are few row blocks.
+                int jSplit = Math.Clamp((2 * workers) / mBlocks, 1, panels);
+                int panelsPerTask = (panels + jSplit - 1) / jSplit;
+                int tasks = mBlocks * jSplit;
+                int pcLocal = pc, jcLocal = jc, kcLocal = kc;
+                Parallel.For(0, tasks, new ParallelOptions { MaxDegreeOfParallelism = workers }, t =>
+                {
+                    int ib = t / jSplit, js = t % jSplit;
+                    int i0 = ib * MC, mc = Math.Min(MC, m - i0);
+                    int jp0 = js * panelsPerTask, jp1 = Math.Min(panels, jp0 + panelsPerTask);
+                    if (jp0 >= jp1)
+                    {
+                        return;
+                    }
+
+                    float* aPack = CpuConvert.ScratchPointer(0, RoundUp(MC, MR) * KC);
+                    PackA(p, i0, mc, pcLocal, kcLocal, aPack);
+                    for (int jp = jp0; jp < jp1; jp++)
+                    {
+                        int j = jcLocal + (jp * nr);
+                        int nCols = Math.Min(nr, n - j);
+                        float* bp = bPack + (jp * nr * kcLocal);
+                        for (int ir = 0; ir < mc; ir += MR)
+                        {
+                            int mRows = Math.Min(MR, mc - ir);
+                            float* cTile = cf + ((long)(i0 + ir) * n) + j;
+                            Micro<TOps, TVec>(kcLocal, aPack + (ir * kcLocal), bp, cTile, n, p.Alpha, mRows, nCols);
+                        }
+                    }
+                });
+            }
+        }
+
+        if (cTemp is not null)
+        {
+            CpuParallel.For(m, Math.Max(1, 65536 / Math.Max(n, 1)), (r0, r1) =>
+            {
+                for (long r = r0; r < r1; r++)
+                {
+                    CpuConvert.FromFloat(p.CType, new ReadOnlySpan<float>(cf + (r * n), n), p.C, r * n);
+                }
+            });
+        }
+
+        GC.KeepAlive(bPackArray);
+        GC.KeepAlive(cTemp);
+    }
+
+    /// <summary>cf = beta·C, or 0 when beta = 0 (C is then not read, so NaN in it cannot leak).</summary>
+    private static void InitC(GemmProblem p, float* cf)
+    {
+        int n = p.N;
+        CpuParallel.For(p.M, Math.Max(1, 65536 / Math.Max(n, 1)), (r0, r1) =>
+        {
+            for (long r = r0; r < r1; r++)
+            {
+                Span<float> row = new(cf + (r * n), n);
+                if (p.Beta == 0)
+                {
+                    row.Clear();
+                }
+                else
+                {
+                    CpuConvert.ToFloat(p.CType, p.C, r * n, row);
+                    TensorPrimitives.Multiply(row, p.Beta, row);
+                }
+            }
+        });
+    }
+
+    /// <summary>B[pc..pc+kc, jc..jc+nc] into NR-wide panels, zero-padded: bPack[panel][k][NR].</summary>
+    private static void PackB(GemmProblem p, int pc, int kc, int jc, int nc, int nr, float* bPack)
+    {
+        int panels = (nc + nr - 1) / nr;
+        CpuParallel.For(panels, Math.Max(1, 16384 / (kc * nr)), (q0, q1) =>
+        {
+            for (long q = q0; q < q1; q++)
+            {
+                float* dst = bPack + (q * nr * kc);
+                int j0 = jc + (int)(q * nr);
+                int cols = Math.Min(nr, jc + nc - j0);
+                if (p.InType == DType.F32 && !p.TransB)
+                {
+                    float* src = (float*)p.B + ((long)pc * p.N) + j0;
+                    for (int kk = 0; kk < kc; kk++)
+                    {
+                        new ReadOnlySpan<float>(src + ((long)kk * p.N), cols).CopyTo(new Span<float>(dst + (kk * nr), cols));
+                        if (cols < nr)
+                        {
+                            new Span<float>(dst + (kk * nr) + cols, nr - cols).Clear();
+                        }
+                    }
+                }
+                else if (p.InType == DType.F32)
+                {
+                    for (int c = 0; c < nr; c++)
+                    {
+                        if (c < cols)
+                        {
+                            float* src = (float*)p.B + ((long)(j0 + c) * p.K) + pc;
+                            for (int kk = 0; kk < kc; kk++)
+                            {
+                                dst[(kk * nr) + c] = src[kk];
+                            }
+                        }
+                        else
+                        {
+                            for (int kk = 0; kk < kc; kk++)
+                            {
+                                dst[(kk * nr) + c] = 0;
+                            }
+                        }
+                    }
+                }
+                else
+                {
+                    for (int kk = 0; kk < kc; kk++)
+                    {
+                        for (int c = 0; c < nr; c++)
+                        {
+                            dst[(kk * nr) + c] = c < cols ? p.LoadB(pc + kk, j0 + c) : 0;
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /// <summary>A[i0..i0+mc, pc..pc+kc] into MR-high panels, zero-padded: aPack[panel][k][MR].</summary>
+    private static void PackA(GemmProblem p, int i0, int mc, int pc, int kc, float* aPack)
+    {
+        for (int ir = 0; ir < mc; ir += MR)
+        {
+            float* dst = aPack + (ir * kc);
+            int rows = Math.Min(MR, mc - ir);
+            if (p.InType == DType.F32 && !p.TransA)
+            {
+                for (int r = 0; r < MR; r++)
+                {
+                    if (r < rows)
+                    {
+                        float* src = (float*)p.A + ((long)(i0 + ir + r) * p.K) + pc;
+                        for (int kk = 0; kk < kc; kk++)
+                        {
+                            dst[(kk * MR) + r] = src[kk];
+                        }
+                    }
+                    else
+                    {
+                        for (int kk = 0; kk < kc; kk++)
+                        {
+                            dst[(kk * MR) + r] = 0;
+                        }
+                    }
+                }
+            }
+            else if (p.InType == DType.F32)
+            {
+                for (int kk = 0; kk < kc; kk++)
+                {
+                    float* src = (float*)p.A + ((long)(pc + kk) * p.M) + i0 + ir;
+                    for (int r = 0; r < MR; r++)
+                    {
+                        dst[(kk * MR) + r] = r < rows ? src[r] : 0;
+                    }
+                }
+            }
+            else
+            {
+                for (int kk = 0; kk < kc; kk++)
+                {
+                    for (int r = 0; r < MR; r++)
+                    {
+                        dst[(kk * MR) + r] = r < rows ? p.LoadA(i0 + ir + r, pc + kk) : 0;
+                    }
+                }
+            }
+        }
+    }
+
+    private static int RoundUp(int v, int m) => (v + m - 1) / m * m;
+}

@@ -1,0 +1,237 @@
+using System;
+using System.Numerics.Tensors;
+
+namespace Backends.Cpu;
+
+/// <summary>The MoE ops: router, permute, unpermute and grouped GEMM.</summary>
+internal static unsafe class CpuMoe
+{
+    /// <summary>The router, per token, in F32 (see <see cref="IKernels.TopKGating"/>).</summary>
+    public static void TopKGating(GatingArgs a, nint logits, nint bias, nint weights, nint ids)
+    {
+        int experts = a.Experts, k = a.K, groups = a.Options.Groups, size = a.GroupSize;
+        GatingOptions o = a.Options;
+        bool hasBias = bias != 0;
+        CpuParallel.For(a.Tokens, Math.Max(1, 4096 / experts), (t0, t1) =>
+        {
+            Span<float> s = CpuConvert.Scratch(0, experts);
+            Span<float> key = CpuConvert.Scratch(1, experts);
+            Span<float> gs = CpuConvert.Scratch(2, groups);
+            bool[] elig = new bool[experts];
+            for (long t = t0; t < t1; t++)
+            {
+                ReadOnlySpan<float> l = new((float*)logits + (t * experts), experts);
+                if (o.Score == GatingScore.Softmax)
+                {
+                    float max = TensorPrimitives.Max(l);
+                    TensorPrimitives.Subtract(l, max, s);
+                    TensorPrimitives.Exp(s, s);
+                    float sum = TensorPrimitives.Sum(s);
+                    TensorPrimitives.Divide(s, sum, s);
+                }
+                else
+                {
+                    TensorPrimitives.Sigmoid(l, s);
+                }
+
+                for (int e = 0; e < experts; e++)
+                {
+                    float v = s[e] + (hasBias ? ((float*)bias)[e] : 0f);
+                    key[e] = float.IsNaN(v) ? float.NegativeInfinity : v;
+                }
+
+                if (groups > 1)
+                {
+                    for (int g = 0; g < groups; g++)
+                    {
+                        float best = float.NegativeInfinity, second = float.NegativeInfinity;
+                        for (int e = g * size; e < (g + 1) * size; e++)
+                        {
+                            float v = key[e];
+                            if (v > best)
+                            {
+                                second = best;
+                                best = v;
+                            }
+                            else if (v > second)
+                            {
+                                second = v;
+                            }
+                        }
+
+                        float score = hasBias ? best + second : best;
+                        gs[g] = float.IsNaN(score) ? float.NegativeInfinity : score;
+                    }
+
+                    Array.Clear(elig);
+                    for (int round = 0; round < o.TopKGroups; round++)
+                    {
+                        int bestG = -1;
+                        for (int g = 0; g < groups; g++)
+                        {
+                            if (!elig[g * size] && (bestG < 0 || gs[g] > gs[bestG]))
+                            {
+                                bestG = g;
+                            }
+                        }
+
+                        for (int e = bestG * size; e < (bestG + 1) * size; e++)
+                        {
+                            elig[e] = true;
+                        }
+                    }
+                }
+                else
+                {
+                    Array.Fill(elig, true);
+                }
+
+                float* w = (float*)weights + (t * k);
+                int* id = (int*)ids + (t * k);
+                float wsum = 0;
+                for (int j = 0; j < k; j++)
+                {
+                    // Strict > while scanning upwards: ties go to the lower id; taken experts drop out.
+                    int best = -1;
+                    for (int e = 0; e < experts; e++)
+                    {
+                        if (elig[e] && (best < 0 || key[e] > key[best]))
+                        {
+                            best = e;
+                        }
+                    }
+
+                    elig[best] = false;
+                    id[j] = best;
+                    w[j] = s[best];
+                    wsum += s[best];
+                }
+
+                for (int j = 0; j < k; j++)
+                {
+                    w[j] = (o.EffectiveRenormalize ? w[j] / wsum : w[j]) * o.RoutedScale;
+                }
+            }
+        });
+    }
+
+    /// <summary>Counting sort of the choices by expert (stable in token order), then a parallel row gather.</summary>
+    public static void Permute(PermuteArgs a, nint tokens, nint ids, nint permuted, nint rowSource, nint slotOf, nint offsets)
+    {
+        int t = a.T, k = a.K, h = a.H, experts = a.Experts;
+        int* idp = (int*)ids, off = (int*)offsets, slot = (int*)slotOf, src = (int*)rowSource;
+        var next = new int[experts];
+        for (int i = 0; i < t * k; i++)
+        {
+            int e = idp[i];
+            if ((uint)e < (uint)experts)
+            {
+                next[e]++;
+            }
+        }
+
+        off[0] = 0;
+        for (int e = 0; e < experts; e++)
+        {
+            off[e + 1] = off[e] + next[e];
+            next[e] = off[e];
+        }
+
+        new Span<int>(src, t * k).Fill(-1);
+        for (int i = 0; i < t * k; i++)
+        {
+            int e = idp[i];
+            if ((uint)e < (uint)experts)
+            {
+                int p = next[e]++;
+                slot[i] = p;
+                src[p] = i / k;
+            }
+            else
+            {
+                slot[i] = -1;
+            }
+        }
+
+        int esize = a.Tokens.DType.SizeInBytes();
+        long rowBytes = (long)h * esize;
+        CpuParallel.For(t * k, Math.Max(1, 65536 / Math.Max(rowBytes, 1)), (p0, p1) =>
+        {
+            for (long p = p0; p < p1; p++)
+            {
+                byte* dst = (byte*)permuted + (p * rowBytes);
+                int from = src[p];
+                if (from < 0)
+                {
+                    new Span<byte>(dst, (int)rowBytes).Clear();
+                }
+                else
+                {
+                    Buffer.MemoryCopy((byte*)tokens + (from * rowBytes), dst, rowBytes, rowBytes);
+                }
+            }
+        });
+    }
+
+    /// <summary>out[t] = Σ_j w[t,j]·expertOut[slotOf[t,j]], in j order, F32.</summary>
+    public static void Unpermute(UnpermuteArgs a, nint expertOut, nint slotOf, nint weights, nint output)
+    {
+        int h = a.H, k = a.K, rows = a.Rows;
+        DType dt = a.ExpertOutput.DType;
+        CpuParallel.For(a.T, Math.Max(1, 16384 / Math.Max(h * k, 1)), (t0, t1) =>
+        {
+            Span<float> acc = CpuConvert.Scratch(0, h);
+            Span<float> row = CpuConvert.Scratch(1, h);
+            for (long t = t0; t < t1; t++)
+            {
+                acc.Clear();
+                for (int j = 0; j < k; j++)
+                {
+                    int s = ((int*)slotOf)[(t * k) + j];
+                    if ((uint)s >= (uint)rows)
+                    {
+                        continue;
+                    }
+
+                    float w = ((float*)weights)[(t * k) + j];
+                    ReadOnlySpan<float> r = dt == DType.F32 ? new ReadOnlySpan<float>((float*)expertOut + ((long)s * h), h) : row;
+                    if (dt != DType.F32)
+                    {
+                        CpuConvert.ToFloat(dt, expertOut, (long)s * h, row);
+                    }
+
+                    TensorPrimitives.MultiplyAdd(r, w, acc, acc);
+                }
+
+                CpuConvert.FromFloat(dt, acc, output, t * h);
+            }
+        });
+    }
+
+    /// <summary>One GEMM per non-empty group on the clamped offsets; rows outside every group are zeroed.</summary>
+    public static void GroupedGemm(GroupedGemmArgs a, nint aPtr, nint w, nint offsets, nint c)
+    {
+        int rows = a.Rows, n = a.N, k = a.K;
+        int[] eff = ReferenceOps.EffectiveOffsets(new ReadOnlySpan<int>((int*)offsets, a.Experts + 1), rows);
+        DType inT = a.A.DType, cT = a.C.DType;
+        int inSize = inT.SizeInBytes(), cSize = cT.SizeInBytes();
+        new Span<byte>((byte*)c, eff[0] * n * cSize).Clear();
+        long tailStart = (long)eff[a.Experts] * n * cSize;
+        new Span<byte>((byte*)c + tailStart, (int)(((long)rows * n * cSize) - tailStart)).Clear();
+        for (int e = 0; e < a.Experts; e++)
+        {
+            int r0 = eff[e], m = eff[e + 1] - r0;
+            if (m == 0)
+            {
+                continue;
+            }
+
+            var p = new GemmProblem(
+                aPtr + ((nint)r0 * k * inSize),
+                w + ((nint)e * n * k * inSize),
+                c + ((nint)r0 * n * cSize),
+                m, n, k, false, a.TransB, inT, cT, 1f, 0f);
+            CpuGemm.Run(p);
+        }
+    }
+}

@@ -1,0 +1,56 @@
+using System;
+
+namespace Backends.Cpu;
+
+/// <summary>Rotary position embedding: one token per task, the position's cos/sin table shared by its heads.</summary>
+internal static class CpuRope
+{
+    public static void Run(RopeArgs a, nint x, nint positions, nint y)
+    {
+        int half = a.RotaryDims / 2, d = a.HeadDim, heads = a.Heads;
+        var invFreq = new float[half];
+        for (int p = 0; p < half; p++)
+        {
+            invFreq[p] = ReferenceOps.RopeInverseFrequency(a.Theta, p, a.RotaryDims);
+        }
+
+        DType t = a.X.DType;
+        bool interleaved = a.Layout == RopeLayout.Interleaved;
+        CpuParallel.For(a.Tokens, Math.Max(1, 8192 / Math.Max(1, heads * d)), (t0, t1) =>
+        {
+            Span<float> cos = CpuConvert.Scratch(1, Math.Max(half, 1));
+            Span<float> sin = CpuConvert.Scratch(2, Math.Max(half, 1));
+            Span<float> row = CpuConvert.Scratch(0, d);
+            for (long tok = t0; tok < t1; tok++)
+            {
+                int pos;
+                unsafe
+                {
+                    pos = ((int*)positions)[tok];
+                }
+
+                for (int p = 0; p < half; p++)
+                {
+                    (double s, double c) = Math.SinCos(ReferenceOps.RopeAngle(pos, invFreq[p]));
+                    cos[p] = (float)c;
+                    sin[p] = (float)s;
+                }
+
+                for (int h = 0; h < heads; h++)
+                {
+                    long at = ((tok * heads) + h) * d;
+                    CpuConvert.ToFloat(t, x, at, row);
+                    for (int p = 0; p < half; p++)
+                    {
+                        int i0 = interleaved ? 2 * p : p, i1 = interleaved ? (2 * p) + 1 : p + half;
+                        float x0 = row[i0], x1 = row[i1];
+                        row[i0] = (x0 * cos[p]) - (x1 * sin[p]);
+                        row[i1] = (x0 * sin[p]) + (x1 * cos[p]);
+                    }
+
+                    CpuConvert.FromFloat(t, row, y, at);
+                }
+            }
+        });
+    }
+}

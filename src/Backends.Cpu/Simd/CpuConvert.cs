@@ -1,0 +1,161 @@
+using System;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Backends.Cpu;
+
+/// <summary>Conversions between device memory of any float dtype and F32 working spans, vectorised.</summary>
+internal static unsafe class CpuConvert
+{
+    /// <summary>Reads <paramref name="dst"/>.Length elements of <paramref name="dtype"/> at <paramref name="src"/> + index as F32.</summary>
+    public static void ToFloat(DType dtype, nint src, long index, Span<float> dst)
+    {
+        switch (dtype)
+        {
+            case DType.F32:
+                new ReadOnlySpan<float>((float*)src + index, dst.Length).CopyTo(dst);
+                break;
+            case DType.F16:
+                TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>((Half*)src + index, dst.Length), dst);
+                break;
+            case DType.BF16:
+                BF16ToFloat(new ReadOnlySpan<ushort>((ushort*)src + index, dst.Length), dst);
+                break;
+            default:
+                throw new NotSupportedException(dtype.ToString());
+        }
+    }
+
+    /// <summary>Writes F32 values as <paramref name="dtype"/> at <paramref name="dst"/> + index (round to nearest even).</summary>
+    public static void FromFloat(DType dtype, ReadOnlySpan<float> src, nint dst, long index)
+    {
+        switch (dtype)
+        {
+            case DType.F32:
+                src.CopyTo(new Span<float>((float*)dst + index, src.Length));
+                break;
+            case DType.F16:
+                TensorPrimitives.ConvertToHalf(src, new Span<Half>((Half*)dst + index, src.Length));
+                break;
+            case DType.BF16:
+                FloatToBF16(src, new Span<ushort>((ushort*)dst + index, src.Length));
+                break;
+            default:
+                throw new NotSupportedException(dtype.ToString());
+        }
+    }
+
+    /// <summary>A span over F32 device memory.</summary>
+    public static Span<float> Floats(nint p, long index, int count) => new((float*)p + index, count);
+
+    /// <summary>bf16 → f32: the bits move to the upper half, exactly.</summary>
+    public static void BF16ToFloat(ReadOnlySpan<ushort> src, Span<float> dst)
+    {
+        int i = 0;
+        fixed (ushort* s = src)
+        fixed (float* d = dst)
+        {
+            if (Vector512.IsHardwareAccelerated)
+            {
+                for (; i + 32 <= src.Length; i += 32)
+                {
+                    (Vector512<uint> lo, Vector512<uint> hi) = Vector512.Widen(Vector512.Load(s + i));
+                    (lo << 16).AsSingle().Store(d + i);
+                    (hi << 16).AsSingle().Store(d + i + 16);
+                }
+            }
+            else if (Vector256.IsHardwareAccelerated)
+            {
+                for (; i + 16 <= src.Length; i += 16)
+                {
+                    (Vector256<uint> lo, Vector256<uint> hi) = Vector256.Widen(Vector256.Load(s + i));
+                    (lo << 16).AsSingle().Store(d + i);
+                    (hi << 16).AsSingle().Store(d + i + 8);
+                }
+            }
+
+            for (; i < src.Length; i++)
+            {
+                d[i] = BitConverter.UInt32BitsToSingle((uint)s[i] << 16);
+            }
+        }
+    }
+
+    /// <summary>f32 → bf16, round to nearest even, NaN kept (made quiet).</summary>
+    public static void FloatToBF16(ReadOnlySpan<float> src, Span<ushort> dst)
+    {
+        int i = 0;
+        fixed (float* s = src)
+        fixed (ushort* d = dst)
+        {
+            if (Vector512.IsHardwareAccelerated)
+            {
+                for (; i + 32 <= src.Length; i += 32)
+                {
+                    Vector512.Narrow(Round512(Vector512.Load(s + i).AsUInt32()), Round512(Vector512.Load(s + i + 16).AsUInt32())).Store(d + i);
+                }
+            }
+            else if (Vector256.IsHardwareAccelerated)
+            {
+                for (; i + 16 <= src.Length; i += 16)
+                {
+                    Vector256.Narrow(Round256(Vector256.Load(s + i).AsUInt32()), Round256(Vector256.Load(s + i + 8).AsUInt32())).Store(d + i);
+                }
+            }
+
+            for (; i < src.Length; i++)
+            {
+                d[i] = BFloat16.RoundBits(BitConverter.SingleToUInt32Bits(s[i]));
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<uint> Round512(Vector512<uint> bits)
+    {
+        Vector512<uint> rounded = (bits + Vector512.Create(0x7FFFu) + ((bits >> 16) & Vector512<uint>.One)) >> 16;
+        Vector512<uint> nan = (bits >> 16) | Vector512.Create(0x40u);
+        Vector512<uint> isNan = Vector512.GreaterThan(bits & Vector512.Create(0x7FFFFFFFu), Vector512.Create(0x7F800000u));
+        return Vector512.ConditionalSelect(isNan, nan, rounded);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<uint> Round256(Vector256<uint> bits)
+    {
+        Vector256<uint> rounded = (bits + Vector256.Create(0x7FFFu) + ((bits >> 16) & Vector256<uint>.One)) >> 16;
+        Vector256<uint> nan = (bits >> 16) | Vector256.Create(0x40u);
+        Vector256<uint> isNan = Vector256.GreaterThan(bits & Vector256.Create(0x7FFFFFFFu), Vector256.Create(0x7F800000u));
+        return Vector256.ConditionalSelect(isNan, nan, rounded);
+    }
+
+    /// <summary>Reads one element of a float dtype as F32.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Load(DType dtype, nint p, long index) => dtype switch
+    {
+        DType.F32 => ((float*)p)[index],
+        DType.F16 => (float)((Half*)p)[index],
+        _ => BitConverter.UInt32BitsToSingle((uint)((ushort*)p)[index] << 16),
+    };
+
+    /// <summary>A thread-local scratch span of at least <paramref name="count"/> floats; slots 0..3 are independent.</summary>
+    public static Span<float> Scratch(int slot, int count)
+    {
+        t_scratch ??= new float[4][];
+        float[]? a = t_scratch[slot];
+        if (a is null || a.Length < count)
+        {
+            a = GC.AllocateUninitializedArray<float>(Math.Max(count, 4096), pinned: true);
+            t_scratch[slot] = a;
+        }
+
+        return MemoryMarshal.CreateSpan(ref MemoryMarshal.GetArrayDataReference(a), count);
+    }
+
+    /// <summary>The address of a scratch slot (pinned), valid until the slot grows.</summary>
+    public static float* ScratchPointer(int slot, int count) => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(Scratch(slot, count)));
+
+    [ThreadStatic]
+    private static float[]?[]? t_scratch;
+}

@@ -1,0 +1,61 @@
+using System;
+using System.Linq;
+using Xunit;
+
+namespace Backends.Tests;
+
+/// <summary>Every bad input gets a clear exception before launch, and the outputs keep every byte they had.</summary>
+public sealed class BadInputTests
+{
+    public static TheoryData<string, string> Cases()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (string id in TestDevices.Ids)
+        {
+            foreach (BadInputCases.Case c in BadInputCases.All)
+            {
+                data.Add(id, c.Name);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void BadInput_ThrowsBeforeLaunch_OutputsUntouched(string device, string name)
+    {
+        Device d = TestDevices.Get(device);
+        BadInputCases.Case c = BadInputCases.Get(name);
+        using var env = new BadInputEnv(d);
+        (Action call, TensorView[] outputs) = c.Make(env);
+        byte[][] before = outputs.Select(o => Snapshot(env, o)).ToArray();
+
+        Exception? ex = Record.Exception(call);
+
+        Assert.NotNull(ex);
+        Assert.True(c.Expected.IsInstanceOfType(ex), $"{name}: expected {c.Expected.Name}, got {ex.GetType().Name}: {ex.Message}");
+        Assert.False(string.IsNullOrWhiteSpace(ex.Message));
+        for (int i = 0; i < outputs.Length; i++)
+        {
+            Assert.Equal(before[i], Snapshot(env, outputs[i]));
+        }
+    }
+
+    [Fact]
+    public void Op_ListCoversEveryOp()
+    {
+        foreach (OpSpec s in OpCatalog.All)
+        {
+            Assert.True(BadInputCases.All.Count(c => c.Name.StartsWith(s.Name + "/", StringComparison.Ordinal)) >= 2, $"{s.Name} needs bad-input cases");
+        }
+    }
+
+    private static byte[] Snapshot(BadInputEnv env, TensorView v)
+    {
+        env.S.Synchronize();
+        var bytes = new byte[v.SizeInBytes];
+        env.S.ReadBytes(v, bytes);
+        return bytes;
+    }
+}

@@ -1,0 +1,43 @@
+using System;
+using System.Linq;
+using Backends.Cpu;
+using Xunit;
+
+namespace Backends.Tests;
+
+/// <summary>Proves the conformance check can fail: kernels that skip their output or corrupt one element are rejected for every op and dtype.</summary>
+public sealed class CheckerMutationTests
+{
+    public static TheoryData<string, string, string> Cases()
+    {
+        var data = new TheoryData<string, string, string>();
+        foreach (OpSpec spec in OpCatalog.All)
+        {
+            foreach (DType dt in spec.DTypes)
+            {
+                data.Add(spec.Name, dt.ToShortName(), "Skip");
+                data.Add(spec.Name, dt.ToShortName(), "Perturb");
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void BrokenKernel_IsRejected(string op, string dtype, string mutation)
+    {
+        var cpu = (CpuDevice)TestDevices.Get("cpu:0");
+        OpSpec spec = OpCatalog.Get(op);
+        DType dt = DTypeExtensions.Parse(dtype);
+
+        // The first non-empty conformance shape of the op, without special values.
+        PlannedCase pc = Conformance.Plan(spec, dt, Conformance.BaseSeed).First(p => !p.Specials && p.Build().Tensors.All(t => t.Values.Length > 0));
+        using DeviceStream stream = cpu.CreateStream();
+        var mutant = new MutantKernels(cpu, Enum.Parse<MutantKernels.Mutation>(mutation));
+        CheckResult broken = Conformance.Run(cpu, stream, pc.Build(), mutant);
+        Assert.False(broken.Passed, $"{mutation} kernels passed the check for {pc}: the check cannot see that failure.");
+        CheckResult real = Conformance.Run(cpu, stream, pc.Build());
+        Assert.True(real.Passed, real.Detail);
+    }
+}

@@ -1,0 +1,96 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using Backends.Cpu;
+using Xunit;
+
+namespace Backends.Tests;
+
+/// <summary>
+/// The devices the suite runs on. Every device the registry finds is tested; so is every device named in
+/// <c>BACKENDS_REQUIRE</c> (comma-separated backend names or device ids), and for those a missing device fails the
+/// test instead of skipping it. Opened devices are shared by all tests.
+/// </summary>
+public static class TestDevices
+{
+    /// <summary>The environment variable listing required backends or device ids.</summary>
+    public const string RequireVariable = "BACKENDS_REQUIRE";
+
+    /// <summary>Device ids tested even when absent (shown as skipped), so a missing backend is visible.</summary>
+    private static readonly string[] AlwaysListed = ["cpu:0", "opencl:0"];
+
+    private static readonly ConcurrentDictionary<string, Lazy<Device>> Opened = new();
+
+    public static BackendRegistry Registry { get; } = CreateRegistry();
+
+    /// <summary>The required backend names or device ids from <c>BACKENDS_REQUIRE</c>.</summary>
+    public static IReadOnlyList<string> Required { get; } =
+        (Environment.GetEnvironmentVariable(RequireVariable) ?? string.Empty)
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(s => s.ToLowerInvariant())
+            .ToArray();
+
+    /// <summary>Every device id the suite runs against.</summary>
+    public static IReadOnlyList<string> Ids { get; } = AllIds();
+
+    public static BackendRegistry CreateRegistry() => new BackendRegistry().AddCpu();
+
+    /// <summary>Whether a device id is required (by its id or its backend's name).</summary>
+    public static bool IsRequired(string id)
+    {
+        BackendRegistry.TryParseId(id, out string backend, out _);
+        return Required.Contains(id) || Required.Contains(backend);
+    }
+
+    /// <summary>The opened device, or a skip ("not present here") / a failure (when required).</summary>
+    public static Device Get(string id)
+    {
+        string? missing = WhyMissing(id);
+        if (missing is not null)
+        {
+            if (IsRequired(id))
+            {
+                Assert.Fail($"{id} is required by {RequireVariable} but unavailable: {missing}");
+            }
+
+            Assert.Skip($"{id} is not present here: {missing}");
+        }
+
+        return Opened.GetOrAdd(id, i => new Lazy<Device>(() => Registry.Open(i))).Value;
+    }
+
+    /// <summary>Null when the device exists, else why not.</summary>
+    public static string? WhyMissing(string id)
+    {
+        if (!BackendRegistry.TryParseId(id, out string name, out int index))
+        {
+            return $"'{id}' is not a device id";
+        }
+
+        Backend? b = Registry.Find(name);
+        if (b is null)
+        {
+            return $"no backend '{name}' is registered in this build";
+        }
+
+        if (!b.IsAvailable)
+        {
+            return b.UnavailableReason;
+        }
+
+        return index < b.Devices.Count ? null : $"backend '{name}' has only {b.Devices.Count} device(s)";
+    }
+
+    private static string[] AllIds()
+    {
+        var ids = new List<string>(AlwaysListed);
+        ids.AddRange(Registry.Devices.Select(d => d.Id));
+        foreach (string r in Required)
+        {
+            ids.Add(r.Contains(':', StringComparison.Ordinal) ? r : r + ":0");
+        }
+
+        return ids.Distinct().OrderBy(s => s, StringComparer.Ordinal).ToArray();
+    }
+}
