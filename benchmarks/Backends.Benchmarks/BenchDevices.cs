@@ -1,13 +1,14 @@
 using System.Collections.Generic;
 using System.Linq;
 using Backends.Cpu;
+using Backends.OpenCL;
 
 namespace Backends.Benchmarks;
 
 /// <summary>The devices the suites run on: every available device, or those in BACKENDS_BENCH_DEVICES (comma-separated ids).</summary>
 public static class BenchDevices
 {
-    public static BackendRegistry Registry { get; } = new BackendRegistry().AddCpu();
+    public static BackendRegistry Registry { get; } = new BackendRegistry().AddCpu().AddOpenCL();
 
     public static IEnumerable<string> Ids()
     {

@@ -48,7 +48,10 @@ public abstract class DeviceStream : IDisposable
             throw new ArgumentException($"The source has {source.Length} elements; {destination} needs {destination.ElementCount}.", nameof(source));
         }
 
-        WriteCore(destination.Buffer, destination.ByteOffset, MemoryMarshal.AsBytes(source));
+        if (!source.IsEmpty)
+        {
+            WriteCore(destination.Buffer, destination.ByteOffset, MemoryMarshal.AsBytes(source));
+        }
     }
 
     /// <summary>Queues a copy of raw bytes into a view (the bytes are the elements' little-endian encoding).</summary>
@@ -65,7 +68,10 @@ public abstract class DeviceStream : IDisposable
             throw new ArgumentException($"The source has {source.Length} bytes; {destination} needs {destination.SizeInBytes}.", nameof(source));
         }
 
-        WriteCore(destination.Buffer, destination.ByteOffset, source);
+        if (!source.IsEmpty)
+        {
+            WriteCore(destination.Buffer, destination.ByteOffset, source);
+        }
     }
 
     /// <summary>Waits for all work queued before it, then copies a view into host memory.</summary>
@@ -84,6 +90,12 @@ public abstract class DeviceStream : IDisposable
         if (destination.Length != source.ElementCount)
         {
             throw new ArgumentException($"The destination has {destination.Length} elements; {source} has {source.ElementCount}.", nameof(destination));
+        }
+
+        if (destination.IsEmpty)
+        {
+            SynchronizeCore(); // still waits for queued work, as a read does
+            return;
         }
 
         ReadCore(source.Buffer, source.ByteOffset, MemoryMarshal.AsBytes(destination));
@@ -120,6 +132,12 @@ public abstract class DeviceStream : IDisposable
         if (destination.Length != source.SizeInBytes)
         {
             throw new ArgumentException($"The destination has {destination.Length} bytes; {source} has {source.SizeInBytes}.", nameof(destination));
+        }
+
+        if (destination.IsEmpty)
+        {
+            SynchronizeCore();
+            return;
         }
 
         ReadCore(source.Buffer, source.ByteOffset, destination);

@@ -72,19 +72,22 @@ internal sealed class MutantKernels : KernelSet
         {
             case DType.F32:
                 Span<float> f = ctx.Span<float>(v);
-                f[i] += 0.5f * (MathF.Abs(f[i]) + 1);
+                f[i] = Changed(f[i]);
                 break;
             case DType.F16:
                 Span<Half> h = ctx.Span<Half>(v);
-                h[i] = (Half)((float)h[i] + (0.5f * (MathF.Abs((float)h[i]) + 1)));
+                h[i] = (Half)Changed((float)h[i]);
                 break;
             case DType.BF16:
                 Span<BFloat16> b = ctx.Span<BFloat16>(v);
-                b[i] = (BFloat16)((float)b[i] + (0.5f * (MathF.Abs((float)b[i]) + 1)));
+                b[i] = (BFloat16)Changed((float)b[i]);
                 break;
             default:
                 ctx.Span<int>(v)[i] += 1;
                 break;
         }
     }
+
+    /// <summary>A clearly different value: 50% off for finite values (in every dtype's precision), 0 for ±∞ and NaN.</summary>
+    private static float Changed(float v) => float.IsFinite(v) ? v + (0.5f * (MathF.Abs(v) + 1)) : 0f;
 }

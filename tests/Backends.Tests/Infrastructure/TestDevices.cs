@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Linq;
 using Backends.Cpu;
+using Backends.OpenCL;
 using Xunit;
 
 namespace Backends.Tests;
@@ -34,7 +35,7 @@ public static class TestDevices
     /// <summary>Every device id the suite runs against.</summary>
     public static IReadOnlyList<string> Ids { get; } = AllIds();
 
-    public static BackendRegistry CreateRegistry() => new BackendRegistry().AddCpu();
+    public static BackendRegistry CreateRegistry() => new BackendRegistry().AddCpu().AddOpenCL();
 
     /// <summary>Whether a device id is required (by its id or its backend's name).</summary>
     public static bool IsRequired(string id)

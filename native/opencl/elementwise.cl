@@ -1,0 +1,57 @@
+#include "common.h"
+
+// Elementwise ops: each work-item handles 8 consecutive elements with vector loads; the work-item that reaches
+// the ragged end finishes it one element at a time. Offsets are element offsets of the views.
+
+inline float silu1(float x) { return x / (1.0f + exp(-x)); }
+inline float8 silu8(float8 x) { return x / (1.0f + exp(-x)); }
+
+__kernel void silu(__global const IN_T* x, const long xo, __global OUT_T* y, const long yo, const long n)
+{
+    long i = (long)get_global_id(0) * 8;
+    if (i + 8 <= n) {
+        STORE8_OUT(y, yo + i, silu8(LOAD8_IN(x, xo + i)));
+    } else {
+        for (; i < n; i++) STORE_OUT(y, yo + i, silu1(LOAD_IN(x, xo + i)));
+    }
+}
+
+__kernel void swiglu(__global const IN_T* g, const long go, __global const IN_T* u, const long uo,
+                     __global OUT_T* y, const long yo, const long n)
+{
+    long i = (long)get_global_id(0) * 8;
+    if (i + 8 <= n) {
+        STORE8_OUT(y, yo + i, silu8(LOAD8_IN(g, go + i)) * LOAD8_IN(u, uo + i));
+    } else {
+        for (; i < n; i++) STORE_OUT(y, yo + i, silu1(LOAD_IN(g, go + i)) * LOAD_IN(u, uo + i));
+    }
+}
+
+// a and y are [rows, cols]; b is one row [cols] repeated (bstride = 0) or a full [rows, cols] (bstride = cols).
+// Dimension 0 covers a row in steps of 8, dimension 1 the rows: no division per element.
+#define BINARY(NAME, OP)                                                                               \
+__kernel void NAME(__global const IN_T* a, const long ao, __global const IN_T* b, const long bo,       \
+                   const long bstride, __global OUT_T* y, const long yo, const long cols)              \
+{                                                                                                      \
+    long c = (long)get_global_id(0) * 8, r = get_global_id(1);                                         \
+    long ai = ao + r * cols, bi = bo + r * bstride, yi = yo + r * cols;                                \
+    if (c + 8 <= cols) {                                                                               \
+        float8 va = LOAD8_IN(a, ai + c), vb = LOAD8_IN(b, bi + c);                                     \
+        STORE8_OUT(y, yi + c, va OP vb);                                                               \
+    } else {                                                                                           \
+        for (; c < cols; c++) STORE_OUT(y, yi + c, LOAD_IN(a, ai + c) OP LOAD_IN(b, bi + c));          \
+    }                                                                                                  \
+}
+
+BINARY(add, +)
+BINARY(mul, *)
+
+__kernel void cast(__global const IN_T* x, const long xo, __global OUT_T* y, const long yo, const long n)
+{
+    long i = (long)get_global_id(0) * 8;
+    if (i + 8 <= n) {
+        STORE8_OUT(y, yo + i, LOAD8_IN(x, xo + i));
+    } else {
+        for (; i < n; i++) STORE_OUT(y, yo + i, LOAD_IN(x, xo + i));
+    }
+}

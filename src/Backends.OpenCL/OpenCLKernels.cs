@@ -1,0 +1,178 @@
+using System;
+using System.Collections.Concurrent;
+using System.Globalization;
+
+namespace Backends.OpenCL;
+
+/// <summary>
+/// The standard op set on an OpenCL device: each call is validated by <see cref="KernelSet"/>, then the matching
+/// kernel (built for the call's dtypes and flags, cached) is enqueued on the stream.
+/// </summary>
+internal sealed unsafe partial class OpenCLKernels : KernelSet, IDisposable
+{
+    private readonly OpenCLDevice _device;
+    private readonly ConcurrentDictionary<(float Theta, int Rot), ClHandle> _invFreq = new();
+    private readonly Lazy<OpenCLStream> _setup;
+
+    public OpenCLKernels(OpenCLDevice device)
+        : base(device, "ours")
+    {
+        _device = device;
+        _setup = new Lazy<OpenCLStream>(() => new OpenCLStream(device));
+        RowGroup = device.IsCpu ? 16 : Math.Min(256, device.MaxWorkGroupSize);
+        Linear = device.IsCpu ? 64 : Math.Min(256, device.MaxWorkGroupSize);
+    }
+
+    /// <summary>Work-items per row in the row reductions (a power of two).</summary>
+    private int RowGroup { get; }
+
+    /// <summary>Work-group size of 1-D elementwise launches.</summary>
+    private int Linear { get; }
+
+    public void Dispose()
+    {
+        foreach (ClHandle h in _invFreq.Values)
+        {
+            h.Dispose();
+        }
+
+        if (_setup.IsValueCreated)
+        {
+            _setup.Value.Dispose();
+        }
+    }
+
+    protected override void SiluCore(DeviceStream stream, UnaryArgs a) =>
+        Run(stream, "elementwise", Io(a.X.DType, a.Y.DType), "silu", [Groups(a.Count, 8, Linear)], [(nuint)Linear],
+            KArg.Mem(a.X), a.X.Offset, KArg.Mem(a.Y), a.Y.Offset, a.Count);
+
+    protected override void SwiGluCore(DeviceStream stream, SwiGluArgs a) =>
+        Run(stream, "elementwise", Io(a.Gate.DType, a.Y.DType), "swiglu", [Groups(a.Count, 8, Linear)], [(nuint)Linear],
+            KArg.Mem(a.Gate), a.Gate.Offset, KArg.Mem(a.Up), a.Up.Offset, KArg.Mem(a.Y), a.Y.Offset, a.Count);
+
+    protected override void AddCore(DeviceStream stream, BinaryArgs a) => Binary(stream, "add", a);
+
+    protected override void MulCore(DeviceStream stream, BinaryArgs a) => Binary(stream, "mul", a);
+
+    protected override void CastCore(DeviceStream stream, CastArgs a) =>
+        Run(stream, "elementwise", Io(a.X.DType, a.Y.DType), "cast", [Groups(a.Count, 8, Linear)], [(nuint)Linear],
+            KArg.Mem(a.X), a.X.Offset, KArg.Mem(a.Y), a.Y.Offset, a.Count);
+
+    protected override void SoftmaxCore(DeviceStream stream, SoftmaxArgs a) =>
+        Run(stream, "norm", Io(a.X.DType, a.Y.DType) + Def("WG", RowGroup), "softmax", [(nuint)(a.Rows * RowGroup)], [(nuint)RowGroup],
+            KArg.Mem(a.X), a.X.Offset, KArg.Mem(a.Y), a.Y.Offset, a.Cols, a.QueryRows, a.Scale, a.Causal ? 1 : 0);
+
+    protected override void RmsNormCore(DeviceStream stream, RmsNormArgs a) =>
+        Run(stream, "norm", Io(a.X.DType, a.Y.DType) + Def("WG", RowGroup), "rmsnorm", [(nuint)(a.Rows * RowGroup)], [(nuint)RowGroup],
+            KArg.Mem(a.X), a.X.Offset, KArg.Mem(a.Gamma), a.Gamma.Offset, KArg.Mem(a.Y), a.Y.Offset, a.Cols, a.Eps);
+
+    protected override void RopeCore(DeviceStream stream, RopeArgs a)
+    {
+        ClHandle freq = InverseFrequencies(a.Theta, a.RotaryDims);
+        int work = (a.RotaryDims / 2) + (a.HeadDim - a.RotaryDims);
+        Run(stream, "rope", Io(a.X.DType, a.Y.DType), "rope", [(nuint)work, (nuint)a.Heads, (nuint)a.Tokens], [],
+            KArg.Mem(a.X), a.X.Offset, KArg.Mem(a.Positions), a.Positions.Offset, KArg.Mem(freq),
+            KArg.Mem(a.Y), a.Y.Offset, a.Heads, a.HeadDim, a.RotaryDims, a.Layout == RopeLayout.Interleaved ? 1 : 0);
+    }
+
+    protected override void TopKGatingCore(DeviceStream stream, GatingArgs a)
+    {
+        GatingOptions o = a.Options;
+        TensorView bias = a.Bias ?? a.Logits; // a valid buffer when there is none; has_bias = 0 keeps it unread
+        Run(stream, "moe", Def("NE", a.Experts), "topk_gating", [Groups(a.Tokens, 1, Linear)], [(nuint)Linear],
+            KArg.Mem(a.Logits), a.Logits.Offset, KArg.Mem(bias), a.Bias?.Offset ?? 0L, a.Bias is null ? 0 : 1,
+            KArg.Mem(a.Weights), a.Weights.Offset, KArg.Mem(a.Ids), a.Ids.Offset,
+            a.Tokens, a.K, o.Score == GatingScore.Sigmoid ? 1 : 0, o.Groups, o.TopKGroups, o.EffectiveRenormalize ? 1 : 0, o.RoutedScale);
+    }
+
+    protected override void MoePermuteCore(DeviceStream stream, PermuteArgs a)
+    {
+        int choices = a.T * a.K;
+        using ClHandle next = TempMemory(Math.Max(a.Experts, 1) * sizeof(int));
+        Run(stream, "moe", string.Empty, "moe_permute_index", [1], [1],
+            KArg.Mem(a.Ids), a.Ids.Offset, choices, a.K, a.Experts, KArg.Mem(a.ExpertOffsets), a.ExpertOffsets.Offset,
+            KArg.Mem(a.SlotOf), a.SlotOf.Offset, KArg.Mem(a.RowSource), a.RowSource.Offset, KArg.Mem(next));
+        if ((long)choices * a.H > 0)
+        {
+            Run(stream, "moe", Io(a.Tokens.DType, a.Permuted.DType), "moe_permute_gather", [Groups(a.H, 8, 1), (nuint)choices], [],
+                KArg.Mem(a.Tokens), a.Tokens.Offset, KArg.Mem(a.Permuted), a.Permuted.Offset, KArg.Mem(a.RowSource), a.RowSource.Offset, a.H);
+        }
+    }
+
+    protected override void MoeUnpermuteCore(DeviceStream stream, UnpermuteArgs a) =>
+        Run(stream, "moe", Io(a.ExpertOutput.DType, a.Output.DType), "moe_unpermute", [Groups(a.H, 8, 1), (nuint)a.T], [],
+            KArg.Mem(a.ExpertOutput), a.ExpertOutput.Offset, KArg.Mem(a.SlotOf), a.SlotOf.Offset, KArg.Mem(a.Weights), a.Weights.Offset,
+            KArg.Mem(a.Output), a.Output.Offset, a.H, a.K, a.Rows);
+
+    private static string Def(string name, int value) => string.Create(CultureInfo.InvariantCulture, $" -D{name}={value}");
+
+    private static string Io(DType input, DType output) => Def("IN_DT", Code(input)) + Def("OUT_DT", Code(output));
+
+    private static int Code(DType t) => t switch
+    {
+        DType.F32 => 0,
+        DType.F16 => 1,
+        DType.BF16 => 2,
+        _ => throw new NotSupportedException($"No OpenCL storage for {t}."),
+    };
+
+    /// <summary>Work-items needed to cover <paramref name="count"/> elements at <paramref name="perItem"/> each, rounded up to the group size.</summary>
+    private static nuint Groups(long count, int perItem, int group)
+    {
+        long items = (count + perItem - 1) / perItem;
+        return (nuint)(((items + group - 1) / group) * group);
+    }
+
+    private void Binary(DeviceStream stream, string name, BinaryArgs a)
+    {
+        long cols = a.BCount, rows = a.Count / a.BCount, bstride = a.BCount == a.Count ? 0 : 0;
+        if (a.BCount == a.Count)
+        {
+            cols = a.Count;
+            rows = 1;
+        }
+
+        Run(stream, "elementwise", Io(a.A.DType, a.Y.DType), name, [Groups(cols, 8, 1), (nuint)rows], [],
+            KArg.Mem(a.A), a.A.Offset, KArg.Mem(a.B), a.B.Offset, bstride, KArg.Mem(a.Y), a.Y.Offset, cols);
+    }
+
+    /// <summary>Gets (building on first use) a kernel and enqueues it with its arguments.</summary>
+    private void Run(DeviceStream stream, string family, string options, string kernel, nuint[] global, nuint[] local, params KArg[] args)
+    {
+        KernelSlot slot = _device.Kernel(family, options.Trim(), kernel);
+        slot.Launch((OpenCLStream)stream, global, local, args);
+    }
+
+    /// <summary>Scratch device memory for one launch: released at once, kept alive by the queued commands that use it.</summary>
+    private ClHandle TempMemory(long bytes)
+    {
+        int rc;
+        nint mem = ClApi.Api.CreateBuffer(_device.Context.Value, (Silk.NET.OpenCL.MemFlags)ClConst.CL_MEM_READ_WRITE, (nuint)Math.Max(bytes, 4), null, &rc);
+        ClApi.Check(rc, _device.Id, "clCreateBuffer(scratch)");
+        return new ClHandle(mem, ClHandle.ClKind.Mem);
+    }
+
+    /// <summary>The F32 inverse frequencies of a (θ, rotary dims) pair, computed on the host once and kept on the device.</summary>
+    private ClHandle InverseFrequencies(float theta, int rot) =>
+        _invFreq.GetOrAdd((theta, rot), key =>
+        {
+            int half = Math.Max(key.Rot / 2, 1);
+            var values = new float[half];
+            for (int p = 0; p < key.Rot / 2; p++)
+            {
+                values[p] = ReferenceOps.RopeInverseFrequency(key.Theta, p, key.Rot);
+            }
+
+            ClHandle mem = TempMemory(half * sizeof(float));
+            OpenCLStream s = _setup.Value;
+            lock (s)
+            {
+                fixed (float* p = values)
+                {
+                    ClApi.Check(ClApi.Api.EnqueueWriteBuffer(s.Queue.Value, mem.Value, true, 0, (nuint)(half * sizeof(float)), p, 0, null, null), _device.Id);
+                }
+            }
+
+            return mem;
+        });
+}
