@@ -2,13 +2,20 @@
 
 // GEMM family. C = alpha·op(A)·op(B) + beta·C in F32; IN_DT is the storage of A and B, OUT_DT of C.
 // TRANS_A (0/1) is a build option: A is [M,K] or [K,M]. beta == 0 never reads C (NaN in C must not leak).
-//   gemm_nn:  B is [K,N]. A work-item owns RM rows × 16 columns: float16 accumulators, B rows loaded as vectors,
-//             A elements broadcast. No local memory: on CPU devices (PoCL) the work-group's working set stays in
-//             cache and barriers only cost; on GPUs the 16-wide rows give coalesced loads.
-//   gemm_nt:  B is [N,K] (PyTorch Linear weights). A work-item owns RN rows × CN columns and walks K in float8
-//             steps: both operands are contiguous along K.
-//   grouped_*: the MoE expert GEMM. grouped_tiles turns the device-resident expert offsets into a list of
-//             row tiles (expert, first row, end row) so one launch covers every expert and empty groups cost nothing.
+//
+//   gemm_nn        B is [K,N]. A work-item owns RM rows × 16 columns of C: float16 accumulators, B rows loaded as
+//                  vectors, A elements broadcast (one vector FMA per row and k). No local memory.
+//   gemm_nn_local  The same register block, but the work-group (LX × LY items, a BM × BN tile) stages KC-deep
+//                  chunks of A and B in __local, so it walks K in lock-step and its working set stays in cache.
+//                  B is staged panel-major (each item's KC × 16 slice contiguous), which also avoids cache-set
+//                  aliasing with power-of-two row strides. Pays for the copies; wins when K is long.
+//   gemm_nt        B is [N,K] (PyTorch Linear weights). A work-item owns RN rows × CN columns and walks K in float8
+//                  steps: both operands are contiguous along K.
+//   grouped_*      The MoE expert GEMM. grouped_tiles turns the device-resident expert offsets into a list of row
+//                  tiles (expert, first row, end row) so one launch covers every expert and empty groups cost nothing.
+//
+// On PoCL every fixed-trip loop over the register block must be unrolled explicitly, or the accumulators live in
+// memory (2–4× slower); fma() is used because mad() is a separate multiply and add without -cl-mad-enable.
 
 #define RM 8
 #define RN 4
@@ -29,85 +36,97 @@
 #define A_AT(A, ao, lda, i, k) LOAD_IN(A, (ao) + (long)(i) * (lda) + (k))
 #endif
 
-// C[i, j0..j0+16) = alpha·acc + beta·C, only the columns < n.
+// C[at .. at+cols) = alpha·acc + beta·C (C read only when beta ≠ 0).
 inline void store_row16(__global OUT_T* C, long at, int cols, float16 acc, float alpha, float beta)
 {
+#if OUT_DT == DT_F32
+    if (cols == 16) {
+        float16 r = alpha * acc;
+        if (beta != 0.0f) r = fma((float16)beta, vload16(0, C + at), r);
+        vstore16(r, 0, C + at);
+        return;
+    }
+#endif
     float v[16];
     vstore16(alpha * acc, 0, v);
     for (int c = 0; c < cols; c++) {
         float o = v[c];
-        if (beta != 0.0f) o += beta * LOAD_OUT(C, at + c);
+        if (beta != 0.0f) o = fma(beta, LOAD_OUT(C, at + c), o);
         STORE_OUT(C, at + c, o);
     }
 }
 
-// The RM×16 register block of the NN kernels: rows i0.. of A (lda, TRANS_A), B [K, ldb] from column j0.
+// The RM × 16 register block: rows i0.. of A (leading dimension lda, TRANS_A), B [K, ldb] from column j0.
 inline void block_nn(int i0, int rows, int j0, int cols, int K,
-                     __global const IN_T* A, long ao, int lda, int arows,
+                     __global const IN_T* A, long ao, int lda,
                      __global const IN_T* B, long bo, int ldb,
                      __global OUT_T* C, long co, int ldc, float alpha, float beta)
 {
     float16 acc[RM];
-    for (int r = 0; r < RM; r++) acc[r] = (float16)0.0f;
-    // Rows past the block are clamped to a valid row and never stored: no branch in the inner loop.
-    int ri[RM];
-    for (int r = 0; r < RM; r++) ri[r] = min(i0 + r, arows - 1);
-    if (cols == 16) {
+    _Pragma("unroll") for (int r = 0; r < RM; r++) acc[r] = (float16)0.0f;
+    if (rows == RM && cols == 16) {
         for (int k = 0; k < K; k++) {
             float16 b = LOAD16_IN(B, bo + (long)k * ldb + j0);
-            for (int r = 0; r < RM; r++) acc[r] = mad((float16)A_AT(A, ao, lda, ri[r], k), b, acc[r]);
+            _Pragma("unroll") for (int r = 0; r < RM; r++) acc[r] = fma((float16)A_AT(A, ao, lda, i0 + r, k), b, acc[r]);
         }
     } else {
+        // Edge block: B columns past the end read as 0; rows past the end re-read the last row and are not stored.
         for (int k = 0; k < K; k++) {
             float t[16];
-            for (int c = 0; c < 16; c++) t[c] = c < cols ? LOAD_IN(B, bo + (long)k * ldb + j0 + c) : 0.0f;
+            _Pragma("unroll") for (int c = 0; c < 16; c++) t[c] = c < cols ? LOAD_IN(B, bo + (long)k * ldb + j0 + c) : 0.0f;
             float16 b = vload16(0, t);
-            for (int r = 0; r < RM; r++) acc[r] = mad((float16)A_AT(A, ao, lda, ri[r], k), b, acc[r]);
+            _Pragma("unroll") for (int r = 0; r < RM; r++) acc[r] = fma((float16)A_AT(A, ao, lda, i0 + min(r, rows - 1), k), b, acc[r]);
         }
     }
-    for (int r = 0; r < rows; r++) store_row16(C, co + (long)(i0 + r) * ldc + j0, cols, acc[r], alpha, beta);
+    _Pragma("unroll") for (int r = 0; r < RM; r++) {
+        if (r < rows) store_row16(C, co + (long)(i0 + r) * ldc + j0, cols, acc[r], alpha, beta);
+    }
 }
 
-// The RN×CN block of the NT kernels: out[i, j] = Σ_k A[i, k]·B[j, k], B rows of length K at bo + j·K.
+// The RN × CN block of the NT kernels: out[i, j] = Σ_k A[i, k]·B[j, k], B rows of length K at bo + j·K.
 inline void block_nt(int i0, int rows, int j0, int cols, int K,
-                     __global const IN_T* A, long ao, int lda, int arows,
-                     __global const IN_T* B, long bo, int brows,
+                     __global const IN_T* A, long ao, int lda,
+                     __global const IN_T* B, long bo,
                      __global OUT_T* C, long co, int ldc, float alpha, float beta)
 {
     float8 acc[RN][CN];
-    for (int r = 0; r < RN; r++) for (int c = 0; c < CN; c++) acc[r][c] = (float8)0.0f;
     int ri[RN], cj[CN];
-    for (int r = 0; r < RN; r++) ri[r] = min(i0 + r, arows - 1);
-    for (int c = 0; c < CN; c++) cj[c] = min(j0 + c, brows - 1);
+    _Pragma("unroll") for (int r = 0; r < RN; r++) {
+        ri[r] = i0 + min(r, rows - 1);
+        _Pragma("unroll") for (int c = 0; c < CN; c++) acc[r][c] = (float8)0.0f;
+    }
+    _Pragma("unroll") for (int c = 0; c < CN; c++) cj[c] = j0 + min(c, cols - 1);
     int kv = K & ~7;
     for (int k = 0; k < kv; k += 8) {
         float8 a[RN], b[CN];
 #if TRANS_A
-        for (int r = 0; r < RN; r++) {
+        _Pragma("unroll") for (int r = 0; r < RN; r++) {
             float t[8];
-            for (int q = 0; q < 8; q++) t[q] = A_AT(A, ao, lda, ri[r], k + q);
+            _Pragma("unroll") for (int q = 0; q < 8; q++) t[q] = A_AT(A, ao, lda, ri[r], k + q);
             a[r] = vload8(0, t);
         }
 #else
-        for (int r = 0; r < RN; r++) a[r] = LOAD8_IN(A, ao + (long)ri[r] * lda + k);
+        _Pragma("unroll") for (int r = 0; r < RN; r++) a[r] = LOAD8_IN(A, ao + (long)ri[r] * lda + k);
 #endif
-        for (int c = 0; c < CN; c++) b[c] = LOAD8_IN(B, bo + (long)cj[c] * K + k);
-        for (int r = 0; r < RN; r++) for (int c = 0; c < CN; c++) acc[r][c] = mad(a[r], b[c], acc[r][c]);
+        _Pragma("unroll") for (int c = 0; c < CN; c++) b[c] = LOAD8_IN(B, bo + (long)cj[c] * K + k);
+        _Pragma("unroll") for (int r = 0; r < RN; r++) {
+            _Pragma("unroll") for (int c = 0; c < CN; c++) acc[r][c] = fma(a[r], b[c], acc[r][c]);
+        }
     }
     for (int r = 0; r < rows; r++) {
         for (int c = 0; c < cols; c++) {
             float8 v = acc[r][c];
             float s = ((v.s0 + v.s1) + (v.s2 + v.s3)) + ((v.s4 + v.s5) + (v.s6 + v.s7));
-            for (int k = kv; k < K; k++) s = mad(A_AT(A, ao, lda, ri[r], k), LOAD_IN(B, bo + (long)cj[c] * K + k), s);
+            for (int k = kv; k < K; k++) s = fma(A_AT(A, ao, lda, ri[r], k), LOAD_IN(B, bo + (long)cj[c] * K + k), s);
             long at = co + (long)(i0 + r) * ldc + j0 + c;
             float o = alpha * s;
-            if (beta != 0.0f) o += beta * LOAD_OUT(C, at);
+            if (beta != 0.0f) o = fma(beta, LOAD_OUT(C, at), o);
             STORE_OUT(C, at, o);
         }
     }
 }
 
-// Global size: (ceil(N/16), ceil(M/RM), batch).
+// Global size: (ceil(N/16), ceil(M/RM), batch), rounded up to the work-group size.
 __kernel void gemm_nn(const int M, const int N, const int K,
                       __global const IN_T* A, const long ao, const long sa,
                       __global const IN_T* B, const long bo, const long sb,
@@ -116,10 +135,90 @@ __kernel void gemm_nn(const int M, const int N, const int K,
     int j0 = get_global_id(0) * 16, i0 = get_global_id(1) * RM;
     long b = get_global_id(2);
     if (j0 >= N || i0 >= M) return;
-    int lda = TRANS_A ? M : K;
-    block_nn(i0, min(RM, M - i0), j0, min(16, N - j0), K, A, ao + b * sa, lda, M, B, bo + b * sb, N,
+    block_nn(i0, min(RM, M - i0), j0, min(16, N - j0), K, A, ao + b * sa, TRANS_A ? M : K, B, bo + b * sb, N,
              C, co + b * (long)M * N, N, alpha, beta);
 }
+
+#ifdef KC
+// Work-group LX × LY; tile BM = RM·LY rows × BN = 16·LX columns. Global size: (ceil(M/BM)·LX, ceil(N/BN)·LY, batch).
+// Dimension 0 enumerates row tiles, so consecutive work-groups share one B column tile (warm in cache).
+#define BM (RM * LY)
+#define BN (16 * LX)
+#define NT (LX * LY)
+#define BIDX(k, c) (((c) / 16) * (KC * 16) + (k) * 16 + (c) % 16)
+
+__kernel __attribute__((reqd_work_group_size(LX, LY, 1)))
+void gemm_nn_local(const int M, const int N, const int K,
+                   __global const IN_T* A, const long ao0, const long sa,
+                   __global const IN_T* B, const long bo0, const long sb,
+                   __global OUT_T* C, const long co0, const float alpha, const float beta)
+{
+    __local float Bs[KC * BN];
+    __local float As[BM * KC];
+    const int lx = get_local_id(0), ly = get_local_id(1), lid = ly * LX + lx;
+    const int m0 = get_group_id(0) * BM, n0 = get_group_id(1) * BN;
+    const int row0 = m0 + ly * RM, col0 = n0 + lx * 16;
+    const long bt = get_global_id(2);
+    const long ao = ao0 + bt * sa, bo = bo0 + bt * sb, co = co0 + bt * (long)M * N;
+    const int lda = TRANS_A ? M : K;
+    const int active = row0 < M && col0 < N;   // idle items still copy and meet every barrier
+
+    float16 acc[RM];
+    _Pragma("unroll") for (int i = 0; i < RM; i++) acc[i] = (float16)0.0f;
+
+    for (int k0 = 0; k0 < K; k0 += KC) {
+        const int kc = min(KC, K - k0);
+        for (int t = lid; t < KC * (BN / 16); t += NT) {
+            const int r = t / (BN / 16), c = (t % (BN / 16)) * 16;
+            if (r < kc && n0 + c < N) {
+                long src = bo + (long)(k0 + r) * N + n0 + c;
+                float16 x;
+                if (n0 + c + 16 <= N) {
+                    x = LOAD16_IN(B, src);
+                } else {
+                    float tmp[16];
+                    for (int j = 0; j < 16; j++) tmp[j] = n0 + c + j < N ? LOAD_IN(B, src + j) : 0.0f;
+                    x = vload16(0, tmp);
+                }
+                vstore16(x, 0, Bs + BIDX(r, c));
+            }
+        }
+        for (int t = lid; t < BM * (KC / 16); t += NT) {
+            const int m = t / (KC / 16), k = (t % (KC / 16)) * 16;
+            if (m0 + m < M && k < kc) {
+                float16 x;
+#if !TRANS_A
+                if (k + 16 <= kc) {
+                    x = LOAD16_IN(A, ao + (long)(m0 + m) * lda + k0 + k);
+                } else
+#endif
+                {
+                    float tmp[16];
+                    for (int j = 0; j < 16; j++) tmp[j] = k + j < kc ? A_AT(A, ao, lda, m0 + m, k0 + k + j) : 0.0f;
+                    x = vload16(0, tmp);
+                }
+                vstore16(x, 0, As + m * KC + k);
+            }
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        if (active) {
+            const __local float* bp = Bs + BIDX(0, lx * 16);
+            const __local float* ap = As + (ly * RM) * KC;
+            const int ilast = min(RM, M - row0) - 1;
+            for (int k = 0; k < kc; k++) {
+                float16 b = vload16(0, bp + k * 16);
+                _Pragma("unroll") for (int i = 0; i < RM; i++) acc[i] = fma((float16)ap[min(i, ilast) * KC + k], b, acc[i]);
+            }
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (!active) return;
+    const int nr = min(RM, M - row0), nc = min(16, N - col0);
+    _Pragma("unroll") for (int i = 0; i < RM; i++) {
+        if (i < nr) store_row16(C, co + (long)(row0 + i) * N + col0, nc, acc[i], alpha, beta);
+    }
+}
+#endif
 
 // Global size: (ceil(N/CN), ceil(M/RN), batch).
 __kernel void gemm_nt(const int M, const int N, const int K,
@@ -130,8 +229,7 @@ __kernel void gemm_nt(const int M, const int N, const int K,
     int j0 = get_global_id(0) * CN, i0 = get_global_id(1) * RN;
     long b = get_global_id(2);
     if (j0 >= N || i0 >= M) return;
-    int lda = TRANS_A ? M : K;
-    block_nt(i0, min(RN, M - i0), j0, min(CN, N - j0), K, A, ao + b * sa, lda, M, B, bo + b * sb, N,
+    block_nt(i0, min(RN, M - i0), j0, min(CN, N - j0), K, A, ao + b * sa, TRANS_A ? M : K, B, bo + b * sb,
              C, co + b * (long)M * N, N, alpha, beta);
 }
 
@@ -177,7 +275,7 @@ __kernel void grouped_nt(const int R, const int N, const int K,
     if (i0 >= end) return;
     int rows = min(RN, end - i0), cols = min(CN, N - j0);
     if (e < 0) { zero_rows(C, co, i0, rows, j0, cols, N); return; }
-    block_nt(i0, rows, j0, cols, K, A, ao, K, R, W, wo + (long)e * N * K, N, C, co, N, 1.0f, 0.0f);
+    block_nt(i0, rows, j0, cols, K, A, ao, K, W, wo + (long)e * N * K, C, co, N, 1.0f, 0.0f);
 }
 
 // Weights [E, K, N]. Global size: (ceil(N/16), max_tiles · TILE_ROWS/RM).
@@ -192,5 +290,5 @@ __kernel void grouped_nn(const int R, const int N, const int K,
     if (i0 >= end) return;
     int rows = min(RM, end - i0), cols = min(16, N - j0);
     if (e < 0) { zero_rows(C, co, i0, rows, j0, cols, N); return; }
-    block_nn(i0, rows, j0, cols, K, A, ao, K, R, W, wo + (long)e * K * N, N, C, co, N, 1.0f, 0.0f);
+    block_nn(i0, rows, j0, cols, K, A, ao, K, W, wo + (long)e * K * N, N, C, co, N, 1.0f, 0.0f);
 }

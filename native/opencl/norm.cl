@@ -76,3 +76,52 @@ __kernel void rmsnorm(__global const IN_T* x, const long xo, __global const IN_T
         STORE_OUT(y, yo + base + j, LOAD_IN(x, xo + base + j) * inv * LOAD_IN(gamma, go + j));
     }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// One work-item per row, walking it in float8 steps: the shape that suits CPU devices, where a work-group's items
+// run one after another on one core and barriers only cost. Same contracts as the work-group kernels above.
+// ---------------------------------------------------------------------------------------------------------------
+inline float hmax8(float8 v) { float4 m = fmax(v.lo, v.hi); float2 n = fmax(m.lo, m.hi); return fmax(n.x, n.y); }
+inline float hsum8(float8 v) { float4 m = v.lo + v.hi; float2 n = m.lo + m.hi; return n.x + n.y; }
+
+__kernel void softmax_rows(__global const IN_T* x, const long xo, __global OUT_T* y, const long yo, const long rows,
+                           const int cols, const int qrows, const float scale, const int causal)
+{
+    long row = get_global_id(0);
+    if (row >= rows) return;
+    long bx = xo + row * (long)cols, by = yo + row * (long)cols;
+    int kept = cols;
+    if (causal) kept = (int)clamp((long)(row % qrows) + cols - qrows + 1, 0L, (long)cols);
+    int kv = kept & ~7;
+
+    float8 m8 = (float8)(-INFINITY);
+    for (int j = 0; j < kv; j += 8) m8 = fmax(m8, scale * LOAD8_IN(x, bx + j));
+    float m = hmax8(m8);
+    for (int j = kv; j < kept; j++) m = fmax(m, scale * LOAD_IN(x, bx + j));
+
+    float8 s8 = (float8)0.0f;
+    for (int j = 0; j < kv; j += 8) s8 += exp(scale * LOAD8_IN(x, bx + j) - m);
+    float s = hsum8(s8);
+    for (int j = kv; j < kept; j++) s += exp(scale * LOAD_IN(x, bx + j) - m);
+
+    float inv = 1.0f / s;
+    for (int j = 0; j < kv; j += 8) STORE8_OUT(y, by + j, exp(scale * LOAD8_IN(x, bx + j) - m) * inv);
+    for (int j = kv; j < kept; j++) STORE_OUT(y, by + j, exp(scale * LOAD_IN(x, bx + j) - m) * inv);
+    for (int j = kept; j < cols; j++) STORE_OUT(y, by + j, 0.0f);
+}
+
+__kernel void rmsnorm_rows(__global const IN_T* x, const long xo, __global const IN_T* gamma, const long go,
+                           __global OUT_T* y, const long yo, const long rows, const int cols, const float eps)
+{
+    long row = get_global_id(0);
+    if (row >= rows) return;
+    long bx = xo + row * (long)cols, by = yo + row * (long)cols;
+    int cv = cols & ~7;
+    float8 s8 = (float8)0.0f;
+    for (int j = 0; j < cv; j += 8) { float8 v = LOAD8_IN(x, bx + j); s8 = mad(v, v, s8); }
+    float ss = hsum8(s8);
+    for (int j = cv; j < cols; j++) { float v = LOAD_IN(x, bx + j); ss = mad(v, v, ss); }
+    float inv = rsqrt(ss / cols + eps);
+    for (int j = 0; j < cv; j += 8) STORE8_OUT(y, by + j, LOAD8_IN(x, bx + j) * inv * LOAD8_IN(gamma, go + j));
+    for (int j = cv; j < cols; j++) STORE_OUT(y, by + j, LOAD_IN(x, bx + j) * inv * LOAD_IN(gamma, go + j));
+}

@@ -19,6 +19,13 @@ internal sealed class ClBlastKernels : KernelSet
             throw new UnsupportedOpException(_device.Id, OpKind.Gemm, a.C.DType, "the clblast variant writes f32 C only");
         }
 
+        if (a.K == 0)
+        {
+            // CLBlast refuses K = 0 (CLBlastInvalidDimension); the contract defines it as C = beta·C, which ours implements.
+            _device.Kernels.Gemm(stream, a.A, a.B, a.C, new GemmOptions { TransA = a.TransA, TransB = a.TransB, Alpha = a.Alpha, Beta = a.Beta });
+            return;
+        }
+
         var s = (OpenCLStream)stream;
         nint am = ((OpenCLBuffer)a.A.Buffer).Mem.Value, bm = ((OpenCLBuffer)a.B.Buffer).Mem.Value, cm = ((OpenCLBuffer)a.C.Buffer).Mem.Value;
         for (int i = 0; i < a.Batch; i++)
@@ -59,11 +66,23 @@ internal sealed class ClBlastKernels : KernelSet
 
     private static string ClBlastStatus(int rc) => rc switch
     {
-        -2048 => "CLBlastNotImplemented",
-        -1024 => "CLBlastInvalidLocalMemUsage",
-        -1016 => "CLBlastTempBufferTooSmall",
-        -2041 => "CLBlastInsufficientMemoryTemp",
-        _ => rc < -1000 ? $"CLBlastError{rc}" : ClErrors.Name(rc),
+        -1024 => "CLBlastNotImplemented",
+        -1022 => "CLBlastInvalidMatrixA",
+        -1021 => "CLBlastInvalidMatrixB",
+        -1020 => "CLBlastInvalidMatrixC",
+        -1017 => "CLBlastInvalidDimension",
+        -1016 => "CLBlastInvalidLeadDimA",
+        -1015 => "CLBlastInvalidLeadDimB",
+        -1014 => "CLBlastInvalidLeadDimC",
+        -1011 => "CLBlastInsufficientMemoryA",
+        -1010 => "CLBlastInsufficientMemoryB",
+        -1009 => "CLBlastInsufficientMemoryC",
+        -2050 => "CLBlastInsufficientMemoryTemp",
+        -2046 => "CLBlastInvalidLocalMemUsage",
+        -2041 => "CLBlastDatabaseError",
+        -2040 => "CLBlastUnknownError",
+        -2039 => "CLBlastUnexpectedError",
+        _ => ClErrors.Name(rc),
     };
 
     private UnsupportedOpException Unsupported(OpKind op) => new(_device.Id, op, DType.F32, "the clblast variant only implements Gemm");

@@ -13,6 +13,8 @@ public sealed unsafe class OpenCLDevice : Device
 {
     private readonly ConcurrentDictionary<(string Family, string Options, string Kernel), KernelSlot> _kernels = new();
     private readonly OpenCLKernels _ours;
+    private readonly OpenCLKernels _otherReductions;
+    private readonly OpenCLKernels _localTiles;
     private readonly ClBlastKernels? _clblast;
 
     internal OpenCLDevice(DeviceInfo info, nint platform, nint device)
@@ -28,7 +30,9 @@ public sealed unsafe class OpenCLDevice : Device
         LocalMemoryBytes = (long)ClApi.DeviceValue<ulong>(device, ClConst.CL_DEVICE_LOCAL_MEM_SIZE);
         MaxAllocationBytes = (long)ClApi.DeviceValue<ulong>(device, ClConst.CL_DEVICE_MAX_MEM_ALLOC_SIZE);
         Programs = new ProgramCache(this);
-        _ours = new OpenCLKernels(this);
+        _ours = new OpenCLKernels(this, "ours", perRowReductions: IsCpu);
+        _otherReductions = new OpenCLKernels(this, IsCpu ? "workgroup-rows" : "per-row", perRowReductions: !IsCpu);
+        _localTiles = new OpenCLKernels(this, "local-tiles", perRowReductions: IsCpu, alwaysLocalTiles: true);
         _clblast = ClBlast.IsAvailable ? new ClBlastKernels(this) : null;
     }
 
@@ -62,15 +66,23 @@ public sealed unsafe class OpenCLDevice : Device
     internal bool IsCpu => Info.Kind == DeviceKind.Cpu;
 
     /// <inheritdoc />
-    public override IReadOnlyList<string> Variants(OpKind op) => op == OpKind.Gemm && _clblast is not null ? ["ours", "clblast"] : ["ours"];
+    public override IReadOnlyList<string> Variants(OpKind op) => op switch
+    {
+        OpKind.Gemm when _clblast is not null => ["ours", "local-tiles", "clblast"],
+        OpKind.Gemm => ["ours", "local-tiles"],
+        OpKind.Softmax or OpKind.RmsNorm => ["ours", _otherReductions.Variant],
+        _ => ["ours"],
+    };
 
     /// <inheritdoc />
     public override IKernels GetVariant(string variant) => variant switch
     {
         "ours" => _ours,
+        _ when variant == _otherReductions.Variant => _otherReductions,
+        "local-tiles" => _localTiles,
         "clblast" when _clblast is not null => _clblast,
         "clblast" => throw new ArgumentException($"CLBlast is not available here: {ClBlast.UnavailableReason}", nameof(variant)),
-        _ => throw new ArgumentException($"{Id} has no kernel variant '{variant}'; it has: ours{(_clblast is null ? string.Empty : ", clblast")}.", nameof(variant)),
+        _ => throw new ArgumentException($"{Id} has no kernel variant '{variant}'; it has: ours, {_otherReductions.Variant}, local-tiles{(_clblast is null ? string.Empty : ", clblast")}.", nameof(variant)),
     };
 
     /// <summary>
@@ -143,6 +155,8 @@ public sealed unsafe class OpenCLDevice : Device
         }
 
         _ours.Dispose();
+        _otherReductions.Dispose();
+        _localTiles.Dispose();
         Context.Dispose();
     }
 }

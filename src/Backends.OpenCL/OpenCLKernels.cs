@@ -14,16 +14,28 @@ internal sealed unsafe partial class OpenCLKernels : KernelSet, IDisposable
     private readonly ConcurrentDictionary<(float Theta, int Rot), ClHandle> _invFreq = new();
     private readonly Lazy<OpenCLStream> _setup;
 
-    public OpenCLKernels(OpenCLDevice device)
-        : base(device, "ours")
+    public OpenCLKernels(OpenCLDevice device, string variant, bool perRowReductions, bool alwaysLocalTiles = false)
+        : base(device, variant)
     {
         _device = device;
+        PerRowReductions = perRowReductions;
+        AlwaysLocalTiles = alwaysLocalTiles;
         _setup = new Lazy<OpenCLStream>(() => new OpenCLStream(device));
         RowGroup = device.IsCpu ? 16 : Math.Min(256, device.MaxWorkGroupSize);
         Linear = device.IsCpu ? 64 : Math.Min(256, device.MaxWorkGroupSize);
     }
 
-    /// <summary>Work-items per row in the row reductions (a power of two).</summary>
+    /// <summary>
+    /// Row reductions (softmax, RMS norm) with one work-item per row walking it in vectors (what suits CPU devices,
+    /// where a work-group runs on one core and barriers only cost), instead of a work-group per row reducing in
+    /// local memory (what suits GPUs).
+    /// </summary>
+    public bool PerRowReductions { get; }
+
+    /// <summary>Use the work-group-staged GEMM kernel for every K (a variant for tests and benchmarks), not only above 1024.</summary>
+    public bool AlwaysLocalTiles { get; }
+
+    /// <summary>Work-items per row in the work-group row reductions (a power of two).</summary>
     private int RowGroup { get; }
 
     /// <summary>Work-group size of 1-D elementwise launches.</summary>
@@ -58,19 +70,41 @@ internal sealed unsafe partial class OpenCLKernels : KernelSet, IDisposable
         Run(stream, "elementwise", Io(a.X.DType, a.Y.DType), "cast", [Groups(a.Count, 8, Linear)], [(nuint)Linear],
             KArg.Mem(a.X), a.X.Offset, KArg.Mem(a.Y), a.Y.Offset, a.Count);
 
-    protected override void SoftmaxCore(DeviceStream stream, SoftmaxArgs a) =>
-        Run(stream, "norm", Io(a.X.DType, a.Y.DType) + Def("WG", RowGroup), "softmax", [(nuint)(a.Rows * RowGroup)], [(nuint)RowGroup],
-            KArg.Mem(a.X), a.X.Offset, KArg.Mem(a.Y), a.Y.Offset, a.Cols, a.QueryRows, a.Scale, a.Causal ? 1 : 0);
+    protected override void SoftmaxCore(DeviceStream stream, SoftmaxArgs a)
+    {
+        string options = Io(a.X.DType, a.Y.DType) + Def("WG", RowGroup);
+        if (PerRowReductions)
+        {
+            Run(stream, "norm", options, "softmax_rows", [Groups(a.Rows, 1, 8)], [8],
+                KArg.Mem(a.X), a.X.Offset, KArg.Mem(a.Y), a.Y.Offset, a.Rows, a.Cols, a.QueryRows, a.Scale, a.Causal ? 1 : 0);
+        }
+        else
+        {
+            Run(stream, "norm", options, "softmax", [(nuint)(a.Rows * RowGroup)], [(nuint)RowGroup],
+                KArg.Mem(a.X), a.X.Offset, KArg.Mem(a.Y), a.Y.Offset, a.Cols, a.QueryRows, a.Scale, a.Causal ? 1 : 0);
+        }
+    }
 
-    protected override void RmsNormCore(DeviceStream stream, RmsNormArgs a) =>
-        Run(stream, "norm", Io(a.X.DType, a.Y.DType) + Def("WG", RowGroup), "rmsnorm", [(nuint)(a.Rows * RowGroup)], [(nuint)RowGroup],
-            KArg.Mem(a.X), a.X.Offset, KArg.Mem(a.Gamma), a.Gamma.Offset, KArg.Mem(a.Y), a.Y.Offset, a.Cols, a.Eps);
+    protected override void RmsNormCore(DeviceStream stream, RmsNormArgs a)
+    {
+        string options = Io(a.X.DType, a.Y.DType) + Def("WG", RowGroup);
+        if (PerRowReductions)
+        {
+            Run(stream, "norm", options, "rmsnorm_rows", [Groups(a.Rows, 1, 8)], [8],
+                KArg.Mem(a.X), a.X.Offset, KArg.Mem(a.Gamma), a.Gamma.Offset, KArg.Mem(a.Y), a.Y.Offset, a.Rows, a.Cols, a.Eps);
+        }
+        else
+        {
+            Run(stream, "norm", options, "rmsnorm", [(nuint)(a.Rows * RowGroup)], [(nuint)RowGroup],
+                KArg.Mem(a.X), a.X.Offset, KArg.Mem(a.Gamma), a.Gamma.Offset, KArg.Mem(a.Y), a.Y.Offset, a.Cols, a.Eps);
+        }
+    }
 
     protected override void RopeCore(DeviceStream stream, RopeArgs a)
     {
         ClHandle freq = InverseFrequencies(a.Theta, a.RotaryDims);
         int work = (a.RotaryDims / 2) + (a.HeadDim - a.RotaryDims);
-        Run(stream, "rope", Io(a.X.DType, a.Y.DType), "rope", [(nuint)work, (nuint)a.Heads, (nuint)a.Tokens], [],
+        Run(stream, "rope", Io(a.X.DType, a.Y.DType), "rope", [(nuint)work, (nuint)a.Tokens], [],
             KArg.Mem(a.X), a.X.Offset, KArg.Mem(a.Positions), a.Positions.Offset, KArg.Mem(freq),
             KArg.Mem(a.Y), a.Y.Offset, a.Heads, a.HeadDim, a.RotaryDims, a.Layout == RopeLayout.Interleaved ? 1 : 0);
     }

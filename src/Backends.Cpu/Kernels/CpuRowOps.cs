@@ -1,48 +1,68 @@
 using System;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Backends.Cpu;
 
-/// <summary>Row reductions: softmax and RMS norm, one row at a time per core, in F32.</summary>
+/// <summary>Row reductions: softmax and RMS norm, rows spread over cores, F32 math. F32 rows are read in place; narrower dtypes go through a scratch row.</summary>
 internal static class CpuRowOps
 {
     /// <summary>Max-subtracted softmax of each row (see <see cref="IKernels.Softmax"/>).</summary>
-    public static void Softmax(SoftmaxArgs a, nint x, nint y)
+    public static unsafe void Softmax(SoftmaxArgs a, nint x, nint y)
     {
         DType t = a.X.DType;
         int cols = a.Cols;
         CpuParallel.For(a.Rows, Math.Max(1, 16384 / cols), (r0, r1) =>
         {
-            Span<float> row = CpuConvert.Scratch(0, cols);
+            Span<float> scratch = t == DType.F32 ? default : CpuConvert.Scratch(0, cols);
             for (long r = r0; r < r1; r++)
             {
                 long at = r * cols;
                 int kept = a.KeptColumns(r);
-                CpuConvert.ToFloat(t, x, at, row);
-                Span<float> v = row[..kept];
+                ReadOnlySpan<float> src;
+                Span<float> dst;
+                if (t == DType.F32)
+                {
+                    src = new ReadOnlySpan<float>((float*)x + at, cols);
+                    dst = new Span<float>((float*)y + at, cols);
+                }
+                else
+                {
+                    CpuConvert.ToFloat(t, x, at, scratch);
+                    src = scratch;
+                    dst = scratch;
+                }
+
                 if (kept > 0)
                 {
+                    ReadOnlySpan<float> v = src[..kept];
+                    Span<float> o = dst[..kept];
                     if (a.Scale != 1f)
                     {
-                        TensorPrimitives.Multiply(v, a.Scale, v);
+                        TensorPrimitives.Multiply(v, a.Scale, o);
+                        v = o;
                     }
 
                     // Max propagates NaN, and x − max of +inf is NaN: either way the sum, and so the row, is NaN.
                     float max = TensorPrimitives.Max(v);
-                    TensorPrimitives.Subtract(v, max, v);
-                    TensorPrimitives.Exp(v, v);
-                    float sum = TensorPrimitives.Sum(v);
-                    TensorPrimitives.Divide(v, sum, v);
+                    TensorPrimitives.Subtract(v, max, o);
+                    TensorPrimitives.Exp(o, o);
+                    float sum = TensorPrimitives.Sum(o);
+                    TensorPrimitives.Multiply(o, 1f / sum, o);
                 }
 
-                row[kept..].Clear();
-                CpuConvert.FromFloat(t, row, y, at);
+                dst[kept..].Clear();
+                if (t != DType.F32)
+                {
+                    CpuConvert.FromFloat(t, scratch, y, at);
+                }
             }
         });
     }
 
     /// <summary>y = x / sqrt(mean(x²) + eps) · gamma per row.</summary>
-    public static void RmsNorm(RmsNormArgs a, nint x, nint gamma, nint y)
+    public static unsafe void RmsNorm(RmsNormArgs a, nint x, nint gamma, nint y)
     {
         DType t = a.X.DType;
         int cols = a.Cols;
@@ -50,17 +70,61 @@ internal static class CpuRowOps
         CpuConvert.ToFloat(t, gamma, 0, g);
         CpuParallel.For(a.Rows, Math.Max(1, 16384 / cols), (r0, r1) =>
         {
-            Span<float> row = CpuConvert.Scratch(0, cols);
+            Span<float> scratch = t == DType.F32 ? default : CpuConvert.Scratch(0, cols);
             for (long r = r0; r < r1; r++)
             {
                 long at = r * cols;
-                CpuConvert.ToFloat(t, x, at, row);
+                ReadOnlySpan<float> row;
+                Span<float> dst;
+                if (t == DType.F32)
+                {
+                    row = new ReadOnlySpan<float>((float*)x + at, cols);
+                    dst = new Span<float>((float*)y + at, cols);
+                }
+                else
+                {
+                    CpuConvert.ToFloat(t, x, at, scratch);
+                    row = scratch;
+                    dst = scratch;
+                }
+
                 double ms = TensorPrimitives.SumOfSquares(row) / (double)cols;
-                float inv = (float)(1.0 / Math.Sqrt(ms + a.Eps));
-                TensorPrimitives.Multiply(row, inv, row);
-                TensorPrimitives.Multiply(row, g, row);
-                CpuConvert.FromFloat(t, row, y, at);
+                ScaleBoth(row, g, (float)(1.0 / Math.Sqrt(ms + a.Eps)), dst);
+                if (t != DType.F32)
+                {
+                    CpuConvert.FromFloat(t, scratch, y, at);
+                }
             }
         });
+    }
+
+    /// <summary>dst = x · s · g in one pass (x and dst may be the same span).</summary>
+    private static unsafe void ScaleBoth(ReadOnlySpan<float> x, ReadOnlySpan<float> g, float s, Span<float> dst)
+    {
+        int i = 0, n = x.Length;
+        fixed (float* px = x, pg = g, pd = dst)
+        {
+            if (Vector512.IsHardwareAccelerated)
+            {
+                Vector512<float> vs = Vector512.Create(s);
+                for (; i + 16 <= n; i += 16)
+                {
+                    (Vector512.Load(px + i) * vs * Vector512.Load(pg + i)).Store(pd + i);
+                }
+            }
+            else if (Vector256.IsHardwareAccelerated)
+            {
+                Vector256<float> vs = Vector256.Create(s);
+                for (; i + 8 <= n; i += 8)
+                {
+                    (Vector256.Load(px + i) * vs * Vector256.Load(pg + i)).Store(pd + i);
+                }
+            }
+
+            for (; i < n; i++)
+            {
+                pd[i] = px[i] * s * pg[i];
+            }
+        }
     }
 }

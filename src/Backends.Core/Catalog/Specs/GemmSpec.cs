@@ -17,7 +17,7 @@ internal sealed class GemmSpec : OpSpec
         new("N", "columns of C", 64),
         new("K", "inner dimension", 64),
         new("ta", "1: A stored [K,M]", 0),
-        new("tb", "1: B stored [N,K]", 1),
+        new("tb", "1: B stored [N,K]", 0),
         new("beta", "0: alpha 1, beta 0; 1: alpha 0.75, beta -0.5 (C read)", 0),
         new("shareb", "1: one B (rank 2) for every batch", 0),
         new("c32", "1: C in f32 for f16/bf16 inputs", 0),
