@@ -99,21 +99,25 @@ __kernel void moe_permute_index(__global const int* ids, const long io, const in
 
 #ifdef IN_DT
 // Permute, step 2: permuted[p, :] = tokens[row_source[p], :], or 0 for rows past the last group.
-// Work-item (c8, p) copies 8 columns of row p.
+// Work-item (c, p) copies a run of CHUNK columns of row p in float8 steps: long runs suit CPU devices, and
+// consecutive items still touch consecutive memory on GPUs.
+#define CHUNK 256
 __kernel void moe_permute_gather(__global const IN_T* tokens, const long to, __global OUT_T* permuted, const long po,
                                  __global const int* row_source, const long ro, const int hidden)
 {
-    long c = (long)get_global_id(0) * 8, p = get_global_id(1);
-    if (c >= hidden) return;
+    long c0 = (long)get_global_id(0) * CHUNK, p = get_global_id(1);
+    if (c0 >= hidden) return;
+    long c1 = min(c0 + CHUNK, (long)hidden);
     int token = row_source[ro + p];
     long dst = po + p * hidden;
     if (token < 0) {
-        for (long j = c; j < min(c + 8, (long)hidden); j++) STORE_OUT(permuted, dst + j, 0.0f);
-    } else {
-        long src = to + (long)token * hidden;
-        if (c + 8 <= hidden) STORE8_OUT(permuted, dst + c, LOAD8_IN(tokens, src + c));
-        else for (long j = c; j < hidden; j++) STORE_OUT(permuted, dst + j, LOAD_IN(tokens, src + j));
+        for (long j = c0; j < c1; j++) STORE_OUT(permuted, dst + j, 0.0f);
+        return;
     }
+    long src = to + (long)token * hidden;
+    long c = c0;
+    for (; c + 8 <= c1; c += 8) STORE8_OUT(permuted, dst + c, LOAD8_IN(tokens, src + c));
+    for (; c < c1; c++) STORE_OUT(permuted, dst + c, LOAD_IN(tokens, src + c));
 }
 
 // Unpermute: out[t, h] = Σ_j w[t, j] · expert_out[slot_of[t, j], h], in j order; slots outside [0, rows) add nothing.

@@ -128,7 +128,7 @@ internal sealed unsafe partial class OpenCLKernels : KernelSet, IDisposable
             KArg.Mem(a.SlotOf), a.SlotOf.Offset, KArg.Mem(a.RowSource), a.RowSource.Offset, KArg.Mem(next));
         if ((long)choices * a.H > 0)
         {
-            Run(stream, "moe", Io(a.Tokens.DType, a.Permuted.DType), "moe_permute_gather", [Groups(a.H, 8, 1), (nuint)choices], [],
+            Run(stream, "moe", Io(a.Tokens.DType, a.Permuted.DType), "moe_permute_gather", [Groups(a.H, 256, 1), (nuint)choices], [],
                 KArg.Mem(a.Tokens), a.Tokens.Offset, KArg.Mem(a.Permuted), a.Permuted.Offset, KArg.Mem(a.RowSource), a.RowSource.Offset, a.H);
         }
     }

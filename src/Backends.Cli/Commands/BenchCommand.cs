@@ -66,6 +66,7 @@ internal static class BenchCommand
             }
 
             AnsiConsole.Write(table);
+            CacheReport.Print(device);
         }
 
         return failures == 0 ? 0 : 1;
@@ -82,8 +83,26 @@ internal static class BenchCommand
             return new BenchResult(check, double.NaN, double.NaN, 0, opCase.Flops, opCase.BytesMoved);
         }
 
-        run.Launch(stream, kernels);
-        stream.Synchronize();
+        // Warm up until timings settle, not for a fixed count: program builds, first touch and the JIT's tiering
+        // (tier-0 SIMD code is tens of times slower, and tier-up happens in the background) all end up here.
+        var warm = System.Diagnostics.Stopwatch.StartNew();
+        var recent = new List<double>();
+        while (warm.Elapsed.TotalSeconds < 3)
+        {
+            using DeviceEvent s0 = stream.Record();
+            run.Launch(stream, kernels);
+            using DeviceEvent s1 = stream.Record();
+            recent.Add(s1.ElapsedMillisecondsSince(s0));
+            if (recent.Count >= 6 && warm.Elapsed.TotalSeconds >= 0.3)
+            {
+                double[] last = recent.TakeLast(3).ToArray(), before = recent.SkipLast(3).TakeLast(3).ToArray();
+                if (Math.Abs(last.Average() - before.Average()) <= 0.1 * before.Average())
+                {
+                    break;
+                }
+            }
+        }
+
         var times = new List<double>();
         double total = 0;
         while ((total < minTime * 1000 || times.Count < 5) && times.Count < 1000)

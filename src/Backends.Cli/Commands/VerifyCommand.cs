@@ -94,6 +94,7 @@ internal static class VerifyCommand
             }
 
             AnsiConsole.Write(table);
+            CacheReport.Print(device);
         }
 
         AnsiConsole.MarkupLine(failures == 0 ? "[green]verify: all cases passed[/]" : $"[red]verify: {failures} case(s) failed[/] ({Markup.Escape(Conformance.ReplayHint())})");
