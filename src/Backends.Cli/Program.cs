@@ -21,12 +21,14 @@ internal static class Program
             DevicesCommand.Create(),
             VerifyCommand.Create(),
             BenchCommand.Create(),
+            RooflineCommand.Create(),
+            CompareCommand.Create(),
         };
         root.SetAction(pr =>
         {
             int rc = DevicesCommand.Run(CliRegistry.Create());
             AnsiConsole.WriteLine();
-            AnsiConsole.MarkupLine("Commands: [bold]devices[/], [bold]verify[/] [[--device ID|all]] [[--op NAME]], [bold]bench[/] [[--device ID|all]] [[--op NAME]] [[--shape S]]. Run [bold]backends --help[/] or [bold]backends COMMAND --help[/] for details.");
+            AnsiConsole.MarkupLine("Commands: [bold]devices[/], [bold]verify[/] [[--device ID|all]] [[--op NAME]], [bold]bench[/] [[--device ID|all]] [[--preset square|moe-decode|moe-prefill]] [[--json F]] [[--plot F.png]], [bold]roofline[/], [bold]compare[/] OLD.json NEW.json. Run [bold]backends --help[/] or [bold]backends COMMAND --help[/] for details.");
             return rc;
         });
 
@@ -39,7 +41,7 @@ internal static class Program
             AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(ex.Message)}");
             return 2;
         }
-        catch (ArgumentException ex)
+        catch (Exception ex) when (ex is ArgumentException or FormatException or System.IO.IOException or System.IO.InvalidDataException or System.Text.Json.JsonException)
         {
             AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(ex.Message)}");
             return 2;

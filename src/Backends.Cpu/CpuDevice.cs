@@ -8,7 +8,7 @@ namespace Backends.Cpu;
 /// The managed CPU device: host memory, one worker thread per stream, SIMD kernels over all cores. Custom kernels
 /// run as delegates on a stream through <see cref="Launch"/>.
 /// </summary>
-public sealed class CpuDevice : Device
+public sealed class CpuDevice : Device, IPeakProbe
 {
     private readonly CpuKernels _kernels;
 
@@ -43,6 +43,24 @@ public sealed class CpuDevice : Device
 
         var context = new CpuKernelContext(views);
         ((CpuStream)stream).Enqueue(() => body(context), views.Select(v => (CpuBuffer)v.Buffer).Distinct().ToArray());
+    }
+
+    /// <inheritdoc />
+    public int ScratchElements => Environment.ProcessorCount;
+
+    /// <inheritdoc />
+    public double QueueFmaBurst(DeviceStream stream, TensorView scratch, int iterations)
+    {
+        ArgumentNullException.ThrowIfNull(scratch);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(iterations);
+        if (scratch.DType != DType.F32 || scratch.ElementCount < ScratchElements)
+        {
+            throw new ArgumentException($"The scratch must be f32 with at least {ScratchElements} elements.", nameof(scratch));
+        }
+
+        double flops = (double)Environment.ProcessorCount * iterations * 12 * CpuPeak.Lanes * 2;
+        Launch(stream, ctx => CpuPeak.Run(ctx.Span<float>(scratch), iterations), scratch);
+        return flops;
     }
 
     /// <inheritdoc />

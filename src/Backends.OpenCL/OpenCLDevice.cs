@@ -9,7 +9,7 @@ namespace Backends.OpenCL;
 /// One OpenCL device with its own context. Runs the standard op set from the embedded kernels (built once, cached
 /// on disk) and builds user programs with <see cref="BuildProgram"/>.
 /// </summary>
-public sealed unsafe class OpenCLDevice : Device
+public sealed unsafe class OpenCLDevice : Device, IPeakProbe
 {
     private readonly ConcurrentDictionary<(string Family, string Options, string Kernel), KernelSlot> _kernels = new();
     private readonly OpenCLKernels _ours;
@@ -84,6 +84,28 @@ public sealed unsafe class OpenCLDevice : Device
         "clblast" => throw new ArgumentException($"CLBlast is not available here: {ClBlast.UnavailableReason}", nameof(variant)),
         _ => throw new ArgumentException($"{Id} has no kernel variant '{variant}'; it has: ours, {_otherReductions.Variant}, local-tiles{(_clblast is null ? string.Empty : ", clblast")}.", nameof(variant)),
     };
+
+    /// <inheritdoc />
+    public int ScratchElements => PeakItems;
+
+    private int PeakItems => Math.Max(1, Info.ComputeUnits) * (IsCpu ? 4096 : 2048);
+
+    /// <inheritdoc />
+    public double QueueFmaBurst(DeviceStream stream, TensorView scratch, int iterations)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(scratch);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(iterations);
+        stream.CheckView(scratch, nameof(scratch));
+        if (scratch.DType != DType.F32 || scratch.ElementCount < PeakItems)
+        {
+            throw new ArgumentException($"The scratch must be f32 with at least {PeakItems} elements.", nameof(scratch));
+        }
+
+        int local = Math.Min(IsCpu ? 64 : 256, MaxWorkGroupSize);
+        Kernel("roofline", string.Empty, "fma_burst").Launch((OpenCLStream)stream, [(nuint)PeakItems], [(nuint)local], KArg.Mem(scratch), iterations);
+        return (double)PeakItems * iterations * 8 * 16 * 2;
+    }
 
     /// <summary>
     /// Builds an OpenCL C program from source (cached in memory and on disk like the built-in kernels).

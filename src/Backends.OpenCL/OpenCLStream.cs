@@ -30,6 +30,9 @@ internal sealed unsafe class OpenCLStream : DeviceStream
         Queue = new ClHandle(q, ClHandle.ClKind.Queue);
     }
 
+    /// <summary>Writes above this size (bytes) are blocking instead of staged.</summary>
+    private const int LargeWrite = 64 << 20;
+
     public ClHandle Queue { get; }
 
     /// <summary>Enqueues a kernel already set up by the caller (who holds the kernel's lock).</summary>
@@ -55,6 +58,17 @@ internal sealed unsafe class OpenCLStream : DeviceStream
     protected override void WriteCore(DeviceBuffer destination, long byteOffset, ReadOnlySpan<byte> source)
     {
         var dst = (OpenCLBuffer)destination;
+        if (source.Length > LargeWrite)
+        {
+            // A large write would double the host memory in staging: write blocking, straight from the caller's span.
+            fixed (byte* p = source)
+            {
+                ClApi.Check(ClApi.Api.EnqueueWriteBuffer(Queue.Value, dst.Mem.Value, true, (nuint)byteOffset, (nuint)source.Length, p, 0, null, null), _device.Id);
+            }
+
+            return;
+        }
+
         byte[] staging = GC.AllocateUninitializedArray<byte>(source.Length, pinned: true);
         source.CopyTo(staging);
         nint ev;

@@ -1,124 +1,214 @@
 using System;
 using System.Collections.Generic;
 using System.CommandLine;
+using System.Globalization;
 using System.Linq;
+using Backends.Benchmarking;
 using Spectre.Console;
 
 namespace Backends.Cli.Commands;
 
-/// <summary><c>backends bench</c>: each op at a shape, checked first, then timed with device events.</summary>
+/// <summary>
+/// <c>backends bench</c>: ops × shapes × dtypes × devices × variants. Each case is checked against the reference,
+/// warmed up, timed with device events until the noise settles or the budget ends, and reported against the device's
+/// roofline; results go to the console and optionally to JSON / CSV / Markdown files and a roofline plot.
+/// </summary>
 internal static class BenchCommand
 {
     public static Command Create()
     {
         var device = new Option<string>("--device", "-d") { Description = "Device id, backend name, 'all' or 'default'.", DefaultValueFactory = _ => "default" };
-        var ops = new Option<string[]>("--op") { Description = "Op name(s); default: all.", AllowMultipleArgumentsPerToken = true };
-        var dtype = new Option<string>("--dtype") { Description = "Data type (f32, f16, bf16).", DefaultValueFactory = _ => "f32" };
-        var shape = new Option<string?>("--shape") { Description = "Shape as axis=value,... or AxBxC over the op's primary axes; default: the op's default shape." };
-        var minTime = new Option<double>("--min-time") { Description = "Seconds of timed runs per case (at least 5 runs).", DefaultValueFactory = _ => 0.3 };
-        var command = new Command("bench", "Time each op on a device: checked against the reference first, warmed up, then timed with device events; median, min, GFLOP/s and GB/s.")
+        var preset = new Option<string?>("--preset", "-p") { Description = $"Case set: {string.Join(", ", BenchPresets.Names)} (default: every op at its default shape)." };
+        var ops = new Option<string[]>("--op") { Description = "Only these ops (gemm, softmax, ...).", AllowMultipleArgumentsPerToken = true };
+        var dtypes = new Option<string[]>("--dtype") { Description = "Data types (f32, f16, bf16); default f32. Ops that lack a dtype are skipped for it.", AllowMultipleArgumentsPerToken = true };
+        var shape = new Option<string[]>("--shape") { Description = "Shapes for the single --op: axis=value,... or AxBxC over the op's primary axes; repeatable.", AllowMultipleArgumentsPerToken = true };
+        var variants = new Option<string[]>("--variant") { Description = "Only these kernel variants (ours, clblast, ...); default: every variant the device has.", AllowMultipleArgumentsPerToken = true };
+        var minTime = new Option<double>("--min-time") { Description = "Seconds of timed runs per case at least.", DefaultValueFactory = _ => 0.2 };
+        var maxTime = new Option<double>("--max-time") { Description = "Seconds of timed runs per case at most (the budget).", DefaultValueFactory = _ => 2 };
+        var noise = new Option<double>("--noise") { Description = "Stop timing a case once its relative noise (1.4826·MAD/median) is at most this.", DefaultValueFactory = _ => 0.03 };
+        var warm = new Option<bool>("--warm") { Description = "Keep caches warm between launches (default: flush a 64 MiB buffer before each timed launch, untimed) and batch sub-millisecond launches." };
+        var json = new Option<string?>("--json") { Description = "Write the report as JSON (the input of backends compare)." };
+        var csv = new Option<string?>("--csv") { Description = "Write the results as CSV." };
+        var markdown = new Option<string?>("--markdown") { Description = "Write the report as Markdown." };
+        var plot = new Option<string?>("--plot") { Description = "Write a roofline chart (.png or .svg)." };
+        var noVerify = new Option<bool>("--no-verify") { Description = "Skip the reference check before timing (not recommended)." };
+        var noRoofline = new Option<bool>("--no-roofline") { Description = "Do not measure or use rooflines (no % of roof)." };
+        var command = new Command("bench", "Benchmark ops on devices: checked first, warmed up, timed with device events until the noise settles; median/min/max/noise, GFLOP/s, GB/s and % of roofline.")
         {
-            device, ops, dtype, shape, minTime,
+            device, preset, ops, dtypes, shape, variants, minTime, maxTime, noise, warm, json, csv, markdown, plot, noVerify, noRoofline,
         };
-        command.SetAction(pr => Run(CliRegistry.Create(), pr.GetValue(device), pr.GetValue(ops), pr.GetValue(dtype)!, pr.GetValue(shape), pr.GetValue(minTime)));
+        command.SetAction(pr =>
+        {
+            var options = new BenchOptions
+            {
+                MinTime = pr.GetValue(minTime),
+                MaxTime = pr.GetValue(maxTime),
+                NoiseBound = pr.GetValue(noise),
+                Verify = !pr.GetValue(noVerify),
+                Cold = !pr.GetValue(warm),
+            };
+            return Run(CliRegistry.Create(), pr.GetValue(device), pr.GetValue(preset), pr.GetValue(ops), pr.GetValue(dtypes), pr.GetValue(shape),
+                pr.GetValue(variants), options, pr.GetValue(json), pr.GetValue(csv), pr.GetValue(markdown), pr.GetValue(plot), !pr.GetValue(noRoofline));
+        });
         return command;
     }
 
-    public static int Run(BackendRegistry registry, string? deviceArg, string[]? opNames, string dtypeName, string? shapeText, double minTime)
+    public static int Run(
+        BackendRegistry registry, string? deviceArg, string? preset, string[]? opNames, string[]? dtypeNames, string[]? shapes, string[]? variantNames,
+        BenchOptions options, string? json, string? csv, string? markdown, string? plotPath, bool roofline)
     {
-        DType dtype = DTypeExtensions.Parse(dtypeName);
+        IReadOnlyList<BenchItem> items = Items(preset, opNames, shapes);
+        DType[] dtypes = dtypeNames is { Length: > 0 } ? dtypeNames.SelectMany(s => s.Split(',')).Select(DTypeExtensions.Parse).ToArray() : [DType.F32];
         IReadOnlyList<string> ids = DeviceSelection.Resolve(registry, deviceArg);
-        IReadOnlyList<OpSpec> specs = DeviceSelection.Ops(opNames);
-        if (shapeText is not null && specs.Count != 1)
-        {
-            throw new ArgumentException("--shape needs exactly one --op.");
-        }
-
+        BenchEnvironment env = BenchEnvironment.Capture(registry);
+        var results = new List<BenchResult>();
+        var roofs = new List<RooflineFigures>();
         int failures = 0;
-        foreach (string id in ids)
+        var devices = new List<(Device Device, DeviceStream Stream, RooflineFigures? Roof, TensorView? Flush)>();
+        try
         {
-            using Device device = registry.Open(id);
-            using DeviceStream stream = device.CreateStream();
-            var table = new Table().Title($"[bold]bench {Markup.Escape(id)}[/] ({Markup.Escape(device.Info.Name)}), {dtype.ToShortName()}")
-                .AddColumns("op", "variant", "shape", "median", "min", "runs", "GFLOP/s", "GB/s", "check");
-            foreach (OpSpec spec in specs)
+            foreach (string id in ids)
             {
-                DType dt = spec.DTypes.Contains(dtype) ? dtype : spec.DTypes[0];
-                OpShape shape = shapeText is null ? spec.DefaultShape : OpShape.Parse(shapeText, spec);
-                foreach (string variant in device.Variants(spec.Kind))
+                Device device = registry.Open(id);
+                RooflineFigures? roof = null;
+                if (roofline)
                 {
-                    IKernels kernels = device.GetVariant(variant);
-                    if (!kernels.Supports(spec.Kind, dt))
-                    {
-                        continue;
-                    }
-
-                    AnsiConsole.MarkupLine($"[grey]  {Markup.Escape(spec.Name)} {dt.ToShortName()} {Markup.Escape(shape.ToString())} [[{Markup.Escape(variant)}]]...[/]");
-                    BenchResult r = Measure(device, stream, kernels, spec.CreateCase(shape, dt, OpCatalog.StableSeed(Conformance.BaseSeed, spec.Name)), minTime);
-                    failures += r.Check.Passed ? 0 : 1;
-                    table.AddRow(
-                        spec.Name, Markup.Escape(variant), Markup.Escape(shape.ToString()),
-                        Format.Time(r.MedianMs), Format.Time(r.MinMs), r.Runs.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                        r.Flops == 0 ? "-" : Format.Num(r.Flops / r.MedianMs / 1e6, "0.00"),
-                        Format.Num(r.Bytes / r.MedianMs / 1e6, "0.00"),
-                        r.Check.Passed ? "[green]ok[/]" : $"[red]{Markup.Escape(r.Check.Detail)}[/]");
+                    roof = RooflineMeter.GetOrMeasure(device, progress: line => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(line)}[/]"));
+                    roofs.Add(roof);
                 }
+
+                // 64 MiB: beyond the last-level cache of the CPUs we target; written before each timed launch when cold.
+                devices.Add((device, device.CreateStream(), roof, options.Cold ? device.Allocate(DType.F32, 16 << 20) : null));
             }
 
-            AnsiConsole.Write(table);
-            CacheReport.Print(device);
+            // Items outside, devices inside: each case (inputs and float64 reference) is built once, run on every device,
+            // then dropped, so memory holds one case at a time however large the preset.
+            var work = (from item in items
+                        from dt in dtypes
+                        where item.Spec.DTypes.Contains(dt)
+                        select (item, dt)).ToList();
+            int total = work.Sum(w => devices.Sum(d => VariantsOf(d.Device, w.item, w.dt, variantNames).Count));
+            AnsiConsole.Progress()
+                .AutoClear(true)
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+                .Start(ctx =>
+                {
+                    ProgressTask task = ctx.AddTask($"{total} cases", maxValue: Math.Max(total, 1));
+                    foreach ((BenchItem item, DType dt) in work)
+                    {
+                        OpCase opCase = item.Spec.CreateCase(item.Shape, dt, OpCatalog.StableSeed(Conformance.BaseSeed, item.Spec.Name, item.Shape, dt));
+                        foreach ((Device device, DeviceStream stream, RooflineFigures? roof, TensorView? flush) in devices)
+                        {
+                            foreach (string variant in VariantsOf(device, item, dt, variantNames))
+                            {
+                                task.Description = Markup.Escape($"{device.Id} {item.Spec.Name} {dt.ToShortName()} [{variant}] {item.Label}");
+                                try
+                                {
+                                    BenchResult r = BenchRunner.Run(device, stream, variant, item, opCase, roof, options, flush);
+                                    failures += r.Passed ? 0 : 1;
+                                    results.Add(r);
+                                }
+                                catch (Exception ex) when (ex is UnsupportedOpException or OutOfDeviceMemoryException)
+                                {
+                                    AnsiConsole.MarkupLine($"[yellow]skipped {Markup.Escape(device.Id)} {Markup.Escape(item.Spec.Name)} [[{Markup.Escape(variant)}]] {Markup.Escape(item.Label)}: {Markup.Escape(ex.Message)}[/]");
+                                }
+
+                                task.Increment(1);
+                            }
+                        }
+
+                        // Large cases leave gigabytes of host arrays behind; give them back before the next one is built.
+                        opCase = null!;
+                        GC.Collect();
+                    }
+                });
+
+            foreach ((Device device, _, RooflineFigures? roof, _) in devices)
+            {
+                Print(device, roof, results.Where(r => r.Device == device.Id).ToList());
+                CacheReport.Print(device);
+            }
+        }
+        finally
+        {
+            foreach ((Device device, DeviceStream stream, _, _) in devices)
+            {
+                stream.Dispose();
+                device.Dispose();
+            }
+        }
+
+        var report = new BenchReport { Environment = env, Rooflines = roofs, Results = results };
+        if (json is not null)
+        {
+            report.SaveJson(json);
+            AnsiConsole.MarkupLine($"wrote {Markup.Escape(json)}");
+        }
+
+        if (csv is not null)
+        {
+            report.SaveCsv(csv);
+            AnsiConsole.MarkupLine($"wrote {Markup.Escape(csv)}");
+        }
+
+        if (markdown is not null)
+        {
+            report.SaveMarkdown(markdown);
+            AnsiConsole.MarkupLine($"wrote {Markup.Escape(markdown)}");
+        }
+
+        if (plotPath is not null)
+        {
+            RooflinePlot.Save(report, plotPath);
+            AnsiConsole.MarkupLine($"wrote {Markup.Escape(plotPath)}");
+        }
+
+        if (failures > 0)
+        {
+            AnsiConsole.MarkupLine($"[red]{failures} case(s) failed their reference check and were not timed[/] ({Markup.Escape(Conformance.ReplayHint())})");
         }
 
         return failures == 0 ? 0 : 1;
     }
 
-    /// <summary>Verify once, warm up, then time launches between device events until <paramref name="minTime"/> has passed.</summary>
-    public static BenchResult Measure(Device device, DeviceStream stream, IKernels kernels, OpCase opCase, double minTime)
+    private static List<string> VariantsOf(Device device, BenchItem item, DType dt, string[]? only) =>
+        device.Variants(item.Spec.Kind)
+            .Where(v => (only is not { Length: > 0 } || only.Contains(v)) && device.GetVariant(v).Supports(item.Spec.Kind, dt))
+            .ToList();
+
+    private static IReadOnlyList<BenchItem> Items(string? preset, string[]? opNames, string[]? shapes)
     {
-        using OpRun run = opCase.Prepare(device, stream);
-        run.Launch(stream, kernels);
-        CheckResult check = run.Verify(stream);
-        if (!check.Passed)
+        IReadOnlyList<OpSpec>? only = opNames is { Length: > 0 } ? DeviceSelection.Ops(opNames) : null;
+        if (shapes is { Length: > 0 })
         {
-            return new BenchResult(check, double.NaN, double.NaN, 0, opCase.Flops, opCase.BytesMoved);
-        }
-
-        // Warm up until timings settle, not for a fixed count: program builds, first touch and the JIT's tiering
-        // (tier-0 SIMD code is tens of times slower, and tier-up happens in the background) all end up here.
-        var warm = System.Diagnostics.Stopwatch.StartNew();
-        var recent = new List<double>();
-        while (warm.Elapsed.TotalSeconds < 3)
-        {
-            using DeviceEvent s0 = stream.Record();
-            run.Launch(stream, kernels);
-            using DeviceEvent s1 = stream.Record();
-            recent.Add(s1.ElapsedMillisecondsSince(s0));
-            if (recent.Count >= 6 && warm.Elapsed.TotalSeconds >= 0.3)
+            if (only is not { Count: 1 } || preset is not null)
             {
-                double[] last = recent.TakeLast(3).ToArray(), before = recent.SkipLast(3).TakeLast(3).ToArray();
-                if (Math.Abs(last.Average() - before.Average()) <= 0.1 * before.Average())
-                {
-                    break;
-                }
+                throw new ArgumentException("--shape needs exactly one --op and no --preset.");
             }
+
+            return shapes.Select(s => new BenchItem(only[0], OpShape.Parse(s, only[0]), "--shape " + s)).ToList();
         }
 
-        var times = new List<double>();
-        double total = 0;
-        while ((total < minTime * 1000 || times.Count < 5) && times.Count < 1000)
+        IReadOnlyList<BenchItem> items = BenchPresets.Get(preset ?? "default");
+        return only is null ? items : items.Where(i => only.Contains(i.Spec)).ToList();
+    }
+
+    private static void Print(Device device, RooflineFigures? roof, List<BenchResult> results)
+    {
+        string roofText = roof is null ? string.Empty : string.Create(CultureInfo.InvariantCulture, $" — roofs: {roof.PeakGflops:0.0} GFLOP/s, {roof.BandwidthGBs:0.0} GB/s");
+        var table = new Table().Title($"[bold]bench {Markup.Escape(device.Id)}[/] ({Markup.Escape(device.Info.Name)}){Markup.Escape(roofText)}")
+            .AddColumns("op", "variant", "dtype", "case", "shape", "median", "min", "max", "noise", "runs", "GFLOP/s", "GB/s", "bound", "% roof", "check");
+        foreach (BenchResult r in results)
         {
-            using DeviceEvent start = stream.Record();
-            run.Launch(stream, kernels);
-            using DeviceEvent end = stream.Record();
-            double ms = end.ElapsedMillisecondsSince(start);
-            times.Add(ms);
-            total += ms;
+            table.AddRow(
+                r.Op, Markup.Escape(r.Variant), r.DType, Markup.Escape(r.Label), Markup.Escape(r.Shape),
+                BenchReport.Ms(r.MedianMs), BenchReport.Ms(r.MinMs), BenchReport.Ms(r.MaxMs),
+                double.IsNaN(r.Noise) ? "-" : Format.Num(100 * r.Noise, "0.0") + "%", r.Runs.ToString(CultureInfo.InvariantCulture),
+                r.Flops == 0 || double.IsNaN(r.Gflops) ? "-" : Format.Num(r.Gflops, "0.00"), double.IsNaN(r.GBs) ? "-" : Format.Num(r.GBs, "0.00"),
+                r.Bound, double.IsNaN(r.RooflinePercent) ? "-" : Format.Num(r.RooflinePercent, "0"),
+                r.Passed ? "[green]ok[/]" : $"[red]{Markup.Escape(r.Check)}[/]");
         }
 
-        times.Sort();
-        return new BenchResult(check, times[times.Count / 2], times[0], times.Count, opCase.Flops, opCase.BytesMoved);
+        AnsiConsole.Write(table);
     }
 }
-
-/// <summary>One timed case.</summary>
-internal sealed record BenchResult(CheckResult Check, double MedianMs, double MinMs, int Runs, double Flops, double Bytes);

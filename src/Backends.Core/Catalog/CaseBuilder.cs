@@ -98,8 +98,9 @@ internal sealed class CaseBuilder
         double flops,
         Action<IKernels, DeviceStream, Func<string, TensorView>> launch,
         Func<Func<string, double[]>, Dictionary<string, double[]>> reference,
-        Func<OpCase, Func<string, double[]>, CheckResult>? customCheck = null) =>
-        new(Spec, Shape, DType, Seed, Specials, _tensors, flops, launch, reference, customCheck);
+        Func<OpCase, Func<string, double[]>, CheckResult>? customCheck = null,
+        Func<OpCase, Func<string, double[]>, CheckResult>? sampledCheck = null) =>
+        new(Spec, Shape, DType, Seed, Specials, _tensors, flops, launch, reference, customCheck, sampledCheck);
 
     public static int[] ToInts(double[] values)
     {

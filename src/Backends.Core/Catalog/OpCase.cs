@@ -13,13 +13,15 @@ public sealed class OpCase
     private readonly Action<IKernels, DeviceStream, Func<string, TensorView>> _launch;
     private readonly Func<Func<string, double[]>, Dictionary<string, double[]>> _reference;
     private readonly Func<OpCase, Func<string, double[]>, CheckResult>? _customCheck;
+    private readonly Func<OpCase, Func<string, double[]>, CheckResult>? _sampledCheck;
     private readonly Lazy<Dictionary<string, double[]>> _expected;
 
     internal OpCase(
         OpSpec spec, OpShape shape, DType dtype, int seed, bool specials, IReadOnlyList<HostTensor> tensors, double flops,
         Action<IKernels, DeviceStream, Func<string, TensorView>> launch,
         Func<Func<string, double[]>, Dictionary<string, double[]>> reference,
-        Func<OpCase, Func<string, double[]>, CheckResult>? customCheck)
+        Func<OpCase, Func<string, double[]>, CheckResult>? customCheck,
+        Func<OpCase, Func<string, double[]>, CheckResult>? sampledCheck = null)
     {
         Spec = spec;
         Shape = shape;
@@ -31,6 +33,7 @@ public sealed class OpCase
         _launch = launch;
         _reference = reference;
         _customCheck = customCheck;
+        _sampledCheck = sampledCheck;
         _expected = new Lazy<Dictionary<string, double[]>>(() => _reference(name => Tensor(name).Values));
         BytesMoved = tensors.Sum(t => t.Role switch
         {
@@ -65,6 +68,16 @@ public sealed class OpCase
 
     /// <summary>A one-line description with everything needed to reproduce it: op, dtype, shape, seed.</summary>
     public string Description => $"{Spec.Name} {DType.ToShortName()} {Shape}{(Specials ? " specials" : string.Empty)} seed={Seed}";
+
+    /// <summary>
+    /// Reference work (FLOPs) above which <see cref="OpRun.Verify"/> checks a sample of output rows against the float64
+    /// reference (and every element for being finite) instead of computing the whole reference: 4096³ in float64
+    /// would take minutes. Ops without a sampled check always compute the whole reference.
+    /// </summary>
+    public const double SampleAboveFlops = 4e9;
+
+    /// <summary>Whether <see cref="OpRun.Verify"/> will check sampled rows instead of the full reference.</summary>
+    public bool UsesSampledCheck => _sampledCheck is not null && Flops > SampleAboveFlops;
 
     /// <summary>The expected outputs, by tensor name (computed in float64 on first use).</summary>
     public IReadOnlyDictionary<string, double[]> Expected => _expected.Value;
@@ -116,6 +129,12 @@ public sealed class OpCase
     /// <returns>The result.</returns>
     internal CheckResult Check(Func<string, double[]> actual)
     {
+        if (UsesSampledCheck)
+        {
+            CheckResult sampled = _sampledCheck!(this, actual);
+            return sampled.Passed ? sampled : sampled with { Detail = $"{sampled.Detail} [{Description}]" };
+        }
+
         if (_customCheck is not null)
         {
             CheckResult custom = _customCheck(this, actual);

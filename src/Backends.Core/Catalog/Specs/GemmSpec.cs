@@ -96,6 +96,28 @@ internal sealed class GemmSpec : OpSpec
                 double[] c = readC ? (double[])get("c").Clone() : new double[(long)batch * m * n];
                 ReferenceOps.Gemm(get("a"), get("b"), c, batch, m, n, k, ta, tb, alpha, beta, (long)m * k, shareB ? 0 : (long)n * k);
                 return new() { ["c"] = c };
+            },
+            sampledCheck: (c, actual) =>
+            {
+                double[] a = c.Tensor("a").Values, bm = c.Tensor("b").Values, c0 = c.Tensor("c").Values;
+                return SampledRows.Check(c, "c", actual("c"), batch * m, n, row =>
+                {
+                    int p = row / m, i = row % m;
+                    long ao = (long)p * m * k, bo = shareB ? 0 : (long)p * n * k;
+                    var outRow = new double[n];
+                    for (int j = 0; j < n; j++)
+                    {
+                        double sum = 0;
+                        for (int q = 0; q < k; q++)
+                        {
+                            sum += a[ao + (ta ? ((long)q * m) + i : ((long)i * k) + q)] * bm[bo + (tb ? ((long)j * k) + q : ((long)q * n) + j)];
+                        }
+
+                        outRow[j] = readC ? (alpha * sum) + (beta * c0[((long)row * n) + j]) : alpha * sum;
+                    }
+
+                    return outRow;
+                });
             });
     }
 }

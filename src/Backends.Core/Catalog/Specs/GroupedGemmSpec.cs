@@ -69,6 +69,41 @@ internal sealed class GroupedGemmSpec : OpSpec
                 var c = new double[(long)rows * n];
                 ReferenceOps.GroupedGemm(get("a"), get("w"), CaseBuilder.ToInts(get("offsets")), c, rows, n, k, experts, tb);
                 return new() { ["c"] = c };
+            },
+            sampledCheck: (c, actual) =>
+            {
+                double[] a = c.Tensor("a").Values, w = c.Tensor("w").Values;
+                return SampledRows.Check(c, "c", actual("c"), rows, n, row =>
+                {
+                    var outRow = new double[n];
+                    int e = -1;
+                    for (int g = 0; g < experts; g++)
+                    {
+                        if (eff[g] <= row && row < eff[g + 1])
+                        {
+                            e = g;
+                        }
+                    }
+
+                    if (e < 0)
+                    {
+                        return outRow;
+                    }
+
+                    long wo = (long)e * n * k;
+                    for (int j = 0; j < n; j++)
+                    {
+                        double sum = 0;
+                        for (int q = 0; q < k; q++)
+                        {
+                            sum += a[((long)row * k) + q] * w[wo + (tb ? ((long)j * k) + q : ((long)q * n) + j)];
+                        }
+
+                        outRow[j] = sum;
+                    }
+
+                    return outRow;
+                });
             });
     }
 

@@ -94,9 +94,9 @@ internal sealed class MoePermuteSpec : OpSpec
                 };
             });
 
-        // Each token row is read k times and written k times; the index tensors are small.
+        // At least: every token row read once, every permuted row written once, the small index tensors.
         int size = b.DType.SizeInBytes();
-        c.BytesMoved = (2.0 * t * k * h * size) + (4.0 * t * k * 3) + (4.0 * (experts + 1));
+        c.BytesMoved = (((double)t * h) + ((double)t * k * h)) * size + (4.0 * t * k * 3) + (4.0 * (experts + 1));
         return c;
     }
 }
