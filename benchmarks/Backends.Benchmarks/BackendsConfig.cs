@@ -1,9 +1,10 @@
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 
 namespace Backends.Benchmarks;
 
-/// <summary>Adds the throughput columns; <c>--quick</c> (see Program) swaps in a short job.</summary>
+/// <summary>Adds the throughput columns; <c>--quick</c> (see Program) swaps in a short in-process job for smoke runs.</summary>
 public sealed class BackendsConfig : ManualConfig
 {
     public static bool Quick { get; set; }
@@ -13,7 +14,8 @@ public sealed class BackendsConfig : ManualConfig
         AddColumn(new ThroughputColumn(flops: true), new ThroughputColumn(flops: false));
         if (Quick)
         {
-            AddJob(Job.ShortRun.WithWarmupCount(1).WithIterationCount(3).WithLaunchCount(1).WithId("quick"));
+            AddJob(Job.Dry.WithWarmupCount(1).WithIterationCount(3).WithInvocationCount(4).WithUnrollFactor(1)
+                .WithToolchain(InProcessEmitToolchain.Instance).WithId("quick"));
         }
     }
 }

@@ -14,10 +14,10 @@ public static class Throughput
 {
     private static readonly string Dir = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "backends-bdn-throughput");
 
-    public static void Record(OpBenchmarks b, double flops, double bytes)
+    public static void Record(string device, string op, double flops, double bytes)
     {
         System.IO.Directory.CreateDirectory(Dir);
-        System.IO.File.WriteAllText(System.IO.Path.Combine(Dir, Key(b.Device, b.Op)), FormattableStringInvariant($"{flops} {bytes}"));
+        System.IO.File.WriteAllText(System.IO.Path.Combine(Dir, Key(device, op)), FormattableStringInvariant($"{flops} {bytes}"));
     }
 
     public static (double Flops, double Bytes)? Lookup(string device, string op)
@@ -61,9 +61,8 @@ public sealed class ThroughputColumn(bool flops) : IColumn
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
     {
         BenchmarkReport? report = summary[benchmarkCase];
-        string device = (string)benchmarkCase.Parameters["Device"];
-        string op = (string)benchmarkCase.Parameters["Op"];
-        if (report?.ResultStatistics is null || Throughput.Lookup(device, op) is not { } t)
+        if (report?.ResultStatistics is null || !benchmarkCase.HasParameters || benchmarkCase.Parameters["Op"] is not string op
+            || benchmarkCase.Parameters["DeviceId"] is not string device || Throughput.Lookup(device, op) is not { } t)
         {
             return "-";
         }

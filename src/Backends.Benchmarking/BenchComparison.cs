@@ -31,21 +31,26 @@ public enum Verdict
 /// <param name="OldMs">Old median, ms.</param>
 /// <param name="NewMs">New median, ms.</param>
 /// <param name="Ratio">New over old.</param>
-/// <param name="Threshold">The relative change that counts: max(5%, 3·√(old noise² + new noise²)).</param>
+/// <param name="Threshold">The relative change that counts: max(the minimum threshold, 3 standard errors of the difference of the two medians).</param>
 /// <param name="Verdict">The verdict.</param>
 public sealed record CaseComparison(string Key, double OldMs, double NewMs, double Ratio, double Threshold, Verdict Verdict);
 
-/// <summary>Compares two reports case by case, judging each change against the noise both runs measured (as nvbench's compare does).</summary>
+/// <summary>
+/// Compares two reports case by case, judging each change against the noise both runs measured: a median's relative
+/// standard error is 1.2533·noise/√runs, and a change counts when it exceeds three standard errors of the difference —
+/// and the minimum threshold, which covers what sampling cannot see: the drift of a shared machine between runs.
+/// </summary>
 public static class BenchComparison
 {
-    /// <summary>The smallest relative change ever called a difference.</summary>
-    public const double MinThreshold = 0.05;
+    /// <summary>The default smallest relative change called a difference (10%).</summary>
+    public const double DefaultMinThreshold = 0.10;
 
     /// <summary>Compares.</summary>
     /// <param name="old">The baseline.</param>
     /// <param name="current">The new run.</param>
+    /// <param name="minThreshold">The smallest relative change ever called a difference (raise it on machines that drift between runs).</param>
     /// <returns>One comparison per case of either report.</returns>
-    public static IReadOnlyList<CaseComparison> Compare(BenchReport old, BenchReport current)
+    public static IReadOnlyList<CaseComparison> Compare(BenchReport old, BenchReport current, double minThreshold = DefaultMinThreshold)
     {
         ArgumentNullException.ThrowIfNull(old);
         ArgumentNullException.ThrowIfNull(current);
@@ -65,8 +70,8 @@ public static class BenchComparison
                 continue;
             }
 
-            double noise = Math.Sqrt(Sq(Clean(o.Noise)) + Sq(Clean(n.Noise)));
-            double threshold = Math.Max(MinThreshold, 3 * noise);
+            double noise = Math.Sqrt(Sq(StandardError(o)) + Sq(StandardError(n)));
+            double threshold = Math.Max(minThreshold, 3 * noise);
             double ratio = n.MedianMs / o.MedianMs;
             Verdict v = double.IsNaN(ratio) ? Verdict.Same
                 : ratio > 1 + threshold ? Verdict.Slower
@@ -103,7 +108,8 @@ public static class BenchComparison
         return d;
     }
 
-    private static double Clean(double v) => double.IsFinite(v) ? v : 0;
+    /// <summary>Relative standard error of a median: 1.2533 · noise / √runs.</summary>
+    private static double StandardError(BenchResult r) => double.IsFinite(r.Noise) && r.Runs > 0 ? 1.2533 * r.Noise / Math.Sqrt(r.Runs) : 0;
 
     private static double Sq(double v) => v * v;
 }

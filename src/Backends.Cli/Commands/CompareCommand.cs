@@ -12,18 +12,19 @@ internal static class CompareCommand
     {
         var oldFile = new Argument<string>("old") { Description = "Baseline report (JSON from backends bench --json)." };
         var newFile = new Argument<string>("new") { Description = "New report." };
+        var minThreshold = new Option<double>("--min-threshold") { Description = "Smallest relative change called a difference (covers drift between runs).", DefaultValueFactory = _ => BenchComparison.DefaultMinThreshold };
         var command = new Command("compare", "Compare two bench reports case by case; exit 1 when a case got slower beyond noise or broke.")
         {
-            oldFile, newFile,
+            oldFile, newFile, minThreshold,
         };
-        command.SetAction(pr => Run(pr.GetValue(oldFile)!, pr.GetValue(newFile)!));
+        command.SetAction(pr => Run(pr.GetValue(oldFile)!, pr.GetValue(newFile)!, pr.GetValue(minThreshold)));
         return command;
     }
 
-    public static int Run(string oldPath, string newPath)
+    public static int Run(string oldPath, string newPath, double minThreshold)
     {
         BenchReport a = BenchReport.Load(oldPath), b = BenchReport.Load(newPath);
-        var results = BenchComparison.Compare(a, b);
+        var results = BenchComparison.Compare(a, b, minThreshold);
         var table = new Table().Title($"[bold]compare[/] {Markup.Escape(oldPath)} → {Markup.Escape(newPath)}")
             .AddColumns("case (device | op | variant | dtype | shape)", "old", "new", "new/old", "threshold", "verdict");
         foreach (CaseComparison c in results)

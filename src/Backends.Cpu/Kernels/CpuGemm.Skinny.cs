@@ -1,9 +1,10 @@
 using System;
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace Backends.Cpu;
 
-/// <content>The skinny path: M ≤ 4 rows, where GEMM is GEMV-like and bound by reading B once.</content>
+/// <content>The skinny path: M ≤ 8 rows, where GEMM is GEMV-like and bound by reading B once.</content>
 internal static unsafe partial class CpuGemm
 {
     private static void Skinny(GemmProblem p)
@@ -20,11 +21,13 @@ internal static unsafe partial class CpuGemm
 
         if (p.TransB)
         {
-            // B is [N,K]: each output is a dot product over a contiguous row of B.
+            // B is [N,K]: each output is a dot product over a contiguous row of B. Every B row is read once and feeds
+            // all M rows of A at the same time (A stays in cache), so the loop is bound by reading B.
             CpuParallel.For(n, Math.Max(1, 32768 / Math.Max(k, 1)), (j0, j1) =>
             {
                 Span<float> row = p.InType == DType.F32 ? default : CpuConvert.Scratch(0, k);
                 Span<float> outs = CpuConvert.Scratch(1, m * (int)(j1 - j0));
+                Span<float> dots = stackalloc float[8];
                 for (long j = j0; j < j1; j++)
                 {
                     ReadOnlySpan<float> bRow = p.InType == DType.F32 ? new ReadOnlySpan<float>((float*)p.B + (j * k), k) : row;
@@ -33,9 +36,18 @@ internal static unsafe partial class CpuGemm
                         CpuConvert.ToFloat(p.InType, p.B, j * k, row);
                     }
 
+                    if (m == 1)
+                    {
+                        dots[0] = TensorPrimitives.Dot(new ReadOnlySpan<float>(a, 0, k), bRow);
+                    }
+                    else
+                    {
+                        MultiDot(a, m, k, bRow, dots);
+                    }
+
                     for (int i = 0; i < m; i++)
                     {
-                        outs[(int)((i * (j1 - j0)) + (j - j0))] = TensorPrimitives.Dot(new ReadOnlySpan<float>(a, i * k, k), bRow);
+                        outs[(int)((i * (j1 - j0)) + (j - j0))] = dots[i];
                     }
                 }
 
@@ -94,5 +106,65 @@ internal static unsafe partial class CpuGemm
         }
 
         CpuConvert.FromFloat(p.CType, values, p.C, at);
+    }
+
+    /// <summary>dots[i] = Σ_q a[i·k + q]·b[q] for i &lt; m ≤ 8, reading b once: eight vector accumulators, rows past m alias the last row.</summary>
+    private static void MultiDot(float[] a, int m, int k, ReadOnlySpan<float> b, Span<float> dots)
+    {
+        fixed (float* pa = a, pb = b)
+        {
+            float* r0 = pa, r1 = pa + (Math.Min(1, m - 1) * k), r2 = pa + (Math.Min(2, m - 1) * k), r3 = pa + (Math.Min(3, m - 1) * k);
+            float* r4 = pa + (Math.Min(4, m - 1) * k), r5 = pa + (Math.Min(5, m - 1) * k), r6 = pa + (Math.Min(6, m - 1) * k), r7 = pa + (Math.Min(7, m - 1) * k);
+            int q = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+                for (; q + 16 <= k; q += 16)
+                {
+                    Vector512<float> v = Vector512.Load(pb + q);
+                    c0 = Vector512.FusedMultiplyAdd(Vector512.Load(r0 + q), v, c0);
+                    c1 = Vector512.FusedMultiplyAdd(Vector512.Load(r1 + q), v, c1);
+                    c2 = Vector512.FusedMultiplyAdd(Vector512.Load(r2 + q), v, c2);
+                    c3 = Vector512.FusedMultiplyAdd(Vector512.Load(r3 + q), v, c3);
+                    c4 = Vector512.FusedMultiplyAdd(Vector512.Load(r4 + q), v, c4);
+                    c5 = Vector512.FusedMultiplyAdd(Vector512.Load(r5 + q), v, c5);
+                    c6 = Vector512.FusedMultiplyAdd(Vector512.Load(r6 + q), v, c6);
+                    c7 = Vector512.FusedMultiplyAdd(Vector512.Load(r7 + q), v, c7);
+                }
+
+                dots[0] = Vector512.Sum(c0); dots[1] = Vector512.Sum(c1); dots[2] = Vector512.Sum(c2); dots[3] = Vector512.Sum(c3);
+                dots[4] = Vector512.Sum(c4); dots[5] = Vector512.Sum(c5); dots[6] = Vector512.Sum(c6); dots[7] = Vector512.Sum(c7);
+            }
+            else if (Vector256.IsHardwareAccelerated)
+            {
+                Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+                for (; q + 8 <= k; q += 8)
+                {
+                    Vector256<float> v = Vector256.Load(pb + q);
+                    c0 = Vector256.FusedMultiplyAdd(Vector256.Load(r0 + q), v, c0);
+                    c1 = Vector256.FusedMultiplyAdd(Vector256.Load(r1 + q), v, c1);
+                    c2 = Vector256.FusedMultiplyAdd(Vector256.Load(r2 + q), v, c2);
+                    c3 = Vector256.FusedMultiplyAdd(Vector256.Load(r3 + q), v, c3);
+                    c4 = Vector256.FusedMultiplyAdd(Vector256.Load(r4 + q), v, c4);
+                    c5 = Vector256.FusedMultiplyAdd(Vector256.Load(r5 + q), v, c5);
+                    c6 = Vector256.FusedMultiplyAdd(Vector256.Load(r6 + q), v, c6);
+                    c7 = Vector256.FusedMultiplyAdd(Vector256.Load(r7 + q), v, c7);
+                }
+
+                dots[0] = Vector256.Sum(c0); dots[1] = Vector256.Sum(c1); dots[2] = Vector256.Sum(c2); dots[3] = Vector256.Sum(c3);
+                dots[4] = Vector256.Sum(c4); dots[5] = Vector256.Sum(c5); dots[6] = Vector256.Sum(c6); dots[7] = Vector256.Sum(c7);
+            }
+            else
+            {
+                dots.Clear();
+            }
+
+            for (; q < k; q++)
+            {
+                float v = pb[q];
+                dots[0] += r0[q] * v; dots[1] += r1[q] * v; dots[2] += r2[q] * v; dots[3] += r3[q] * v;
+                dots[4] += r4[q] * v; dots[5] += r5[q] * v; dots[6] += r6[q] * v; dots[7] += r7[q] * v;
+            }
+        }
     }
 }

@@ -10,7 +10,7 @@ namespace Backends.Cpu;
 /// Packed SIMD GEMM in the GotoBLAS shape: B is packed once per (NC×KC) block into NR-wide panels shared by all
 /// threads, each thread packs MC×KC blocks of A into MR-high panels and runs an MR×NR register-blocked micro-kernel
 /// (MR = 6 rows × 2 vectors) that accumulates into an F32 C. F16/BF16 inputs are widened while packing, so one
-/// kernel serves every dtype and transpose. Skinny problems (M ≤ 4) take a bandwidth-bound dot/axpy path instead.
+/// kernel serves every dtype and transpose. Skinny problems (M ≤ 8) take a bandwidth-bound dot/axpy path instead.
 /// </summary>
 internal static unsafe partial class CpuGemm
 {
@@ -18,6 +18,9 @@ internal static unsafe partial class CpuGemm
     private const int KC = 256;
     private const int MC = 96;
     private const int NC = 2048;
+
+    /// <summary>Up to this many rows, reading B once (dot or axpy per row) beats packing it: decode-sized expert GEMMs.</summary>
+    private const int SkinnyRows = 8;
 
     /// <summary>Runs the problems (e.g. the batches of one call) one after another, each using every core.</summary>
     public static void Run(ReadOnlySpan<GemmProblem> problems)
@@ -36,7 +39,7 @@ internal static unsafe partial class CpuGemm
             return;
         }
 
-        if (p.M <= 4)
+        if (p.M <= SkinnyRows)
         {
             Skinny(p);
             return;

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 
 namespace Backends;
 
@@ -61,7 +62,7 @@ internal sealed class GroupedGemmSpec : OpSpec
         b.Output("c", cType, [rows, n]);
         int[] eff = ReferenceOps.EffectiveOffsets(offsets, rows);
         var options = new GroupedGemmOptions { TransB = tb };
-        return b.Build(
+        OpCase built = b.Build(
             2.0 * (eff[experts] - eff[0]) * n * k,
             (kn, s, v) => kn.GroupedGemm(s, v("a"), v("w"), v("offsets"), v("c"), options),
             get =>
@@ -105,6 +106,12 @@ internal sealed class GroupedGemmSpec : OpSpec
                     return outRow;
                 });
             });
+
+        // At least: the rows of A in some group, the weights of experts that have rows (an empty group costs nothing), all of C.
+        int active = Enumerable.Range(0, experts).Count(e => eff[e + 1] > eff[e]);
+        int size = b.DType.SizeInBytes();
+        built.BytesMoved = (((double)(eff[experts] - eff[0]) * k) + ((double)active * n * k)) * size + ((double)rows * n * cType.SizeInBytes()) + (4.0 * (experts + 1));
+        return built;
     }
 
     /// <summary>Group boundaries for a distribution kind.</summary>

@@ -1,31 +1,28 @@
-using System.Collections.Generic;
-using System.Linq;
 using BenchmarkDotNet.Attributes;
 
 namespace Backends.Benchmarks;
 
-/// <summary>Every op of the catalog at its default shape, on every available device: one launch, waited for.</summary>
+/// <summary>
+/// One op at its catalog default shape on one device: checked against the float64 reference in setup (a wrong kernel is
+/// never timed), then each benchmark invocation is one launch waited for. Families derive and name their ops.
+/// </summary>
 [Config(typeof(BackendsConfig))]
-public class OpBenchmarks
+public abstract class OpBenchmarkBase
 {
     private Device? _device;
     private DeviceStream? _stream;
     private OpRun? _run;
 
-    public static IEnumerable<string> DeviceIds() => BenchDevices.Ids();
+    /// <summary>The device id (a parameter).</summary>
+    public abstract string DeviceId { get; set; }
 
-    public static IEnumerable<string> OpNames() => OpCatalog.All.Select(s => s.Name);
-
-    [ParamsSource(nameof(DeviceIds))]
-    public string Device { get; set; } = "cpu:0";
-
-    [ParamsSource(nameof(OpNames))]
-    public string Op { get; set; } = "gemm";
+    /// <summary>The op name (a parameter).</summary>
+    public abstract string Op { get; set; }
 
     [GlobalSetup]
     public void Setup()
     {
-        _device = BenchDevices.Registry.Open(Device);
+        _device = BenchDevices.Registry.Open(DeviceId);
         _stream = _device.CreateStream();
         OpSpec spec = OpCatalog.Get(Op);
         OpCase c = spec.CreateCase(spec.DefaultShape, spec.DTypes[0], seed: 42);
@@ -34,10 +31,10 @@ public class OpBenchmarks
         CheckResult check = _run.Verify(_stream);
         if (!check.Passed)
         {
-            throw new System.InvalidOperationException($"{Device} {Op} is wrong, not benchmarking it: {check.Detail}");
+            throw new System.InvalidOperationException($"{DeviceId} {Op} is wrong, not benchmarking it: {check.Detail}");
         }
 
-        Throughput.Record(this, c.Flops, c.BytesMoved);
+        Throughput.Record(DeviceId, Op, c.Flops, c.BytesMoved);
     }
 
     [Benchmark]
