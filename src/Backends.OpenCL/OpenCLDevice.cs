@@ -97,9 +97,9 @@ public sealed unsafe class OpenCLDevice : Device, IPeakProbe
         ArgumentNullException.ThrowIfNull(scratch);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(iterations);
         stream.CheckView(scratch, nameof(scratch));
-        if (scratch.DType != DType.F32 || scratch.ElementCount < PeakItems)
+        if (scratch.DType != DType.F32 || scratch.ElementCount < PeakItems || scratch.Offset != 0)
         {
-            throw new ArgumentException($"The scratch must be f32 with at least {PeakItems} elements.", nameof(scratch));
+            throw new ArgumentException($"The scratch must be an f32 buffer's view from offset 0 with at least {PeakItems} elements.", nameof(scratch));
         }
 
         int local = Math.Min(IsCpu ? 64 : 256, MaxWorkGroupSize);

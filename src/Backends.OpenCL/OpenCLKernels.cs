@@ -159,13 +159,10 @@ internal sealed unsafe partial class OpenCLKernels : KernelSet, IDisposable
 
     private void Binary(DeviceStream stream, string name, BinaryArgs a)
     {
-        long cols = a.BCount, rows = a.Count / a.BCount, bstride = a.BCount == a.Count ? 0 : 0;
-        if (a.BCount == a.Count)
-        {
-            cols = a.Count;
-            rows = 1;
-        }
-
+        // a is viewed as [Count / BCount, BCount] and b as one row of BCount repeated (row stride 0); without broadcast
+        // that is a single row of Count elements.
+        long cols = a.BCount, rows = a.Count / a.BCount;
+        const long bstride = 0;
         Run(stream, "elementwise", Io(a.A.DType, a.Y.DType), name, [Groups(cols, 8, 1), (nuint)rows], [],
             KArg.Mem(a.A), a.A.Offset, KArg.Mem(a.B), a.B.Offset, bstride, KArg.Mem(a.Y), a.Y.Offset, cols);
     }

@@ -111,6 +111,4 @@ public abstract partial class KernelSet
             }
         }
     }
-
-    private static bool AnyOverlap(TensorView output, params TensorView[] others) => others.Any(output.Overlaps);
 }
