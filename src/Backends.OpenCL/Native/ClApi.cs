@@ -22,18 +22,8 @@ internal static unsafe class ClApi
         }
     }
 
-    public static string DeviceString(nint device, uint param)
-    {
-        nuint size;
-        Check(Api.GetDeviceInfo(device, (Silk.NET.OpenCL.DeviceInfo)param, 0, null, &size), "probe");
-        var bytes = new byte[(int)size];
-        fixed (byte* p = bytes)
-        {
-            Check(Api.GetDeviceInfo(device, (Silk.NET.OpenCL.DeviceInfo)param, size, p, null), "probe");
-        }
-
-        return Decode(bytes);
-    }
+    public static string DeviceString(nint device, uint param) =>
+        InfoString((size, value, ret) => Api.GetDeviceInfo(device, (Silk.NET.OpenCL.DeviceInfo)param, size, value, ret));
 
     public static T DeviceValue<T>(nint device, uint param)
         where T : unmanaged
@@ -43,20 +33,24 @@ internal static unsafe class ClApi
         return value;
     }
 
-    public static string PlatformString(nint platform, uint param)
+    public static string PlatformString(nint platform, uint param) =>
+        InfoString((size, value, ret) => Api.GetPlatformInfo(platform, (Silk.NET.OpenCL.PlatformInfo)param, size, value, ret));
+
+    public static string Decode(byte[] bytes) => Encoding.UTF8.GetString(bytes).TrimEnd('\0').Trim();
+
+    /// <summary>The clGet*Info pattern for strings: ask the size, then the bytes.</summary>
+    private static string InfoString(InfoQuery query)
     {
         nuint size;
-        Check(Api.GetPlatformInfo(platform, (Silk.NET.OpenCL.PlatformInfo)param, 0, null, &size), "probe");
+        Check(query(0, null, &size), "probe");
         var bytes = new byte[(int)size];
         fixed (byte* p = bytes)
         {
-            Check(Api.GetPlatformInfo(platform, (Silk.NET.OpenCL.PlatformInfo)param, size, p, null), "probe");
+            Check(query(size, p, null), "probe");
         }
 
         return Decode(bytes);
     }
-
-    public static string Decode(byte[] bytes) => Encoding.UTF8.GetString(bytes).TrimEnd('\0').Trim();
 
     private static string Trim(string call)
     {
@@ -65,3 +59,6 @@ internal static unsafe class ClApi
         return c.Length > 160 ? c[..160] + "…" : c;
     }
 }
+
+/// <summary>One clGet*Info call with its object and parameter bound.</summary>
+internal unsafe delegate int InfoQuery(nuint size, void* value, nuint* sizeReturned);
