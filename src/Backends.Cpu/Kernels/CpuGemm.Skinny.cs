@@ -111,54 +111,45 @@ internal static unsafe partial class CpuGemm
     /// <summary>dots[i] = Σ_q a[i·k + q]·b[q] for i &lt; m ≤ 8, reading b once: eight vector accumulators, rows past m alias the last row.</summary>
     private static void MultiDot(float[] a, int m, int k, ReadOnlySpan<float> b, Span<float> dots)
     {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            MultiDot<Vec512, Vector512<float>>(a, m, k, b, dots);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            MultiDot<Vec256, Vector256<float>>(a, m, k, b, dots);
+        }
+        else
+        {
+            MultiDot<Vec128, Vector128<float>>(a, m, k, b, dots);
+        }
+    }
+
+    private static void MultiDot<TOps, TVec>(float[] a, int m, int k, ReadOnlySpan<float> b, Span<float> dots)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+    {
         fixed (float* pa = a, pb = b)
         {
             float* r0 = pa, r1 = pa + (Math.Min(1, m - 1) * k), r2 = pa + (Math.Min(2, m - 1) * k), r3 = pa + (Math.Min(3, m - 1) * k);
             float* r4 = pa + (Math.Min(4, m - 1) * k), r5 = pa + (Math.Min(5, m - 1) * k), r6 = pa + (Math.Min(6, m - 1) * k), r7 = pa + (Math.Min(7, m - 1) * k);
-            int q = 0;
-            if (Vector512.IsHardwareAccelerated)
+            int w = TOps.Count, q = 0;
+            TVec c0 = TOps.Zero, c1 = TOps.Zero, c2 = TOps.Zero, c3 = TOps.Zero, c4 = TOps.Zero, c5 = TOps.Zero, c6 = TOps.Zero, c7 = TOps.Zero;
+            for (; q + w <= k; q += w)
             {
-                Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
-                for (; q + 16 <= k; q += 16)
-                {
-                    Vector512<float> v = Vector512.Load(pb + q);
-                    c0 = Vector512.FusedMultiplyAdd(Vector512.Load(r0 + q), v, c0);
-                    c1 = Vector512.FusedMultiplyAdd(Vector512.Load(r1 + q), v, c1);
-                    c2 = Vector512.FusedMultiplyAdd(Vector512.Load(r2 + q), v, c2);
-                    c3 = Vector512.FusedMultiplyAdd(Vector512.Load(r3 + q), v, c3);
-                    c4 = Vector512.FusedMultiplyAdd(Vector512.Load(r4 + q), v, c4);
-                    c5 = Vector512.FusedMultiplyAdd(Vector512.Load(r5 + q), v, c5);
-                    c6 = Vector512.FusedMultiplyAdd(Vector512.Load(r6 + q), v, c6);
-                    c7 = Vector512.FusedMultiplyAdd(Vector512.Load(r7 + q), v, c7);
-                }
-
-                dots[0] = Vector512.Sum(c0); dots[1] = Vector512.Sum(c1); dots[2] = Vector512.Sum(c2); dots[3] = Vector512.Sum(c3);
-                dots[4] = Vector512.Sum(c4); dots[5] = Vector512.Sum(c5); dots[6] = Vector512.Sum(c6); dots[7] = Vector512.Sum(c7);
-            }
-            else if (Vector256.IsHardwareAccelerated)
-            {
-                Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
-                for (; q + 8 <= k; q += 8)
-                {
-                    Vector256<float> v = Vector256.Load(pb + q);
-                    c0 = Vector256.FusedMultiplyAdd(Vector256.Load(r0 + q), v, c0);
-                    c1 = Vector256.FusedMultiplyAdd(Vector256.Load(r1 + q), v, c1);
-                    c2 = Vector256.FusedMultiplyAdd(Vector256.Load(r2 + q), v, c2);
-                    c3 = Vector256.FusedMultiplyAdd(Vector256.Load(r3 + q), v, c3);
-                    c4 = Vector256.FusedMultiplyAdd(Vector256.Load(r4 + q), v, c4);
-                    c5 = Vector256.FusedMultiplyAdd(Vector256.Load(r5 + q), v, c5);
-                    c6 = Vector256.FusedMultiplyAdd(Vector256.Load(r6 + q), v, c6);
-                    c7 = Vector256.FusedMultiplyAdd(Vector256.Load(r7 + q), v, c7);
-                }
-
-                dots[0] = Vector256.Sum(c0); dots[1] = Vector256.Sum(c1); dots[2] = Vector256.Sum(c2); dots[3] = Vector256.Sum(c3);
-                dots[4] = Vector256.Sum(c4); dots[5] = Vector256.Sum(c5); dots[6] = Vector256.Sum(c6); dots[7] = Vector256.Sum(c7);
-            }
-            else
-            {
-                dots.Clear();
+                TVec v = TOps.Load(pb + q);
+                c0 = TOps.MulAdd(TOps.Load(r0 + q), v, c0);
+                c1 = TOps.MulAdd(TOps.Load(r1 + q), v, c1);
+                c2 = TOps.MulAdd(TOps.Load(r2 + q), v, c2);
+                c3 = TOps.MulAdd(TOps.Load(r3 + q), v, c3);
+                c4 = TOps.MulAdd(TOps.Load(r4 + q), v, c4);
+                c5 = TOps.MulAdd(TOps.Load(r5 + q), v, c5);
+                c6 = TOps.MulAdd(TOps.Load(r6 + q), v, c6);
+                c7 = TOps.MulAdd(TOps.Load(r7 + q), v, c7);
             }
 
+            dots[0] = TOps.Sum(c0); dots[1] = TOps.Sum(c1); dots[2] = TOps.Sum(c2); dots[3] = TOps.Sum(c3);
+            dots[4] = TOps.Sum(c4); dots[5] = TOps.Sum(c5); dots[6] = TOps.Sum(c6); dots[7] = TOps.Sum(c7);
             for (; q < k; q++)
             {
                 float v = pb[q];

@@ -21,6 +21,8 @@ internal unsafe interface IVecOps<TVec>
     static abstract TVec MulAdd(TVec a, TVec b, TVec c);
 
     static abstract TVec Add(TVec a, TVec b);
+
+    static abstract float Sum(TVec v);
 }
 
 /// <summary>512-bit vectors (AVX-512).</summary>
@@ -44,6 +46,9 @@ internal readonly unsafe struct Vec512 : IVecOps<Vector512<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Vector512<float> v) => Vector512.Sum(v);
 }
 
 /// <summary>256-bit vectors (AVX2/FMA).</summary>
@@ -67,6 +72,9 @@ internal readonly unsafe struct Vec256 : IVecOps<Vector256<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Vector256<float> v) => Vector256.Sum(v);
 }
 
 /// <summary>128-bit vectors (SSE, NEON).</summary>
@@ -90,4 +98,7 @@ internal readonly unsafe struct Vec128 : IVecOps<Vector128<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Add(Vector128<float> a, Vector128<float> b) => a + b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Vector128<float> v) => Vector128.Sum(v);
 }
