@@ -8,7 +8,7 @@ namespace Backends.Benchmarks;
 /// <summary>The devices the suites run on: every available device, or those in BACKENDS_BENCH_DEVICES (comma-separated ids).</summary>
 public static class BenchDevices
 {
-    public static BackendRegistry Registry { get; } = new BackendRegistry().AddCpu().AddOpenCL();
+    public static BackendRegistry Registry { get; } = BackendRegistry.CreateDefault();
 
     public static IEnumerable<string> Ids()
     {

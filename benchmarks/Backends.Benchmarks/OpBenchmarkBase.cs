@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Backends.Conformance;
 
 namespace Backends.Benchmarks;
 

@@ -5,6 +5,10 @@
 //   -DIN_DT=n   inputs          -DOUT_DT=n  outputs         (n: 0 = f32, 1 = f16, 2 = bf16)
 // and give LOAD_IN / STORE_OUT (one element) and LOAD8_IN / STORE8_OUT (eight consecutive elements).
 
+// Where flat (row-major) element i of a view lies, from its first element: the view's rows hold len elements and
+// start stride apart (len == stride for a contiguous view).
+inline long view_at(long i, long len, long stride) { return (i / len) * stride + (i % len); }
+
 #define DT_F32 0
 #define DT_F16 1
 #define DT_BF16 2

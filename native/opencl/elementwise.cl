@@ -55,3 +55,44 @@ __kernel void cast(__global const IN_T* x, const long xo, __global OUT_T* y, con
         for (; i < n; i++) STORE_OUT(y, yo + i, LOAD_IN(x, xo + i));
     }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Row-strided views (see view_at): each operand with its row length and row stride; four elements per work-item,
+// one at a time. b of add/mul is read at flat index i mod bn (the broadcast period).
+// ---------------------------------------------------------------------------------------------------------------
+__kernel void silu_strided(__global const IN_T* x, const long xo, const long xl, const long xs,
+                           __global OUT_T* y, const long yo, const long yl, const long ys, const long n)
+{
+    long i0 = (long)get_global_id(0) * 4, i1 = min(i0 + 4, n);
+    for (long i = i0; i < i1; i++) STORE_OUT(y, yo + view_at(i, yl, ys), silu1(LOAD_IN(x, xo + view_at(i, xl, xs))));
+}
+
+__kernel void swiglu_strided(__global const IN_T* g, const long go, const long gl, const long gs,
+                             __global const IN_T* u, const long uo, const long ul, const long us,
+                             __global OUT_T* y, const long yo, const long yl, const long ys, const long n)
+{
+    long i0 = (long)get_global_id(0) * 4, i1 = min(i0 + 4, n);
+    for (long i = i0; i < i1; i++)
+        STORE_OUT(y, yo + view_at(i, yl, ys), silu1(LOAD_IN(g, go + view_at(i, gl, gs))) * LOAD_IN(u, uo + view_at(i, ul, us)));
+}
+
+__kernel void cast_strided(__global const IN_T* x, const long xo, const long xl, const long xs,
+                           __global OUT_T* y, const long yo, const long yl, const long ys, const long n)
+{
+    long i0 = (long)get_global_id(0) * 4, i1 = min(i0 + 4, n);
+    for (long i = i0; i < i1; i++) STORE_OUT(y, yo + view_at(i, yl, ys), LOAD_IN(x, xo + view_at(i, xl, xs)));
+}
+
+#define BINARY_STRIDED(NAME, OP)                                                                       \
+__kernel void NAME(__global const IN_T* a, const long ao, const long al, const long ast,                \
+                   __global const IN_T* b, const long bo, const long bl, const long bs, const long bn,  \
+                   __global OUT_T* y, const long yo, const long yl, const long ys, const long n)        \
+{                                                                                                      \
+    long i0 = (long)get_global_id(0) * 4, i1 = min(i0 + 4, n);                                         \
+    for (long i = i0; i < i1; i++)                                                                     \
+        STORE_OUT(y, yo + view_at(i, yl, ys),                                                          \
+                  LOAD_IN(a, ao + view_at(i, al, ast)) OP LOAD_IN(b, bo + view_at(i % bn, bl, bs)));    \
+}
+
+BINARY_STRIDED(add_strided, +)
+BINARY_STRIDED(mul_strided, *)

@@ -83,10 +83,10 @@ inline void block_nn(int i0, int rows, int j0, int cols, int K,
     }
 }
 
-// The RN × CN block of the NT kernels: out[i, j] = Σ_k A[i, k]·B[j, k], B rows of length K at bo + j·K.
+// The RN × CN block of the NT kernels: out[i, j] = Σ_k A[i, k]·B[j, k], B rows of K elements at bo + j·ldb.
 inline void block_nt(int i0, int rows, int j0, int cols, int K,
                      __global const IN_T* A, long ao, int lda,
-                     __global const IN_T* B, long bo,
+                     __global const IN_T* B, long bo, int ldb,
                      __global OUT_T* C, long co, int ldc, float alpha, float beta)
 {
     float8 acc[RN][CN];
@@ -108,7 +108,7 @@ inline void block_nt(int i0, int rows, int j0, int cols, int K,
 #else
         _Pragma("unroll") for (int r = 0; r < RN; r++) a[r] = LOAD8_IN(A, ao + (long)ri[r] * lda + k);
 #endif
-        _Pragma("unroll") for (int c = 0; c < CN; c++) b[c] = LOAD8_IN(B, bo + (long)cj[c] * K + k);
+        _Pragma("unroll") for (int c = 0; c < CN; c++) b[c] = LOAD8_IN(B, bo + (long)cj[c] * ldb + k);
         _Pragma("unroll") for (int r = 0; r < RN; r++) {
             _Pragma("unroll") for (int c = 0; c < CN; c++) acc[r][c] = fma(a[r], b[c], acc[r][c]);
         }
@@ -117,7 +117,7 @@ inline void block_nt(int i0, int rows, int j0, int cols, int K,
         for (int c = 0; c < cols; c++) {
             float8 v = acc[r][c];
             float s = ((v.s0 + v.s1) + (v.s2 + v.s3)) + ((v.s4 + v.s5) + (v.s6 + v.s7));
-            for (int k = kv; k < K; k++) s = fma(A_AT(A, ao, lda, ri[r], k), LOAD_IN(B, bo + (long)cj[c] * K + k), s);
+            for (int k = kv; k < K; k++) s = fma(A_AT(A, ao, lda, ri[r], k), LOAD_IN(B, bo + (long)cj[c] * ldb + k), s);
             long at = co + (long)(i0 + r) * ldc + j0 + c;
             float o = alpha * s;
             if (beta != 0.0f) o = fma(beta, LOAD_OUT(C, at), o);
@@ -127,16 +127,17 @@ inline void block_nt(int i0, int rows, int j0, int cols, int K,
 }
 
 // Global size: (ceil(N/16), ceil(M/RM), batch), rounded up to the work-group size.
+// lda, ldb, ldc: row strides (leading dimensions) of A, B and C as stored; sa, sb, sc: batch strides.
 __kernel void gemm_nn(const int M, const int N, const int K,
-                      __global const IN_T* A, const long ao, const long sa,
-                      __global const IN_T* B, const long bo, const long sb,
-                      __global OUT_T* C, const long co, const float alpha, const float beta)
+                      __global const IN_T* A, const long ao, const long sa, const int lda,
+                      __global const IN_T* B, const long bo, const long sb, const int ldb,
+                      __global OUT_T* C, const long co, const long sc, const int ldc, const float alpha, const float beta)
 {
     int j0 = get_global_id(0) * 16, i0 = get_global_id(1) * RM;
     long b = get_global_id(2);
     if (j0 >= N || i0 >= M) return;
-    block_nn(i0, min(RM, M - i0), j0, min(16, N - j0), K, A, ao + b * sa, TRANS_A ? M : K, B, bo + b * sb, N,
-             C, co + b * (long)M * N, N, alpha, beta);
+    block_nn(i0, min(RM, M - i0), j0, min(16, N - j0), K, A, ao + b * sa, lda, B, bo + b * sb, ldb,
+             C, co + b * sc, ldc, alpha, beta);
 }
 
 #ifdef KC
@@ -149,9 +150,9 @@ __kernel void gemm_nn(const int M, const int N, const int K,
 
 __kernel __attribute__((reqd_work_group_size(LX, LY, 1)))
 void gemm_nn_local(const int M, const int N, const int K,
-                   __global const IN_T* A, const long ao0, const long sa,
-                   __global const IN_T* B, const long bo0, const long sb,
-                   __global OUT_T* C, const long co0, const float alpha, const float beta)
+                   __global const IN_T* A, const long ao0, const long sa, const int lda,
+                   __global const IN_T* B, const long bo0, const long sb, const int ldb,
+                   __global OUT_T* C, const long co0, const long sc, const int ldc, const float alpha, const float beta)
 {
     __local float Bs[KC * BN];
     __local float As[BM * KC];
@@ -159,8 +160,7 @@ void gemm_nn_local(const int M, const int N, const int K,
     const int m0 = get_group_id(0) * BM, n0 = get_group_id(1) * BN;
     const int row0 = m0 + ly * RM, col0 = n0 + lx * 16;
     const long bt = get_global_id(2);
-    const long ao = ao0 + bt * sa, bo = bo0 + bt * sb, co = co0 + bt * (long)M * N;
-    const int lda = TRANS_A ? M : K;
+    const long ao = ao0 + bt * sa, bo = bo0 + bt * sb, co = co0 + bt * sc;
     const int active = row0 < M && col0 < N;   // idle items still copy and meet every barrier
 
     float16 acc[RM];
@@ -171,7 +171,7 @@ void gemm_nn_local(const int M, const int N, const int K,
         for (int t = lid; t < KC * (BN / 16); t += NT) {
             const int r = t / (BN / 16), c = (t % (BN / 16)) * 16;
             if (r < kc && n0 + c < N) {
-                long src = bo + (long)(k0 + r) * N + n0 + c;
+                long src = bo + (long)(k0 + r) * ldb + n0 + c;
                 float16 x;
                 if (n0 + c + 16 <= N) {
                     x = LOAD16_IN(B, src);
@@ -215,22 +215,22 @@ void gemm_nn_local(const int M, const int N, const int K,
     if (!active) return;
     const int nr = min(RM, M - row0), nc = min(16, N - col0);
     _Pragma("unroll") for (int i = 0; i < RM; i++) {
-        if (i < nr) store_row16(C, co + (long)(row0 + i) * N + col0, nc, acc[i], alpha, beta);
+        if (i < nr) store_row16(C, co + (long)(row0 + i) * ldc + col0, nc, acc[i], alpha, beta);
     }
 }
 #endif
 
 // Global size: (ceil(N/CN), ceil(M/RN), batch).
 __kernel void gemm_nt(const int M, const int N, const int K,
-                      __global const IN_T* A, const long ao, const long sa,
-                      __global const IN_T* B, const long bo, const long sb,
-                      __global OUT_T* C, const long co, const float alpha, const float beta)
+                      __global const IN_T* A, const long ao, const long sa, const int lda,
+                      __global const IN_T* B, const long bo, const long sb, const int ldb,
+                      __global OUT_T* C, const long co, const long sc, const int ldc, const float alpha, const float beta)
 {
     int j0 = get_global_id(0) * CN, i0 = get_global_id(1) * RN;
     long b = get_global_id(2);
     if (j0 >= N || i0 >= M) return;
-    block_nt(i0, min(RN, M - i0), j0, min(CN, N - j0), K, A, ao + b * sa, TRANS_A ? M : K, B, bo + b * sb,
-             C, co + b * (long)M * N, N, alpha, beta);
+    block_nt(i0, min(RN, M - i0), j0, min(CN, N - j0), K, A, ao + b * sa, lda, B, bo + b * sb, ldb,
+             C, co + b * sc, ldc, alpha, beta);
 }
 
 // One work-item: clamp the offsets (to [0, R], non-decreasing), then list row tiles of at most TILE_ROWS rows:
@@ -263,10 +263,10 @@ inline void zero_rows(__global OUT_T* C, long co, int i0, int rows, int j0, int 
     for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) STORE_OUT(C, co + (long)(i0 + r) * ldc + j0 + c, 0.0f);
 }
 
-// Weights [E, N, K]. Global size: (ceil(N/CN), max_tiles · TILE_ROWS/RN).
+// Weights [E, N, K]; rows of A lda apart, of C ldc apart. Global size: (ceil(N/CN), max_tiles · TILE_ROWS/RN).
 __kernel void grouped_nt(const int R, const int N, const int K,
                          __global const IN_T* A, const long ao, __global const IN_T* W, const long wo,
-                         __global OUT_T* C, const long co, __global const int* tiles)
+                         __global OUT_T* C, const long co, __global const int* tiles, const int lda, const int ldc)
 {
     int j0 = get_global_id(0) * CN;
     int tile = get_global_id(1) / (TILE_ROWS / RN), sub = get_global_id(1) % (TILE_ROWS / RN);
@@ -274,14 +274,14 @@ __kernel void grouped_nt(const int R, const int N, const int K,
     int e = tiles[1 + 3 * tile], i0 = tiles[2 + 3 * tile] + sub * RN, end = tiles[3 + 3 * tile];
     if (i0 >= end) return;
     int rows = min(RN, end - i0), cols = min(CN, N - j0);
-    if (e < 0) { zero_rows(C, co, i0, rows, j0, cols, N); return; }
-    block_nt(i0, rows, j0, cols, K, A, ao, K, W, wo + (long)e * N * K, C, co, N, 1.0f, 0.0f);
+    if (e < 0) { zero_rows(C, co, i0, rows, j0, cols, ldc); return; }
+    block_nt(i0, rows, j0, cols, K, A, ao, lda, W, wo + (long)e * N * K, K, C, co, ldc, 1.0f, 0.0f);
 }
 
-// Weights [E, K, N]. Global size: (ceil(N/16), max_tiles · TILE_ROWS/RM).
+// Weights [E, K, N]; rows of A lda apart, of C ldc apart. Global size: (ceil(N/16), max_tiles · TILE_ROWS/RM).
 __kernel void grouped_nn(const int R, const int N, const int K,
                          __global const IN_T* A, const long ao, __global const IN_T* W, const long wo,
-                         __global OUT_T* C, const long co, __global const int* tiles)
+                         __global OUT_T* C, const long co, __global const int* tiles, const int lda, const int ldc)
 {
     int j0 = get_global_id(0) * 16;
     int tile = get_global_id(1) / (TILE_ROWS / RM), sub = get_global_id(1) % (TILE_ROWS / RM);
@@ -289,6 +289,6 @@ __kernel void grouped_nn(const int R, const int N, const int K,
     int e = tiles[1 + 3 * tile], i0 = tiles[2 + 3 * tile] + sub * RM, end = tiles[3 + 3 * tile];
     if (i0 >= end) return;
     int rows = min(RM, end - i0), cols = min(16, N - j0);
-    if (e < 0) { zero_rows(C, co, i0, rows, j0, cols, N); return; }
-    block_nn(i0, rows, j0, cols, K, A, ao, K, W, wo + (long)e * K * N, N, C, co, N, 1.0f, 0.0f);
+    if (e < 0) { zero_rows(C, co, i0, rows, j0, cols, ldc); return; }
+    block_nn(i0, rows, j0, cols, K, A, ao, lda, W, wo + (long)e * K * N, N, C, co, ldc, 1.0f, 0.0f);
 }

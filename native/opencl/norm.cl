@@ -33,47 +33,50 @@ inline float reduce_sum(__local float* red, float v)
 
 // Max-subtracted softmax. fmax skips NaN, but exp(NaN − m) is NaN and so is the sum: a NaN anywhere makes the row
 // NaN, as does +inf (inf − inf). With the causal mask, row r of a [.., qrows, cols] view keeps j ≤ r + cols − qrows.
+// xl, xs / yl, ys: the views' row length and row stride (see view_at); equal when contiguous.
 __kernel void softmax(__global const IN_T* x, const long xo, __global OUT_T* y, const long yo,
+                      const long xl, const long xs, const long yl, const long ys,
                       const int cols, const int qrows, const float scale, const int causal)
 {
     __local float red[WG];
     long row = get_group_id(0);
     int lid = get_local_id(0);
-    long base = row * (long)cols;
+    long bx = xo + view_at(row * (long)cols, xl, xs), by = yo + view_at(row * (long)cols, yl, ys);
     int kept = cols;
     if (causal) kept = (int)clamp((long)(row % qrows) + cols - qrows + 1, 0L, (long)cols);
 
     float m = -INFINITY;
-    for (int j = lid; j < kept; j += WG) m = fmax(m, scale * LOAD_IN(x, xo + base + j));
+    for (int j = lid; j < kept; j += WG) m = fmax(m, scale * LOAD_IN(x, bx + j));
     m = reduce_max(red, m);
 
     float s = 0.0f;
-    for (int j = lid; j < kept; j += WG) s += exp(scale * LOAD_IN(x, xo + base + j) - m);
+    for (int j = lid; j < kept; j += WG) s += exp(scale * LOAD_IN(x, bx + j) - m);
     s = reduce_sum(red, s);
 
     float inv = 1.0f / s;
     for (int j = lid; j < cols; j += WG) {
-        float v = j < kept ? exp(scale * LOAD_IN(x, xo + base + j) - m) * inv : 0.0f;
-        STORE_OUT(y, yo + base + j, v);
+        float v = j < kept ? exp(scale * LOAD_IN(x, bx + j) - m) * inv : 0.0f;
+        STORE_OUT(y, by + j, v);
     }
 }
 
 __kernel void rmsnorm(__global const IN_T* x, const long xo, __global const IN_T* gamma, const long go,
-                      __global OUT_T* y, const long yo, const int cols, const float eps)
+                      __global OUT_T* y, const long yo, const long xl, const long xs, const long yl, const long ys,
+                      const int cols, const float eps)
 {
     __local float red[WG];
     long row = get_group_id(0);
     int lid = get_local_id(0);
-    long base = row * (long)cols;
+    long bx = xo + view_at(row * (long)cols, xl, xs), by = yo + view_at(row * (long)cols, yl, ys);
     float ss = 0.0f;
     for (int j = lid; j < cols; j += WG) {
-        float v = LOAD_IN(x, xo + base + j);
+        float v = LOAD_IN(x, bx + j);
         ss += v * v;
     }
     ss = reduce_sum(red, ss);
     float inv = rsqrt(ss / cols + eps);
     for (int j = lid; j < cols; j += WG) {
-        STORE_OUT(y, yo + base + j, LOAD_IN(x, xo + base + j) * inv * LOAD_IN(gamma, go + j));
+        STORE_OUT(y, by + j, LOAD_IN(x, bx + j) * inv * LOAD_IN(gamma, go + j));
     }
 }
 
@@ -84,12 +87,13 @@ __kernel void rmsnorm(__global const IN_T* x, const long xo, __global const IN_T
 inline float hmax8(float8 v) { float4 m = fmax(v.lo, v.hi); float2 n = fmax(m.lo, m.hi); return fmax(n.x, n.y); }
 inline float hsum8(float8 v) { float4 m = v.lo + v.hi; float2 n = m.lo + m.hi; return n.x + n.y; }
 
-__kernel void softmax_rows(__global const IN_T* x, const long xo, __global OUT_T* y, const long yo, const long rows,
+__kernel void softmax_rows(__global const IN_T* x, const long xo, __global OUT_T* y, const long yo,
+                           const long xl, const long xs, const long yl, const long ys, const long rows,
                            const int cols, const int qrows, const float scale, const int causal)
 {
     long row = get_global_id(0);
     if (row >= rows) return;
-    long bx = xo + row * (long)cols, by = yo + row * (long)cols;
+    long bx = xo + view_at(row * (long)cols, xl, xs), by = yo + view_at(row * (long)cols, yl, ys);
     int kept = cols;
     if (causal) kept = (int)clamp((long)(row % qrows) + cols - qrows + 1, 0L, (long)cols);
     int kv = kept & ~7;
@@ -111,11 +115,12 @@ __kernel void softmax_rows(__global const IN_T* x, const long xo, __global OUT_T
 }
 
 __kernel void rmsnorm_rows(__global const IN_T* x, const long xo, __global const IN_T* gamma, const long go,
-                           __global OUT_T* y, const long yo, const long rows, const int cols, const float eps)
+                           __global OUT_T* y, const long yo, const long xl, const long xs, const long yl, const long ys,
+                           const long rows, const int cols, const float eps)
 {
     long row = get_global_id(0);
     if (row >= rows) return;
-    long bx = xo + row * (long)cols, by = yo + row * (long)cols;
+    long bx = xo + view_at(row * (long)cols, xl, xs), by = yo + view_at(row * (long)cols, yl, ys);
     int cv = cols & ~7;
     float8 s8 = (float8)0.0f;
     for (int j = 0; j < cv; j += 8) { float8 v = LOAD8_IN(x, bx + j); s8 = mad(v, v, s8); }

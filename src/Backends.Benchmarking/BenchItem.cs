@@ -1,3 +1,4 @@
+using Backends.Conformance;
 namespace Backends.Benchmarking;
 
 /// <summary>One op at one shape, as listed by a preset.</summary>

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
+using Backends.Conformance;
 
 namespace Backends.Benchmarking;
 

@@ -26,7 +26,7 @@ internal static class Program
         };
         root.SetAction(pr =>
         {
-            int rc = DevicesCommand.Run(CliRegistry.Create());
+            int rc = DevicesCommand.Run(BackendRegistry.CreateDefault());
             AnsiConsole.WriteLine();
             AnsiConsole.MarkupLine("Commands: [bold]devices[/], [bold]verify[/] [[--device ID|all]] [[--op NAME]], [bold]bench[/] [[--device ID|all]] [[--preset square|moe-decode|moe-prefill]] [[--json F]] [[--plot F.png]], [bold]roofline[/], [bold]compare[/] OLD.json NEW.json. Run [bold]backends --help[/] or [bold]backends COMMAND --help[/] for details.");
             return rc;

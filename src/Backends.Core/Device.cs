@@ -13,7 +13,8 @@ public abstract class Device : IDisposable
 {
     private readonly object _gate = new();
     private readonly HashSet<IDisposable> _owned = [];
-    private bool _disposed;
+    private readonly Lazy<ScratchPool> _scratch;
+    private volatile bool _disposed;
 
     /// <summary>Creates the device.</summary>
     /// <param name="info">The device's facts.</param>
@@ -21,6 +22,7 @@ public abstract class Device : IDisposable
     {
         ArgumentNullException.ThrowIfNull(info);
         Info = info;
+        _scratch = new Lazy<ScratchPool>(() => new ScratchPool(this));
     }
 
     /// <summary>The device's facts.</summary>
@@ -38,11 +40,50 @@ public abstract class Device : IDisposable
     /// <summary>The default implementation of the standard op set on this device.</summary>
     public abstract IKernels Kernels { get; }
 
-    /// <summary>Whether this device implements <paramref name="op"/> for <paramref name="dtype"/> (the op's data type: Gemm's input type, Cast's source type).</summary>
+    /// <summary>
+    /// The device's stream-ordered pool of temporary memory: where a backend (and a custom kernel) gets per-launch
+    /// temporaries and vendor-library workspaces. See <see cref="ScratchPool"/>.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The device is disposed.</exception>
+    public ScratchPool Scratch
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _scratch.Value;
+        }
+    }
+
+    /// <summary>
+    /// What the backend can tell about this opened device beyond <see cref="Info"/>, as ordered name/value pairs for
+    /// display (<c>backends devices</c>, <c>verify</c> and <c>bench</c> print them): where programs came from, driver and
+    /// context facts, pool sizes. Empty by default.
+    /// </summary>
+    public virtual IReadOnlyList<KeyValuePair<string, string>> Diagnostics => [];
+
+    /// <summary>
+    /// Whether this device implements <paramref name="op"/> for <paramref name="dtype"/> (the op's data type: Gemm's
+    /// input type, Cast's source type) in its default op set. A device may still refuse one call of a supported op
+    /// (a row-strided view, a library limit): <see cref="IKernels.Supports(OpArgs)"/> answers per call.
+    /// </summary>
     /// <param name="op">The op.</param>
     /// <param name="dtype">The data type.</param>
-    /// <returns>Whether a call would be accepted.</returns>
+    /// <returns>Whether calls of that op and dtype are implemented.</returns>
     public bool Supports(OpKind op, DType dtype) => Kernels.Supports(op, dtype);
+
+    /// <summary>
+    /// Binds this device's context on the calling thread until the returned scope is disposed. Every public entry point
+    /// of the interface (allocate, write, read, copy, fill, record, wait, synchronize, every op, disposal) enters it
+    /// once, so a backend that needs a current context (CUDA, AscendCL) binds it in one place,
+    /// <see cref="EnterContextCore"/>. Backends' own public calls (custom kernels) enter it too. Nests.
+    /// </summary>
+    /// <returns>The scope; dispose it on the same thread.</returns>
+    /// <exception cref="ObjectDisposedException">The device is disposed.</exception>
+    public DeviceContextScope EnterContext()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return BindsContext ? new DeviceContextScope(this, EnterContextCore()) : default;
+    }
 
     /// <summary>The named implementations of an op on this device ("ours" first, then e.g. "clblast"), for benchmarks.</summary>
     /// <param name="op">The op.</param>
@@ -51,7 +92,7 @@ public abstract class Device : IDisposable
 
     /// <summary>The kernels of a named variant (see <see cref="Variants"/>).</summary>
     /// <param name="variant">The variant name.</param>
-    /// <returns>The kernels; ops the variant lacks answer <see cref="IKernels.Supports"/> with false.</returns>
+    /// <returns>The kernels; ops the variant lacks answer <see cref="IKernels.Supports(OpKind, DType)"/> with false.</returns>
     /// <exception cref="ArgumentException">The device has no such variant.</exception>
     public virtual IKernels GetVariant(string variant) =>
         variant == "ours" ? Kernels : throw new ArgumentException($"{Id} has no kernel variant '{variant}'.", nameof(variant));
@@ -88,7 +129,12 @@ public abstract class Device : IDisposable
             throw new ArgumentOutOfRangeException(nameof(length), length, "The byte size overflows.");
         }
 
-        DeviceBuffer buffer = AllocateBufferCore(dtype, length);
+        DeviceBuffer buffer;
+        using (EnterContext())
+        {
+            buffer = AllocateBufferCore(dtype, length);
+        }
+
         Track(buffer);
         return buffer;
     }
@@ -99,7 +145,12 @@ public abstract class Device : IDisposable
     public DeviceStream CreateStream()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        DeviceStream stream = CreateStreamCore();
+        DeviceStream stream;
+        using (EnterContext())
+        {
+            stream = CreateStreamCore();
+        }
+
         Track(stream);
         return stream;
     }
@@ -125,7 +176,27 @@ public abstract class Device : IDisposable
     /// <inheritdoc />
     public override string ToString() => $"{Id} ({Info.Name})";
 
-    /// <summary>Allocates backend memory. Arguments are already validated.</summary>
+    /// <summary>
+    /// Whether the backend binds a context per thread. When false (the default: CPU, OpenCL),
+    /// <see cref="EnterContext"/> costs nothing and <see cref="EnterContextCore"/> is never called.
+    /// </summary>
+    protected virtual bool BindsContext => false;
+
+    /// <summary>
+    /// Makes this device's context current on the calling thread and returns a token that lets
+    /// <see cref="ExitContextCore"/> restore what was current before (for example the previous context handle).
+    /// Called only when <see cref="BindsContext"/> is true.
+    /// </summary>
+    /// <returns>The token handed back to <see cref="ExitContextCore"/>.</returns>
+    protected virtual nint EnterContextCore() => 0;
+
+    /// <summary>Restores the binding that <see cref="EnterContextCore"/> replaced.</summary>
+    /// <param name="token">What <see cref="EnterContextCore"/> returned.</param>
+    protected virtual void ExitContextCore(nint token)
+    {
+    }
+
+    /// <summary>Allocates backend memory. Arguments are already validated; the context is bound.</summary>
     /// <param name="dtype">The element type.</param>
     /// <param name="length">Elements, ≥ 0.</param>
     /// <returns>The buffer.</returns>
@@ -149,6 +220,7 @@ public abstract class Device : IDisposable
             return;
         }
 
+        using DeviceContextScope scope = EnterContext();
         foreach (DeviceStream s in Owned<DeviceStream>())
         {
             try
@@ -162,6 +234,11 @@ public abstract class Device : IDisposable
             }
 
             s.Dispose();
+        }
+
+        if (_scratch.IsValueCreated)
+        {
+            _scratch.Value.Clear();
         }
 
         foreach (DeviceBuffer b in Owned<DeviceBuffer>())
@@ -186,6 +263,8 @@ public abstract class Device : IDisposable
 
         ObjectDisposedException.ThrowIf(buffer.IsDisposed, buffer);
     }
+
+    internal void ExitContextInternal(nint token) => ExitContextCore(token);
 
     internal void Untrack(IDisposable item)
     {

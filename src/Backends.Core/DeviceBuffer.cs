@@ -67,7 +67,16 @@ public abstract class DeviceBuffer : IDisposable
             return;
         }
 
-        DisposeCore();
+        if (Device.IsDisposed)
+        {
+            DisposeCore();
+        }
+        else
+        {
+            using DeviceContextScope scope = Device.EnterContext();
+            DisposeCore();
+        }
+
         Device.Untrack(this);
         GC.SuppressFinalize(this);
     }
@@ -75,6 +84,6 @@ public abstract class DeviceBuffer : IDisposable
     /// <inheritdoc />
     public override string ToString() => $"{DType.ToShortName()}[{Length}] on {Device.Id}";
 
-    /// <summary>Releases the backend memory (once).</summary>
+    /// <summary>Releases the backend memory (once; the device's context is bound unless the device is already disposed).</summary>
     protected abstract void DisposeCore();
 }

@@ -31,7 +31,10 @@ public abstract class DeviceStream : IDisposable
     /// <summary>Whether <see cref="Dispose()"/> has run.</summary>
     public bool IsDisposed => _disposed != 0;
 
-    /// <summary>Queues a copy of host data into a view. Returns once <paramref name="source"/> has been consumed; it may be reused at once.</summary>
+    /// <summary>
+    /// Queues a copy of host data into a view (row-major; a row-strided view gets each row at its place). Returns once
+    /// <paramref name="source"/> has been consumed; it may be reused at once.
+    /// </summary>
     /// <typeparam name="T">The element's CLR type; must match the view's dtype (float for F32, Half for F16, BFloat16 for BF16, int, sbyte, byte).</typeparam>
     /// <param name="destination">The view to fill.</param>
     /// <param name="source">Exactly <see cref="TensorView.ElementCount"/> elements.</param>
@@ -48,13 +51,10 @@ public abstract class DeviceStream : IDisposable
             throw new ArgumentException($"The source has {source.Length} elements; {destination} needs {destination.ElementCount}.", nameof(source));
         }
 
-        if (!source.IsEmpty)
-        {
-            WriteCore(destination.Buffer, destination.ByteOffset, MemoryMarshal.AsBytes(source));
-        }
+        WriteRows(destination, MemoryMarshal.AsBytes(source));
     }
 
-    /// <summary>Queues a copy of raw bytes into a view (the bytes are the elements' little-endian encoding).</summary>
+    /// <summary>Queues a copy of raw bytes into a view (the bytes are the elements' little-endian encoding, row-major).</summary>
     /// <param name="destination">The view to fill.</param>
     /// <param name="source">Exactly <see cref="TensorView.SizeInBytes"/> bytes.</param>
     /// <exception cref="ArgumentException">The length does not match the view.</exception>
@@ -68,13 +68,10 @@ public abstract class DeviceStream : IDisposable
             throw new ArgumentException($"The source has {source.Length} bytes; {destination} needs {destination.SizeInBytes}.", nameof(source));
         }
 
-        if (!source.IsEmpty)
-        {
-            WriteCore(destination.Buffer, destination.ByteOffset, source);
-        }
+        WriteRows(destination, source);
     }
 
-    /// <summary>Waits for all work queued before it, then copies a view into host memory.</summary>
+    /// <summary>Waits for all work queued before it, then copies a view into host memory (row-major).</summary>
     /// <typeparam name="T">The element's CLR type; must match the view's dtype.</typeparam>
     /// <param name="source">The view to read.</param>
     /// <param name="destination">Exactly <see cref="TensorView.ElementCount"/> elements.</param>
@@ -92,20 +89,14 @@ public abstract class DeviceStream : IDisposable
             throw new ArgumentException($"The destination has {destination.Length} elements; {source} has {source.ElementCount}.", nameof(destination));
         }
 
-        if (destination.IsEmpty)
-        {
-            SynchronizeCore(); // still waits for queued work, as a read does
-            return;
-        }
-
-        ReadCore(source.Buffer, source.ByteOffset, MemoryMarshal.AsBytes(destination));
+        ReadRows(source, MemoryMarshal.AsBytes(destination));
     }
 
     /// <summary>Waits for all work queued before it, then returns a view's elements as a new array.</summary>
     /// <typeparam name="T">The element's CLR type; must match the view's dtype.</typeparam>
     /// <param name="source">The view to read.</param>
     /// <returns>The elements, row-major.</returns>
-    /// <exception cref="ArgumentException">The type does not match, or the view has more than int.MaxValue elements.</exception>
+    /// <exception cref="ArgumentException">The type does not match, or the view has more elements than an array holds.</exception>
     /// <exception cref="StreamFaultedException">Earlier queued work failed.</exception>
     public T[] Read<T>(TensorView source)
         where T : unmanaged
@@ -121,7 +112,7 @@ public abstract class DeviceStream : IDisposable
         return result;
     }
 
-    /// <summary>Waits for all work queued before it, then copies a view's raw bytes into host memory.</summary>
+    /// <summary>Waits for all work queued before it, then copies a view's raw bytes into host memory (row-major).</summary>
     /// <param name="source">The view to read.</param>
     /// <param name="destination">Exactly <see cref="TensorView.SizeInBytes"/> bytes.</param>
     /// <exception cref="ArgumentException">The length does not match.</exception>
@@ -134,19 +125,16 @@ public abstract class DeviceStream : IDisposable
             throw new ArgumentException($"The destination has {destination.Length} bytes; {source} has {source.SizeInBytes}.", nameof(destination));
         }
 
-        if (destination.IsEmpty)
-        {
-            SynchronizeCore();
-            return;
-        }
-
-        ReadCore(source.Buffer, source.ByteOffset, destination);
+        ReadRows(source, destination);
     }
 
-    /// <summary>Queues a device-to-device copy between two views of the same dtype and element count (shapes may differ).</summary>
+    /// <summary>
+    /// Queues a device-to-device copy between two views of the same dtype and element count. Shapes may differ when both
+    /// views are contiguous; a row-strided view needs a partner with the same row length (rows are copied one by one).
+    /// </summary>
     /// <param name="source">The view to read.</param>
     /// <param name="destination">The view to write; must not partly overlap <paramref name="source"/>.</param>
-    /// <exception cref="ArgumentException">Dtypes or element counts differ, or the views partly overlap.</exception>
+    /// <exception cref="ArgumentException">Dtypes or element counts differ, strided rows do not match, or the views partly overlap.</exception>
     /// <exception cref="DeviceMismatchException">A view belongs to another device.</exception>
     public void Copy(TensorView source, TensorView destination)
     {
@@ -162,9 +150,15 @@ public abstract class DeviceStream : IDisposable
             throw new ArgumentException($"Copy needs equal element counts: {source} to {destination}.", nameof(destination));
         }
 
+        bool contiguous = source.IsContiguous && destination.IsContiguous;
+        if (!contiguous && source.RowLength != destination.RowLength)
+        {
+            throw new ArgumentException($"Copy between {source} and {destination}: a row-strided view needs a partner with the same row length.", nameof(destination));
+        }
+
         if (source.Overlaps(destination))
         {
-            if (source.Offset == destination.Offset)
+            if (source.IsSameAs(destination) || (contiguous && source.Offset == destination.Offset))
             {
                 return; // same elements: nothing to move
             }
@@ -172,13 +166,27 @@ public abstract class DeviceStream : IDisposable
             throw new ArgumentException($"{source} and {destination} overlap.", nameof(destination));
         }
 
-        if (source.ElementCount > 0)
+        if (source.ElementCount == 0)
+        {
+            return;
+        }
+
+        using DeviceContextScope scope = Device.EnterContext();
+        if (contiguous)
         {
             CopyCore(source.Buffer, source.ByteOffset, destination.Buffer, destination.ByteOffset, source.SizeInBytes);
+            return;
+        }
+
+        int size = source.DType.SizeInBytes();
+        long rowBytes = source.RowLength * size;
+        for (long r = 0; r < source.RowCount; r++)
+        {
+            CopyCore(source.Buffer, (source.Offset + (r * source.RowStride)) * size, destination.Buffer, (destination.Offset + (r * destination.RowStride)) * size, rowBytes);
         }
     }
 
-    /// <summary>Queues filling every element of a view with one value.</summary>
+    /// <summary>Queues filling every element of a view with one value (a row-strided view's gaps are left alone).</summary>
     /// <typeparam name="T">The element's CLR type; must match the view's dtype.</typeparam>
     /// <param name="destination">The view to fill.</param>
     /// <param name="value">The value.</param>
@@ -188,23 +196,39 @@ public abstract class DeviceStream : IDisposable
     {
         CheckView(destination, nameof(destination));
         CheckElementType<T>(destination, nameof(value));
-        if (destination.ElementCount > 0)
+        if (destination.ElementCount == 0)
         {
-            FillCore(destination.Buffer, destination.ByteOffset, destination.SizeInBytes, MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in value)));
+            return;
+        }
+
+        ReadOnlySpan<byte> pattern = MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in value));
+        using DeviceContextScope scope = Device.EnterContext();
+        if (destination.IsContiguous)
+        {
+            FillCore(destination.Buffer, destination.ByteOffset, destination.SizeInBytes, pattern);
+            return;
+        }
+
+        int size = destination.DType.SizeInBytes();
+        for (long r = 0; r < destination.RowCount; r++)
+        {
+            FillCore(destination.Buffer, (destination.Offset + (r * destination.RowStride)) * size, destination.RowLength * size, pattern);
         }
     }
 
     /// <summary>Queues an event that completes when all work queued before it has completed.</summary>
-    /// <returns>The event.</returns>
+    /// <returns>The event; the caller disposes it.</returns>
     public DeviceEvent Record()
     {
         ThrowIfDisposed();
+        using DeviceContextScope scope = Device.EnterContext();
         return RecordCore();
     }
 
     /// <summary>Makes work queued after this call wait until <paramref name="deviceEvent"/> completes (it may come from another stream of the same device). Does not block the caller.</summary>
     /// <param name="deviceEvent">The event.</param>
     /// <exception cref="DeviceMismatchException">The event belongs to another device.</exception>
+    /// <exception cref="ObjectDisposedException">The stream, the device or the event is disposed.</exception>
     public void Wait(DeviceEvent deviceEvent)
     {
         ThrowIfDisposed();
@@ -214,6 +238,8 @@ public abstract class DeviceStream : IDisposable
             throw new DeviceMismatchException(nameof(deviceEvent), Device.Id, deviceEvent.Device.Id);
         }
 
+        ObjectDisposedException.ThrowIf(deviceEvent.IsDisposed, deviceEvent);
+        using DeviceContextScope scope = Device.EnterContext();
         WaitCore(deviceEvent);
     }
 
@@ -222,6 +248,7 @@ public abstract class DeviceStream : IDisposable
     public void Synchronize()
     {
         ThrowIfDisposed();
+        using DeviceContextScope scope = Device.EnterContext();
         SynchronizeCore();
     }
 
@@ -233,7 +260,16 @@ public abstract class DeviceStream : IDisposable
             return;
         }
 
-        DisposeCore();
+        if (Device.IsDisposed)
+        {
+            DisposeCore();
+        }
+        else
+        {
+            using DeviceContextScope scope = Device.EnterContext();
+            DisposeCore();
+        }
+
         Device.Untrack(this);
         GC.SuppressFinalize(this);
     }
@@ -254,7 +290,7 @@ public abstract class DeviceStream : IDisposable
     /// <summary>Throws <see cref="ObjectDisposedException"/> once the stream is disposed.</summary>
     protected void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed != 0, this);
 
-    /// <summary>Queues a host-to-device copy; must consume <paramref name="source"/> before returning.</summary>
+    /// <summary>Queues a host-to-device copy of one contiguous range; must consume <paramref name="source"/> before returning. The context is bound (as for every <c>...Core</c> method).</summary>
     /// <param name="destination">The buffer.</param>
     /// <param name="byteOffset">Byte offset into the buffer.</param>
     /// <param name="source">The bytes.</param>
@@ -294,6 +330,51 @@ public abstract class DeviceStream : IDisposable
 
     /// <summary>Drains and releases the stream (once).</summary>
     protected abstract void DisposeCore();
+
+    private void WriteRows(TensorView destination, ReadOnlySpan<byte> source)
+    {
+        if (source.IsEmpty)
+        {
+            return;
+        }
+
+        using DeviceContextScope scope = Device.EnterContext();
+        if (destination.IsContiguous)
+        {
+            WriteCore(destination.Buffer, destination.ByteOffset, source);
+            return;
+        }
+
+        int size = destination.DType.SizeInBytes();
+        int rowBytes = checked((int)(destination.RowLength * size));
+        for (long r = 0; r < destination.RowCount; r++)
+        {
+            WriteCore(destination.Buffer, (destination.Offset + (r * destination.RowStride)) * size, source.Slice(checked((int)(r * rowBytes)), rowBytes));
+        }
+    }
+
+    private void ReadRows(TensorView source, Span<byte> destination)
+    {
+        using DeviceContextScope scope = Device.EnterContext();
+        if (destination.IsEmpty)
+        {
+            SynchronizeCore(); // still waits for queued work, as a read does
+            return;
+        }
+
+        if (source.IsContiguous)
+        {
+            ReadCore(source.Buffer, source.ByteOffset, destination);
+            return;
+        }
+
+        int size = source.DType.SizeInBytes();
+        int rowBytes = checked((int)(source.RowLength * size));
+        for (long r = 0; r < source.RowCount; r++)
+        {
+            ReadCore(source.Buffer, (source.Offset + (r * source.RowStride)) * size, destination.Slice(checked((int)(r * rowBytes)), rowBytes));
+        }
+    }
 
     private static void CheckElementType<T>(TensorView view, string argument)
         where T : unmanaged

@@ -50,7 +50,7 @@ public sealed class CpuBackend : Backend
                 SimdWidthBits = SimdWidthBits,
                 DriverVersion = RuntimeInformation.FrameworkDescription,
                 Facts = facts,
-                Priority = 10,
+                Priority = DevicePriority.CpuBackend,
             },
         ];
     }

@@ -18,6 +18,14 @@ public sealed class CpuDevice : Device, IPeakProbe
     /// <inheritdoc />
     public override IKernels Kernels => _kernels;
 
+    /// <inheritdoc />
+    public override IReadOnlyList<KeyValuePair<string, string>> Diagnostics =>
+    [
+        new("streams", "one worker thread per stream; kernels fan out over every core"),
+        new("simd", $"{CpuBackend.SimdWidthBits}-bit vectors"),
+        new("scratch", IsDisposed ? "-" : $"{Scratch.Rentals} rentals, {Scratch.Allocations} allocations, {Scratch.IdleBytes} bytes idle"),
+    ];
+
     /// <summary>
     /// Queues a custom kernel: <paramref name="body"/> runs on the stream's worker, in order with the stream's other work,
     /// and reaches the memory of <paramref name="views"/> through the <see cref="CpuKernelContext"/> it receives.
@@ -41,6 +49,7 @@ public sealed class CpuDevice : Device, IPeakProbe
             stream.CheckView(v, nameof(views));
         }
 
+        using DeviceContextScope scope = EnterContext();
         var context = new CpuKernelContext(views);
         ((CpuStream)stream).Enqueue(() => body(context), views.Select(v => (CpuBuffer)v.Buffer).Distinct().ToArray());
     }

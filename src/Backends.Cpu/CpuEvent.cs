@@ -13,21 +13,25 @@ internal sealed class CpuEvent : DeviceEvent
     public CpuEvent(CpuStream stream)
         : base(stream.Device) => _stream = stream;
 
-    public override bool IsComplete => _done.IsSet;
-
-    protected internal override double TimestampNanoseconds => _timestamp * (1e9 / Stopwatch.Frequency);
+    /// <summary>The host's monotonic clock when the worker reached the event, in Stopwatch ticks.</summary>
+    private long Timestamp => Volatile.Read(ref _timestamp);
 
     public void Complete()
     {
-        _timestamp = Stopwatch.GetTimestamp();
+        Volatile.Write(ref _timestamp, Stopwatch.GetTimestamp());
         _done.Set();
     }
 
     public void WaitForCompletion() => _done.Wait();
 
-    public override void Synchronize()
+    protected override bool IsCompleteCore() => _done.IsSet;
+
+    protected override void SynchronizeCore()
     {
         _done.Wait();
         _stream.ThrowIfFaulted();
     }
+
+    protected override double ElapsedNanosecondsCore(DeviceEvent start) =>
+        (Timestamp - ((CpuEvent)start).Timestamp) * (1e9 / Stopwatch.Frequency);
 }

@@ -100,6 +100,17 @@ public sealed unsafe class OpenCLBackend : Backend
             : (type & ClConst.CL_DEVICE_TYPE_ACCELERATOR) != 0 ? DeviceKind.Accelerator
             : DeviceKind.Cpu;
         string C(ulong v) => v.ToString(CultureInfo.InvariantCulture);
+
+        // CL_DEVICE_HOST_UNIFIED_MEMORY (deprecated in OpenCL 2.0 but still answered) tells an integrated GPU.
+        bool unified;
+        try
+        {
+            unified = ClApi.DeviceValue<uint>(d, ClConst.CL_DEVICE_HOST_UNIFIED_MEMORY) != 0;
+        }
+        catch (OpenCLException)
+        {
+            unified = false; // a platform that no longer answers it: rank the GPU as discrete
+        }
         var facts = new List<KeyValuePair<string, string>>
         {
             new("platform", $"{platformName} ({platformVersion})"),
@@ -126,7 +137,12 @@ public sealed unsafe class OpenCLBackend : Backend
             SimdWidthBits = (int)ClApi.DeviceValue<uint>(d, ClConst.CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT) * 32,
             DriverVersion = ClApi.DeviceString(d, ClConst.CL_DRIVER_VERSION),
             Facts = facts,
-            Priority = kind switch { DeviceKind.Gpu => 100, DeviceKind.Accelerator => 90, _ => 5 },
+            Priority = kind switch
+            {
+                DeviceKind.Gpu when unified => DevicePriority.IntegratedGpu,
+                DeviceKind.Gpu or DeviceKind.Accelerator => DevicePriority.DiscreteGpu,
+                _ => DevicePriority.CpuDevice,
+            },
         };
     }
 }

@@ -33,7 +33,7 @@ public sealed unsafe class OpenCLDevice : Device, IPeakProbe
         _ours = new OpenCLKernels(this, "ours", perRowReductions: IsCpu);
         _otherReductions = new OpenCLKernels(this, IsCpu ? "workgroup-rows" : "per-row", perRowReductions: !IsCpu);
         _localTiles = new OpenCLKernels(this, "local-tiles", perRowReductions: IsCpu, alwaysLocalTiles: true);
-        _clblast = ClBlast.IsAvailable ? new ClBlastKernels(this) : null;
+        _clblast = ClBlast.IsAvailable ? new ClBlastKernels(this, _ours) : null;
     }
 
     /// <inheritdoc />
@@ -64,6 +64,16 @@ public sealed unsafe class OpenCLDevice : Device, IPeakProbe
     internal ProgramCache Programs { get; }
 
     internal bool IsCpu => Info.Kind == DeviceKind.Cpu;
+
+    /// <inheritdoc />
+    public override IReadOnlyList<KeyValuePair<string, string>> Diagnostics =>
+    [
+        new("programs", $"{ProgramsBuilt} compiled, {ProgramsLoadedFromCache} loaded from the cache"),
+        new("program cache", ProgramCacheDirectory ?? "none (no writable folder)"),
+        new("driver", Info.DriverVersion),
+        new("clblast", ClBlast.IsAvailable ? "available (variant \"clblast\")" : $"unavailable: {ClBlast.UnavailableReason}"),
+        new("scratch", IsDisposed ? "-" : $"{Scratch.Rentals} rentals, {Scratch.Allocations} allocations, {Scratch.IdleBytes} bytes idle"),
+    ];
 
     /// <inheritdoc />
     public override IReadOnlyList<string> Variants(OpKind op) => op switch
@@ -103,6 +113,7 @@ public sealed unsafe class OpenCLDevice : Device, IPeakProbe
         }
 
         int local = Math.Min(IsCpu ? 64 : 256, MaxWorkGroupSize);
+        using DeviceContextScope scope = EnterContext();
         Kernel("roofline", string.Empty, "fma_burst").Launch((OpenCLStream)stream, [(nuint)PeakItems], [(nuint)local], KArg.Mem(scratch), iterations);
         return (double)PeakItems * iterations * 8 * 16 * 2;
     }

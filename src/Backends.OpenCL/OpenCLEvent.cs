@@ -10,21 +10,12 @@ internal sealed unsafe class OpenCLEvent : DeviceEvent
 
     public ClHandle Handle { get; }
 
-    public override bool IsComplete => Status() <= ClConst.CL_COMPLETE;
+    protected override bool IsCompleteCore() => Status() <= ClConst.CL_COMPLETE;
 
-    protected internal override double TimestampNanoseconds
-    {
-        get
-        {
-            ulong end;
-            ClApi.Check(ClApi.Api.GetEventProfilingInfo(Handle.Value, (Silk.NET.OpenCL.ProfilingInfo)ClConst.CL_PROFILING_COMMAND_END, sizeof(ulong), &end, null), Device.Id);
-            return end;
-        }
-    }
+    protected override double ElapsedNanosecondsCore(DeviceEvent start) => (double)End() - ((OpenCLEvent)start).End();
 
-    public override void Synchronize()
+    protected override void SynchronizeCore()
     {
-        ObjectDisposedException.ThrowIf(Handle.IsClosed, this);
         nint h = Handle.Value;
         int rc = ClApi.Api.WaitForEvents(1, &h);
         int status = Status();
@@ -42,6 +33,14 @@ internal sealed unsafe class OpenCLEvent : DeviceEvent
         }
 
         base.Dispose(disposing);
+    }
+
+    /// <summary>CL_PROFILING_COMMAND_END of the marker: the device's profiling clock, in nanoseconds.</summary>
+    private ulong End()
+    {
+        ulong end;
+        ClApi.Check(ClApi.Api.GetEventProfilingInfo(Handle.Value, (Silk.NET.OpenCL.ProfilingInfo)ClConst.CL_PROFILING_COMMAND_END, sizeof(ulong), &end, null), Device.Id);
+        return end;
     }
 
     private int Status()

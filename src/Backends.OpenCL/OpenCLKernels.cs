@@ -8,7 +8,7 @@ namespace Backends.OpenCL;
 /// The standard op set on an OpenCL device: each call is validated by <see cref="KernelSet"/>, then the matching
 /// kernel (built for the call's dtypes and flags, cached) is enqueued on the stream.
 /// </summary>
-internal sealed unsafe partial class OpenCLKernels : KernelSet, IDisposable
+internal sealed unsafe partial class OpenCLKernels : KernelSet<OpenCLDevice, OpenCLStream, OpenCLBuffer>, IDisposable
 {
     private readonly OpenCLDevice _device;
     private readonly ConcurrentDictionary<(float Theta, int Rot), ClHandle> _invFreq = new();
@@ -54,62 +54,110 @@ internal sealed unsafe partial class OpenCLKernels : KernelSet, IDisposable
         }
     }
 
-    protected override void SiluCore(DeviceStream stream, UnaryArgs a) =>
+    protected override bool AcceptsRowStrides(OpKind op) => op is OpKind.Gemm or OpKind.GroupedGemm or OpKind.Softmax or OpKind.RmsNorm
+        or OpKind.Rope or OpKind.Silu or OpKind.SwiGlu or OpKind.Add or OpKind.Mul or OpKind.Cast;
+
+    protected override string? WhyUnsupported(OpArgs args)
+    {
+        if (base.WhyUnsupported(args) is { } why)
+        {
+            return why;
+        }
+
+        // The GEMM kernels take leading dimensions as int.
+        return args is GemmArgs { LdA: > int.MaxValue } or GemmArgs { LdB: > int.MaxValue } or GemmArgs { LdC: > int.MaxValue } or
+            GroupedGemmArgs { LdA: > int.MaxValue } or GroupedGemmArgs { LdC: > int.MaxValue }
+            ? "the OpenCL GEMM kernels take row strides up to int.MaxValue elements"
+            : null;
+    }
+
+    protected override void SiluCore(OpenCLStream stream, UnaryArgs a)
+    {
+        if (!a.Contiguous)
+        {
+            Run(stream, "elementwise", Io(a.X.DType, a.Y.DType), "silu_strided", [Groups(a.Count, 4, Linear)], [(nuint)Linear],
+                [.. Strided(a.X), .. Strided(a.Y), a.Count]);
+            return;
+        }
+
         Run(stream, "elementwise", Io(a.X.DType, a.Y.DType), "silu", [Groups(a.Count, 8, Linear)], [(nuint)Linear],
             KArg.Mem(a.X), a.X.Offset, KArg.Mem(a.Y), a.Y.Offset, a.Count);
+    }
 
-    protected override void SwiGluCore(DeviceStream stream, SwiGluArgs a) =>
+    protected override void SwiGluCore(OpenCLStream stream, SwiGluArgs a)
+    {
+        if (!a.Contiguous)
+        {
+            Run(stream, "elementwise", Io(a.Gate.DType, a.Y.DType), "swiglu_strided", [Groups(a.Count, 4, Linear)], [(nuint)Linear],
+                [.. Strided(a.Gate), .. Strided(a.Up), .. Strided(a.Y), a.Count]);
+            return;
+        }
+
         Run(stream, "elementwise", Io(a.Gate.DType, a.Y.DType), "swiglu", [Groups(a.Count, 8, Linear)], [(nuint)Linear],
             KArg.Mem(a.Gate), a.Gate.Offset, KArg.Mem(a.Up), a.Up.Offset, KArg.Mem(a.Y), a.Y.Offset, a.Count);
+    }
 
-    protected override void AddCore(DeviceStream stream, BinaryArgs a) => Binary(stream, "add", a);
+    protected override void AddCore(OpenCLStream stream, BinaryArgs a) => Binary(stream, "add", a);
 
-    protected override void MulCore(DeviceStream stream, BinaryArgs a) => Binary(stream, "mul", a);
+    protected override void MulCore(OpenCLStream stream, BinaryArgs a) => Binary(stream, "mul", a);
 
-    protected override void CastCore(DeviceStream stream, CastArgs a) =>
+    protected override void CastCore(OpenCLStream stream, CastArgs a)
+    {
+        if (!a.Contiguous)
+        {
+            Run(stream, "elementwise", Io(a.X.DType, a.Y.DType), "cast_strided", [Groups(a.Count, 4, Linear)], [(nuint)Linear],
+                [.. Strided(a.X), .. Strided(a.Y), a.Count]);
+            return;
+        }
+
         Run(stream, "elementwise", Io(a.X.DType, a.Y.DType), "cast", [Groups(a.Count, 8, Linear)], [(nuint)Linear],
             KArg.Mem(a.X), a.X.Offset, KArg.Mem(a.Y), a.Y.Offset, a.Count);
+    }
 
-    protected override void SoftmaxCore(DeviceStream stream, SoftmaxArgs a)
+    protected override void SoftmaxCore(OpenCLStream stream, SoftmaxArgs a)
     {
         string options = Io(a.X.DType, a.Y.DType) + Def("WG", RowGroup);
+        (long xl, long xs) = RowMap(a.X, a.Cols);
+        (long yl, long ys) = RowMap(a.Y, a.Cols);
         if (PerRowReductions)
         {
             Run(stream, "norm", options, "softmax_rows", [Groups(a.Rows, 1, 8)], [8],
-                KArg.Mem(a.X), a.X.Offset, KArg.Mem(a.Y), a.Y.Offset, a.Rows, a.Cols, a.QueryRows, a.Scale, a.Causal ? 1 : 0);
+                KArg.Mem(a.X), a.X.Offset, KArg.Mem(a.Y), a.Y.Offset, xl, xs, yl, ys, a.Rows, a.Cols, a.QueryRows, a.Scale, a.Causal ? 1 : 0);
         }
         else
         {
             Run(stream, "norm", options, "softmax", [(nuint)(a.Rows * RowGroup)], [(nuint)RowGroup],
-                KArg.Mem(a.X), a.X.Offset, KArg.Mem(a.Y), a.Y.Offset, a.Cols, a.QueryRows, a.Scale, a.Causal ? 1 : 0);
+                KArg.Mem(a.X), a.X.Offset, KArg.Mem(a.Y), a.Y.Offset, xl, xs, yl, ys, a.Cols, a.QueryRows, a.Scale, a.Causal ? 1 : 0);
         }
     }
 
-    protected override void RmsNormCore(DeviceStream stream, RmsNormArgs a)
+    protected override void RmsNormCore(OpenCLStream stream, RmsNormArgs a)
     {
         string options = Io(a.X.DType, a.Y.DType) + Def("WG", RowGroup);
+        (long xl, long xs) = RowMap(a.X, a.Cols);
+        (long yl, long ys) = RowMap(a.Y, a.Cols);
         if (PerRowReductions)
         {
             Run(stream, "norm", options, "rmsnorm_rows", [Groups(a.Rows, 1, 8)], [8],
-                KArg.Mem(a.X), a.X.Offset, KArg.Mem(a.Gamma), a.Gamma.Offset, KArg.Mem(a.Y), a.Y.Offset, a.Rows, a.Cols, a.Eps);
+                KArg.Mem(a.X), a.X.Offset, KArg.Mem(a.Gamma), a.Gamma.Offset, KArg.Mem(a.Y), a.Y.Offset, xl, xs, yl, ys, a.Rows, a.Cols, a.Eps);
         }
         else
         {
             Run(stream, "norm", options, "rmsnorm", [(nuint)(a.Rows * RowGroup)], [(nuint)RowGroup],
-                KArg.Mem(a.X), a.X.Offset, KArg.Mem(a.Gamma), a.Gamma.Offset, KArg.Mem(a.Y), a.Y.Offset, a.Cols, a.Eps);
+                KArg.Mem(a.X), a.X.Offset, KArg.Mem(a.Gamma), a.Gamma.Offset, KArg.Mem(a.Y), a.Y.Offset, xl, xs, yl, ys, a.Cols, a.Eps);
         }
     }
 
-    protected override void RopeCore(DeviceStream stream, RopeArgs a)
+    protected override void RopeCore(OpenCLStream stream, RopeArgs a)
     {
         ClHandle freq = InverseFrequencies(a.Theta, a.RotaryDims);
         int work = (a.RotaryDims / 2) + (a.HeadDim - a.RotaryDims);
         Run(stream, "rope", Io(a.X.DType, a.Y.DType), "rope", [(nuint)work, (nuint)a.Tokens], [],
             KArg.Mem(a.X), a.X.Offset, KArg.Mem(a.Positions), a.Positions.Offset, KArg.Mem(freq),
-            KArg.Mem(a.Y), a.Y.Offset, a.Heads, a.HeadDim, a.RotaryDims, a.Layout == RopeLayout.Interleaved ? 1 : 0);
+            KArg.Mem(a.Y), a.Y.Offset, a.X.RowStride, a.Y.RowStride, a.Heads, a.HeadDim, a.RotaryDims, a.Layout == RopeLayout.Interleaved ? 1 : 0);
     }
 
-    protected override void TopKGatingCore(DeviceStream stream, GatingArgs a)
+    protected override void TopKGatingCore(OpenCLStream stream, GatingArgs a)
     {
         GatingOptions o = a.Options;
         TensorView bias = a.Bias ?? a.Logits; // a valid buffer when there is none; has_bias = 0 keeps it unread
@@ -119,13 +167,13 @@ internal sealed unsafe partial class OpenCLKernels : KernelSet, IDisposable
             a.Tokens, a.K, o.Score == GatingScore.Sigmoid ? 1 : 0, o.Groups, o.TopKGroups, o.EffectiveRenormalize ? 1 : 0, o.RoutedScale);
     }
 
-    protected override void MoePermuteCore(DeviceStream stream, PermuteArgs a)
+    protected override void MoePermuteCore(OpenCLStream stream, PermuteArgs a)
     {
         int choices = a.T * a.K;
-        using ClHandle next = TempMemory(Math.Max(a.Experts, 1) * sizeof(int));
+        using ScratchBuffer next = Owner.Scratch.Rent(stream, DType.I32, Math.Max(a.Experts, 1));
         Run(stream, "moe", string.Empty, "moe_permute_index", [1], [1],
             KArg.Mem(a.Ids), a.Ids.Offset, choices, a.K, a.Experts, KArg.Mem(a.ExpertOffsets), a.ExpertOffsets.Offset,
-            KArg.Mem(a.SlotOf), a.SlotOf.Offset, KArg.Mem(a.RowSource), a.RowSource.Offset, KArg.Mem(next));
+            KArg.Mem(a.SlotOf), a.SlotOf.Offset, KArg.Mem(a.RowSource), a.RowSource.Offset, KArg.Mem(next.View));
         if ((long)choices * a.H > 0)
         {
             Run(stream, "moe", Io(a.Tokens.DType, a.Permuted.DType), "moe_permute_gather", [Groups(a.H, 256, 1), (nuint)choices], [],
@@ -133,7 +181,7 @@ internal sealed unsafe partial class OpenCLKernels : KernelSet, IDisposable
         }
     }
 
-    protected override void MoeUnpermuteCore(DeviceStream stream, UnpermuteArgs a) =>
+    protected override void MoeUnpermuteCore(OpenCLStream stream, UnpermuteArgs a) =>
         Run(stream, "moe", Io(a.ExpertOutput.DType, a.Output.DType), "moe_unpermute", [Groups(a.H, 8, 1), (nuint)a.T], [],
             KArg.Mem(a.ExpertOutput), a.ExpertOutput.Offset, KArg.Mem(a.SlotOf), a.SlotOf.Offset, KArg.Mem(a.Weights), a.Weights.Offset,
             KArg.Mem(a.Output), a.Output.Offset, a.H, a.K, a.Rows);
@@ -157,8 +205,22 @@ internal sealed unsafe partial class OpenCLKernels : KernelSet, IDisposable
         return (nuint)(((items + group - 1) / group) * group);
     }
 
-    private void Binary(DeviceStream stream, string name, BinaryArgs a)
+    /// <summary>(row length, row stride) of a view as view_at takes them, for a row op over rows of <paramref name="cols"/>.</summary>
+    private static (long Length, long Stride) RowMap(TensorView v, int cols) => v.IsContiguous ? (cols, cols) : (v.RowLength, v.RowStride);
+
+    /// <summary>The four arguments of a strided operand: memory, offset, row length, row stride.</summary>
+    private static KArg[] Strided(TensorView v) =>
+        v.IsContiguous ? [KArg.Mem(v), v.Offset, Math.Max(v.ElementCount, 1), Math.Max(v.ElementCount, 1)] : [KArg.Mem(v), v.Offset, v.RowLength, v.RowStride];
+
+    private void Binary(OpenCLStream stream, string name, BinaryArgs a)
     {
+        if (!a.Contiguous)
+        {
+            Run(stream, "elementwise", Io(a.A.DType, a.Y.DType), name + "_strided", [Groups(a.Count, 4, Linear)], [(nuint)Linear],
+                [.. Strided(a.A), .. Strided(a.B), a.BCount, .. Strided(a.Y), a.Count]);
+            return;
+        }
+
         // a is viewed as [Count / BCount, BCount] and b as one row of BCount repeated (row stride 0); without broadcast
         // that is a single row of Count elements.
         long cols = a.BCount, rows = a.Count / a.BCount;
@@ -168,10 +230,10 @@ internal sealed unsafe partial class OpenCLKernels : KernelSet, IDisposable
     }
 
     /// <summary>Gets (building on first use) a kernel and enqueues it with its arguments.</summary>
-    private void Run(DeviceStream stream, string family, string options, string kernel, nuint[] global, nuint[] local, params KArg[] args)
+    private void Run(OpenCLStream stream, string family, string options, string kernel, nuint[] global, nuint[] local, params KArg[] args)
     {
         KernelSlot slot = _device.Kernel(family, options.Trim(), kernel);
-        slot.Launch((OpenCLStream)stream, global, local, args);
+        slot.Launch(stream, global, local, args);
     }
 
     /// <summary>Scratch device memory for one launch: released at once, kept alive by the queued commands that use it.</summary>
@@ -191,7 +253,7 @@ internal sealed unsafe partial class OpenCLKernels : KernelSet, IDisposable
             var values = new float[half];
             for (int p = 0; p < key.Rot / 2; p++)
             {
-                values[p] = ReferenceOps.RopeInverseFrequency(key.Theta, p, key.Rot);
+                values[p] = OpContracts.RopeInverseFrequency(key.Theta, p, key.Rot);
             }
 
             ClHandle mem = TempMemory(half * sizeof(float));

@@ -11,7 +11,7 @@ internal static class DevicesCommand
     public static Command Create()
     {
         var command = new Command("devices", "List every registered backend (available or why not) and each device with its facts.");
-        command.SetAction(_ => Run(CliRegistry.Create()));
+        command.SetAction(_ => Run(BackendRegistry.CreateDefault()));
         return command;
     }
 

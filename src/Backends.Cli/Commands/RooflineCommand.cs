@@ -16,7 +16,7 @@ internal static class RooflineCommand
         {
             device, refresh,
         };
-        command.SetAction(pr => Run(CliRegistry.Create(), pr.GetValue(device), pr.GetValue(refresh)));
+        command.SetAction(pr => Run(BackendRegistry.CreateDefault(), pr.GetValue(device), pr.GetValue(refresh)));
         return command;
     }
 

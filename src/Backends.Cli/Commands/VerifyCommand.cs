@@ -4,6 +4,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Linq;
 using Spectre.Console;
+using Backends.Conformance;
 
 namespace Backends.Cli.Commands;
 
@@ -20,7 +21,7 @@ internal static class VerifyCommand
         {
             device, ops, dtypes, verbose,
         };
-        command.SetAction(pr => Run(CliRegistry.Create(), pr.GetValue(device), pr.GetValue(ops), pr.GetValue(dtypes), pr.GetValue(verbose)));
+        command.SetAction(pr => Run(BackendRegistry.CreateDefault(), pr.GetValue(device), pr.GetValue(ops), pr.GetValue(dtypes), pr.GetValue(verbose)));
         return command;
     }
 
@@ -29,34 +30,37 @@ internal static class VerifyCommand
         IReadOnlyList<string> ids = DeviceSelection.Resolve(registry, deviceArg);
         IReadOnlyList<OpSpec> specs = DeviceSelection.Ops(opNames);
         HashSet<DType>? only = dtypeNames is { Length: > 0 } ? dtypeNames.SelectMany(s => s.Split(',')).Select(DTypeExtensions.Parse).ToHashSet() : null;
-        AnsiConsole.MarkupLine($"[grey]{Markup.Escape(Conformance.ReplayHint())}[/]");
-        int failures = 0;
+        AnsiConsole.MarkupLine($"[grey]{Markup.Escape(ConformanceSuite.ReplayHint())}[/]");
+        int failures = 0, passes = 0, totalUnsupported = 0;
         foreach (string id in ids)
         {
             using Device device = registry.Open(id);
             using DeviceStream stream = device.CreateStream();
             var table = new Table().Title($"[bold]verify {Markup.Escape(id)}[/] ({Markup.Escape(device.Info.Name)})")
-                .AddColumns("op", "dtype", "cases", "passed", "failed", "worst error", "tolerance", "time");
+                .AddColumns("op", "dtype", "cases", "passed", "failed", "unsupported", "worst error", "tolerance", "time");
             var failed = new List<string>();
             foreach (OpSpec spec in specs)
             {
                 foreach (DType dt in spec.DTypes.Where(t => only is null || only.Contains(t)))
                 {
+                    IReadOnlyList<PlannedCase> plan = ConformanceSuite.Plan(spec, dt, ConformanceSuite.BaseSeed);
                     if (!device.Supports(spec.Kind, dt))
                     {
-                        table.AddRow(spec.Name, dt.ToShortName(), "-", "-", "-", "[grey]not supported[/]", "-", "-");
+                        totalUnsupported += plan.Count;
+                        table.AddRow(spec.Name, dt.ToShortName(), plan.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), "-", "-",
+                            $"[grey]{plan.Count} (op not implemented)[/]", "-", "-", "-");
                         continue;
                     }
 
                     var sw = Stopwatch.StartNew();
-                    int pass = 0, fail = 0;
+                    int pass = 0, fail = 0, unsupported = 0;
                     double worst = 0, tol = 0;
-                    foreach (PlannedCase pc in Conformance.Plan(spec, dt, Conformance.BaseSeed))
+                    foreach (PlannedCase pc in plan)
                     {
                         CheckResult r;
                         try
                         {
-                            r = Conformance.Run(device, stream, pc.Build());
+                            r = ConformanceSuite.Run(device, stream, pc.Build());
                         }
 #pragma warning disable CA1031 // a crashing case is a failed case, reported with its seed
                         catch (Exception ex)
@@ -65,7 +69,15 @@ internal static class VerifyCommand
                             r = new CheckResult(false, double.PositiveInfinity, 0, $"{ex.GetType().Name}: {ex.Message} [{pc}]");
                         }
 
-                        if (r.Passed)
+                        if (r.Unsupported)
+                        {
+                            unsupported++;
+                            if (verbose)
+                            {
+                                AnsiConsole.MarkupLine($"  [grey]unsupported[/] {Markup.Escape(r.Detail)}");
+                            }
+                        }
+                        else if (r.Passed)
                         {
                             pass++;
                             worst = Math.Max(worst, r.Error);
@@ -84,9 +96,12 @@ internal static class VerifyCommand
                     }
 
                     failures += fail;
+                    passes += pass;
+                    totalUnsupported += unsupported;
                     table.AddRow(
-                        spec.Name, dt.ToShortName(), (pass + fail).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                        spec.Name, dt.ToShortName(), (pass + fail + unsupported).ToString(System.Globalization.CultureInfo.InvariantCulture),
                         $"[green]{pass}[/]", fail == 0 ? "0" : $"[red]{fail}[/]",
+                        unsupported == 0 ? "0" : $"[grey]{unsupported}[/]",
                         worst.ToString("E2", System.Globalization.CultureInfo.InvariantCulture),
                         tol.ToString("E1", System.Globalization.CultureInfo.InvariantCulture),
                         Format.Time(sw.Elapsed.TotalMilliseconds));
@@ -94,10 +109,23 @@ internal static class VerifyCommand
             }
 
             AnsiConsole.Write(table);
-            CacheReport.Print(device);
+            DiagnosticsReport.Print(device);
         }
 
-        AnsiConsole.MarkupLine(failures == 0 ? "[green]verify: all cases passed[/]" : $"[red]verify: {failures} case(s) failed[/] ({Markup.Escape(Conformance.ReplayHint())})");
-        return failures == 0 ? 0 : 1;
+        string tail = totalUnsupported == 0 ? string.Empty : $", {totalUnsupported} unsupported (not claimed by the device, skipped)";
+        if (failures > 0)
+        {
+            AnsiConsole.MarkupLine($"[red]verify: {failures} case(s) failed[/], {passes} passed{Markup.Escape(tail)} ({Markup.Escape(ConformanceSuite.ReplayHint())})");
+            return 1;
+        }
+
+        if (passes == 0)
+        {
+            AnsiConsole.MarkupLine($"[red]verify: no case ran[/]{Markup.Escape(tail)}: nothing was checked");
+            return 1;
+        }
+
+        AnsiConsole.MarkupLine($"[green]verify: all {passes} claimed case(s) passed[/]{Markup.Escape(tail)}");
+        return 0;
     }
 }

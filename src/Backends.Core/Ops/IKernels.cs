@@ -7,8 +7,8 @@ namespace Backends;
 /// </summary>
 /// <remarks>
 /// Common exceptions: <see cref="System.ArgumentException"/> for wrong shapes, dtypes or aliasing;
-/// <see cref="System.ArgumentNullException"/>; <see cref="UnsupportedOpException"/> when <see cref="Supports"/>
-/// is false; <see cref="DeviceMismatchException"/> when a view or the stream belongs to another device;
+/// <see cref="System.ArgumentNullException"/>; <see cref="UnsupportedOpException"/> when the device does not implement
+/// the op, the dtype or that particular call (always before anything is queued); <see cref="DeviceMismatchException"/> when a view or the stream belongs to another device;
 /// <see cref="System.ObjectDisposedException"/> for a disposed stream, device or buffer. Outputs may be the very
 /// same view as an input only where an op says so; any other overlap is an error.
 /// </remarks>
@@ -20,11 +20,20 @@ public interface IKernels
     /// <summary>The variant name ("ours", "clblast", ...).</summary>
     string Variant { get; }
 
-    /// <summary>Whether the op is implemented for the data type (Gemm: input type; Cast: source type).</summary>
+    /// <summary>
+    /// Whether the op is implemented for the data type (Gemm: input type; Cast: source type). A supported op may still
+    /// refuse one call (a row-strided view, a library's per-call limit): <see cref="Supports(OpArgs)"/> answers per call,
+    /// and the op methods throw <see cref="UnsupportedOpException"/> for such a call before anything is queued.
+    /// </summary>
     /// <param name="op">The op.</param>
     /// <param name="dtype">The data type.</param>
-    /// <returns>Whether a call would be accepted.</returns>
+    /// <returns>Whether calls of that op and dtype are implemented.</returns>
     bool Supports(OpKind op, DType dtype);
+
+    /// <summary>Whether one resolved call (views, sizes, options) would be accepted by these kernels.</summary>
+    /// <param name="args">The args (the <c>...Args</c> record a validated args resolves to).</param>
+    /// <returns>Whether it is implemented.</returns>
+    bool Supports(OpArgs args);
 
     /// <summary>
     /// C = alpha·op(A)·op(B) + beta·C. A is [M,K] ([K,M] when TransA), B is [K,N] ([N,K] when TransB), C is [M,N];
@@ -106,7 +115,7 @@ public interface IKernels
     /// <summary>
     /// Rotary position embedding on x [T,H,D] or [T,D] with I32 positions [T]: pair p (of rotaryDims/2) turns by
     /// angle = fl32(pos · inv_freq_p), where inv_freq_p = θ^(−2p/rotaryDims) rounded once to F32 (both exactly as
-    /// <see cref="ReferenceOps.RopeInverseFrequency"/> and <see cref="ReferenceOps.RopeAngle"/>, so every backend turns by
+    /// <see cref="OpContracts.RopeInverseFrequency"/> and <see cref="OpContracts.RopeAngle"/>, so every backend turns by
     /// the same F32 angle): (x0, x1) → (x0·cos − x1·sin, x0·sin + x1·cos); pairs are (2p, 2p+1) when interleaved,
     /// (p, p + rotaryDims/2) when half-split; dimensions beyond rotaryDims are copied. y may be the same view as x.
     /// </summary>

@@ -79,7 +79,7 @@ public abstract partial class KernelSet
         int vb = v.Dim(0);
         if (vb == batch)
         {
-            return batch == 1 ? 0 : v.ElementCount / Math.Max(vb, 1);
+            return batch == 1 ? 0 : v.RowStride; // a rank-3 view's rows are its matrices
         }
 
         if (vb == 1)

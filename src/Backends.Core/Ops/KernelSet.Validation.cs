@@ -123,9 +123,10 @@ public abstract partial class KernelSet
         return new RmsNormArgs(x, gamma, y, rows, cols, eps);
     }
 
-    private UnaryArgs ValidateUnary(OpKind kind, DeviceStream stream, TensorView x, TensorView y)
+    private UnaryArgs ValidateUnary(DeviceStream stream, TensorView x, TensorView y)
     {
-        string op = kind.ToString();
+        const OpKind kind = OpKind.Silu;
+        const string op = nameof(Silu);
         CheckStream(stream);
         CheckViews(stream, (x, nameof(x)), (y, nameof(y)));
         RequireSupported(kind, x.DType);
@@ -164,7 +165,7 @@ public abstract partial class KernelSet
         RequireSameOrDisjoint(op, y, nameof(y), (a, nameof(a)));
         if (b.IsSameAs(a) || !y.Overlaps(b) || y.IsSameAs(b))
         {
-            return new BinaryArgs(a, b, y, a.ElementCount, b.ElementCount);
+            return new BinaryArgs(kind, a, b, y, a.ElementCount, b.ElementCount);
         }
 
         throw new ArgumentException($"{op}: y ({y}) partly overlaps b ({b}); only an identical in-place view is allowed.", nameof(y));

@@ -12,8 +12,8 @@ internal static class CpuElementwise
     private delegate void Body(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y);
 
     /// <summary>y = x·sigmoid(x).</summary>
-    public static void Silu(DType t, nint x, nint y, long count) =>
-        Map(t, x, 0, 0, y, count, 1, static (xs, _, ys) =>
+    public static void Silu(DType t, Operand x, Operand y, long count) =>
+        Map(t, x, default, count, y, count, 1, static (xs, _, ys) =>
         {
             Span<float> sig = CpuConvert.Scratch(3, xs.Length);
             TensorPrimitives.Sigmoid(xs, sig);
@@ -21,7 +21,7 @@ internal static class CpuElementwise
         });
 
     /// <summary>y = silu(gate)·up.</summary>
-    public static void SwiGlu(DType t, nint gate, nint up, nint y, long count) =>
+    public static void SwiGlu(DType t, Operand gate, Operand up, Operand y, long count) =>
         Map(t, gate, up, count, y, count, 2, static (g, u, ys) =>
         {
             Span<float> sig = CpuConvert.Scratch(3, g.Length);
@@ -31,48 +31,53 @@ internal static class CpuElementwise
         });
 
     /// <summary>y = a + b[i mod bCount].</summary>
-    public static void Add(DType t, nint a, nint b, long bCount, nint y, long count) =>
+    public static void Add(DType t, Operand a, Operand b, long bCount, Operand y, long count) =>
         Map(t, a, b, bCount, y, count, 2, static (x, z, ys) => TensorPrimitives.Add(x, z, ys));
 
     /// <summary>y = a · b[i mod bCount].</summary>
-    public static void Mul(DType t, nint a, nint b, long bCount, nint y, long count) =>
+    public static void Mul(DType t, Operand a, Operand b, long bCount, Operand y, long count) =>
         Map(t, a, b, bCount, y, count, 2, static (x, z, ys) => TensorPrimitives.Multiply(x, z, ys));
 
     /// <summary>Converts count elements from one float dtype to another (same dtype: a copy).</summary>
-    public static unsafe void Cast(DType from, nint x, DType to, nint y, long count)
+    public static unsafe void Cast(DType from, Operand x, DType to, Operand y, long count)
     {
-        if (from == to)
-        {
-            long bytes = count * from.SizeInBytes();
-            CpuParallel.For(bytes, 1 << 20, (s, e) => Buffer.MemoryCopy((byte*)x + s, (byte*)y + s, e - s, e - s));
-            return;
-        }
-
+        int fs = from.SizeInBytes();
         CpuParallel.For((count + Chunk - 1) / Chunk, 4, (c0, c1) =>
         {
             for (long c = c0; c < c1; c++)
             {
-                long s = c * Chunk;
-                int n = (int)Math.Min(Chunk, count - s);
-                if (from == DType.F32)
+                long end = Math.Min(count, (c * Chunk) + Chunk);
+                for (long i = c * Chunk; i < end;)
                 {
-                    CpuConvert.FromFloat(to, new ReadOnlySpan<float>((float*)x + s, n), y, s);
-                }
-                else
-                {
-                    Span<float> tmp = CpuConvert.Scratch(0, n);
-                    CpuConvert.ToFloat(from, x, s, tmp);
-                    CpuConvert.FromFloat(to, tmp, y, s);
+                    int n = (int)Math.Min(end - i, Math.Min(x.Run(i), y.Run(i)));
+                    long xi = x.Index(i), yi = y.Index(i);
+                    if (from == to)
+                    {
+                        Buffer.MemoryCopy((byte*)x.Pointer + (xi * fs), (byte*)y.Pointer + (yi * fs), (long)n * fs, (long)n * fs);
+                    }
+                    else if (from == DType.F32)
+                    {
+                        CpuConvert.FromFloat(to, new ReadOnlySpan<float>((float*)x.Pointer + xi, n), y.Pointer, yi);
+                    }
+                    else
+                    {
+                        Span<float> tmp = CpuConvert.Scratch(0, n);
+                        CpuConvert.ToFloat(from, x.Pointer, xi, tmp);
+                        CpuConvert.FromFloat(to, tmp, y.Pointer, yi);
+                    }
+
+                    i += n;
                 }
             }
         });
     }
 
     /// <summary>
-    /// Drives a body over [0, count): operand b is read at index i mod bCount (bCount = count for plain elementwise),
-    /// and each call to the body sees one contiguous segment that does not wrap around b.
+    /// Drives a body over [0, count): operand b is read at flat index i mod bCount (bCount = count for plain
+    /// elementwise), and each call to the body sees one segment that is contiguous in every operand (it does not cross
+    /// a strided row or wrap around b).
     /// </summary>
-    private static unsafe void Map(DType t, nint a, nint b, long bCount, nint y, long count, int inputs, Body body)
+    private static unsafe void Map(DType t, Operand a, Operand b, long bCount, Operand y, long count, int inputs, Body body)
     {
         CpuParallel.For((count + Chunk - 1) / Chunk, 4, (c0, c1) =>
         {
@@ -82,32 +87,56 @@ internal static class CpuElementwise
                 for (long i = start; i < end;)
                 {
                     long bi = inputs == 2 ? i % bCount : 0;
-                    int n = (int)Math.Min(end - i, inputs == 2 ? bCount - bi : end - i);
+                    long run = Math.Min(end - i, Math.Min(a.Run(i), y.Run(i)));
+                    if (inputs == 2)
+                    {
+                        run = Math.Min(run, Math.Min(bCount - bi, b.Run(bi)));
+                    }
+
+                    int n = (int)run;
+                    long ai = a.Index(i), yi = y.Index(i), bj = inputs == 2 ? b.Index(bi) : 0;
                     if (t == DType.F32)
                     {
                         body(
-                            new ReadOnlySpan<float>((float*)a + i, n),
-                            inputs == 2 ? new ReadOnlySpan<float>((float*)b + bi, n) : default,
-                            new Span<float>((float*)y + i, n));
+                            new ReadOnlySpan<float>((float*)a.Pointer + ai, n),
+                            inputs == 2 ? new ReadOnlySpan<float>((float*)b.Pointer + bj, n) : default,
+                            new Span<float>((float*)y.Pointer + yi, n));
                     }
                     else
                     {
                         Span<float> fa = CpuConvert.Scratch(0, n);
                         Span<float> fb = inputs == 2 ? CpuConvert.Scratch(1, n) : default;
                         Span<float> fy = CpuConvert.Scratch(2, n);
-                        CpuConvert.ToFloat(t, a, i, fa);
+                        CpuConvert.ToFloat(t, a.Pointer, ai, fa);
                         if (inputs == 2)
                         {
-                            CpuConvert.ToFloat(t, b, bi, fb);
+                            CpuConvert.ToFloat(t, b.Pointer, bj, fb);
                         }
 
                         body(fa, fb, fy);
-                        CpuConvert.FromFloat(t, fy, y, i);
+                        CpuConvert.FromFloat(t, fy, y.Pointer, yi);
                     }
 
                     i += n;
                 }
             }
         });
+    }
+
+    /// <summary>
+    /// One operand of an elementwise kernel: the address of its first element and how its flat indices map to memory
+    /// (contiguous, or rows of <see cref="RowLength"/> elements <see cref="RowStride"/> apart).
+    /// </summary>
+    internal readonly record struct Operand(nint Pointer, long RowLength, long RowStride)
+    {
+        /// <summary>The operand of a view whose first element is at <paramref name="pointer"/>.</summary>
+        public static Operand Of(TensorView v, nint pointer) =>
+            v.IsContiguous ? new Operand(pointer, long.MaxValue, 0) : new Operand(pointer, v.RowLength, v.RowStride);
+
+        /// <summary>The element offset of flat index <paramref name="i"/>.</summary>
+        public long Index(long i) => RowLength == long.MaxValue ? i : ((i / RowLength) * RowStride) + (i % RowLength);
+
+        /// <summary>How many elements from flat index <paramref name="i"/> on are contiguous.</summary>
+        public long Run(long i) => RowLength == long.MaxValue ? long.MaxValue : RowLength - (i % RowLength);
     }
 }

@@ -30,10 +30,10 @@ internal static unsafe partial class CpuGemm
                 Span<float> dots = stackalloc float[8];
                 for (long j = j0; j < j1; j++)
                 {
-                    ReadOnlySpan<float> bRow = p.InType == DType.F32 ? new ReadOnlySpan<float>((float*)p.B + (j * k), k) : row;
+                    ReadOnlySpan<float> bRow = p.InType == DType.F32 ? new ReadOnlySpan<float>((float*)p.B + (j * p.LdB), k) : row;
                     if (p.InType != DType.F32)
                     {
-                        CpuConvert.ToFloat(p.InType, p.B, j * k, row);
+                        CpuConvert.ToFloat(p.InType, p.B, j * p.LdB, row);
                     }
 
                     if (m == 1)
@@ -71,10 +71,10 @@ internal static unsafe partial class CpuGemm
                     acc.Clear();
                     for (int q = 0; q < k; q++)
                     {
-                        ReadOnlySpan<float> bSeg = p.InType == DType.F32 ? new ReadOnlySpan<float>((float*)p.B + ((long)q * n) + j0, w) : seg;
+                        ReadOnlySpan<float> bSeg = p.InType == DType.F32 ? new ReadOnlySpan<float>((float*)p.B + ((long)q * p.LdB) + j0, w) : seg;
                         if (p.InType != DType.F32)
                         {
-                            CpuConvert.ToFloat(p.InType, p.B, ((long)q * n) + j0, seg);
+                            CpuConvert.ToFloat(p.InType, p.B, ((long)q * p.LdB) + j0, seg);
                         }
 
                         for (int i = 0; i < m; i++)
@@ -96,7 +96,7 @@ internal static unsafe partial class CpuGemm
     /// <summary>C[i, j0..] = alpha·values + beta·C (C not read when beta = 0), converted to C's dtype. Overwrites values.</summary>
     private static void WriteRow(GemmProblem p, int i, int j0, Span<float> values)
     {
-        long at = ((long)i * p.N) + j0;
+        long at = ((long)i * p.LdC) + j0;
         TensorPrimitives.Multiply(values, p.Alpha, values);
         if (p.Beta != 0)
         {

@@ -69,7 +69,8 @@ internal static unsafe partial class CpuGemm
         // C accumulates in F32: in place when C is F32, else in a temporary converted at the end.
         float[]? cTemp = p.CType == DType.F32 ? null : GC.AllocateUninitializedArray<float>(m * n, pinned: true);
         float* cf = cTemp is null ? (float*)p.C : (float*)Unsafe.AsPointer(ref cTemp[0]);
-        InitC(p, cf);
+        int ldcf = cTemp is null ? checked((int)p.LdC) : n;
+        InitC(p, cf, ldcf);
 
         int ncMax = Math.Min(NC, RoundUp(n, nr));
         float[] bPackArray = GC.AllocateUninitializedArray<float>(KC * ncMax, pinned: true);
@@ -110,8 +111,8 @@ internal static unsafe partial class CpuGemm
                         for (int ir = 0; ir < mc; ir += MR)
                         {
                             int mRows = Math.Min(MR, mc - ir);
-                            float* cTile = cf + ((long)(i0 + ir) * n) + j;
-                            Micro<TOps, TVec>(kcLocal, aPack + (ir * kcLocal), bp, cTile, n, p.Alpha, mRows, nCols);
+                            float* cTile = cf + ((long)(i0 + ir) * ldcf) + j;
+                            Micro<TOps, TVec>(kcLocal, aPack + (ir * kcLocal), bp, cTile, ldcf, p.Alpha, mRows, nCols);
                         }
                     }
                 });
@@ -124,7 +125,7 @@ internal static unsafe partial class CpuGemm
             {
                 for (long r = r0; r < r1; r++)
                 {
-                    CpuConvert.FromFloat(p.CType, new ReadOnlySpan<float>(cf + (r * n), n), p.C, r * n);
+                    CpuConvert.FromFloat(p.CType, new ReadOnlySpan<float>(cf + (r * n), n), p.C, r * p.LdC);
                 }
             });
         }
@@ -133,22 +134,22 @@ internal static unsafe partial class CpuGemm
         GC.KeepAlive(cTemp);
     }
 
-    /// <summary>cf = beta·C, or 0 when beta = 0 (C is then not read, so NaN in it cannot leak).</summary>
-    private static void InitC(GemmProblem p, float* cf)
+    /// <summary>cf = beta·C, or 0 when beta = 0 (C is then not read, so NaN in it cannot leak); cf's rows are ldcf apart.</summary>
+    private static void InitC(GemmProblem p, float* cf, int ldcf)
     {
         int n = p.N;
         CpuParallel.For(p.M, Math.Max(1, 65536 / Math.Max(n, 1)), (r0, r1) =>
         {
             for (long r = r0; r < r1; r++)
             {
-                Span<float> row = new(cf + (r * n), n);
+                Span<float> row = new(cf + (r * ldcf), n);
                 if (p.Beta == 0)
                 {
                     row.Clear();
                 }
                 else
                 {
-                    CpuConvert.ToFloat(p.CType, p.C, r * n, row);
+                    CpuConvert.ToFloat(p.CType, p.C, r * p.LdC, row);
                     TensorPrimitives.Multiply(row, p.Beta, row);
                 }
             }
@@ -168,10 +169,10 @@ internal static unsafe partial class CpuGemm
                 int cols = Math.Min(nr, jc + nc - j0);
                 if (p.InType == DType.F32 && !p.TransB)
                 {
-                    float* src = (float*)p.B + ((long)pc * p.N) + j0;
+                    float* src = (float*)p.B + ((long)pc * p.LdB) + j0;
                     for (int kk = 0; kk < kc; kk++)
                     {
-                        new ReadOnlySpan<float>(src + ((long)kk * p.N), cols).CopyTo(new Span<float>(dst + (kk * nr), cols));
+                        new ReadOnlySpan<float>(src + ((long)kk * p.LdB), cols).CopyTo(new Span<float>(dst + (kk * nr), cols));
                         if (cols < nr)
                         {
                             new Span<float>(dst + (kk * nr) + cols, nr - cols).Clear();
@@ -184,7 +185,7 @@ internal static unsafe partial class CpuGemm
                     {
                         if (c < cols)
                         {
-                            float* src = (float*)p.B + ((long)(j0 + c) * p.K) + pc;
+                            float* src = (float*)p.B + ((long)(j0 + c) * p.LdB) + pc;
                             for (int kk = 0; kk < kc; kk++)
                             {
                                 dst[(kk * nr) + c] = src[kk];
@@ -226,7 +227,7 @@ internal static unsafe partial class CpuGemm
                 {
                     if (r < rows)
                     {
-                        float* src = (float*)p.A + ((long)(i0 + ir + r) * p.K) + pc;
+                        float* src = (float*)p.A + ((long)(i0 + ir + r) * p.LdA) + pc;
                         for (int kk = 0; kk < kc; kk++)
                         {
                             dst[(kk * MR) + r] = src[kk];
@@ -245,7 +246,7 @@ internal static unsafe partial class CpuGemm
             {
                 for (int kk = 0; kk < kc; kk++)
                 {
-                    float* src = (float*)p.A + ((long)(pc + kk) * p.M) + i0 + ir;
+                    float* src = (float*)p.A + ((long)(pc + kk) * p.LdA) + i0 + ir;
                     for (int r = 0; r < MR; r++)
                     {
                         dst[(kk * MR) + r] = r < rows ? src[r] : 0;

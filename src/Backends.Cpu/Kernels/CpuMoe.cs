@@ -212,12 +212,12 @@ internal static unsafe class CpuMoe
     public static void GroupedGemm(GroupedGemmArgs a, nint aPtr, nint w, nint offsets, nint c)
     {
         int rows = a.Rows, n = a.N, k = a.K;
-        int[] eff = ReferenceOps.EffectiveOffsets(new ReadOnlySpan<int>((int*)offsets, a.Experts + 1), rows);
+        int[] eff = OpContracts.EffectiveOffsets(new ReadOnlySpan<int>((int*)offsets, a.Experts + 1), rows);
         DType inT = a.A.DType, cT = a.C.DType;
         int inSize = inT.SizeInBytes(), cSize = cT.SizeInBytes();
-        new Span<byte>((byte*)c, eff[0] * n * cSize).Clear();
-        long tailStart = (long)eff[a.Experts] * n * cSize;
-        new Span<byte>((byte*)c + tailStart, (int)(((long)rows * n * cSize) - tailStart)).Clear();
+        long lda = a.LdA, ldc = a.LdC;
+        ClearRows(c, 0, eff[0], n, ldc, cSize);
+        ClearRows(c, eff[a.Experts], rows, n, ldc, cSize);
         for (int e = 0; e < a.Experts; e++)
         {
             int r0 = eff[e], m = eff[e + 1] - r0;
@@ -227,11 +227,41 @@ internal static unsafe class CpuMoe
             }
 
             var p = new GemmProblem(
-                aPtr + ((nint)r0 * k * inSize),
-                w + ((nint)e * n * k * inSize),
-                c + ((nint)r0 * n * cSize),
-                m, n, k, false, a.TransB, inT, cT, 1f, 0f);
+                aPtr + (nint)(r0 * lda * inSize),
+                w + (nint)((long)e * n * k * inSize),
+                c + (nint)(r0 * ldc * cSize),
+                m, n, k, false, a.TransB, inT, cT, 1f, 0f, lda, a.TransB ? k : n, ldc);
             CpuGemm.Run(p);
+        }
+    }
+
+    /// <summary>Sets rows [r0, r1) of c (rows ldc elements apart, n used) to 0, in 64-bit byte arithmetic.</summary>
+    private static void ClearRows(nint c, long r0, long r1, long n, long ldc, int cSize)
+    {
+        if (r1 <= r0 || n == 0)
+        {
+            return;
+        }
+
+        if (ldc == n)
+        {
+            ClearBytes((byte*)c + (r0 * n * cSize), (r1 - r0) * n * cSize);
+            return;
+        }
+
+        for (long r = r0; r < r1; r++)
+        {
+            ClearBytes((byte*)c + (r * ldc * cSize), n * cSize);
+        }
+    }
+
+    private static void ClearBytes(byte* p, long bytes)
+    {
+        for (long done = 0; done < bytes;)
+        {
+            int chunk = (int)Math.Min(bytes - done, 1 << 30);
+            new Span<byte>(p + done, chunk).Clear();
+            done += chunk;
         }
     }
 }

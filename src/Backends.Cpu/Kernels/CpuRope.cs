@@ -11,11 +11,12 @@ internal static class CpuRope
         var invFreq = new float[half];
         for (int p = 0; p < half; p++)
         {
-            invFreq[p] = ReferenceOps.RopeInverseFrequency(a.Theta, p, a.RotaryDims);
+            invFreq[p] = OpContracts.RopeInverseFrequency(a.Theta, p, a.RotaryDims);
         }
 
         DType t = a.X.DType;
         bool interleaved = a.Layout == RopeLayout.Interleaved;
+        TensorView xv = a.X, yv = a.Y;
         CpuParallel.For(a.Tokens, Math.Max(1, 8192 / Math.Max(1, heads * d)), (t0, t1) =>
         {
             Span<float> cos = CpuConvert.Scratch(1, Math.Max(half, 1));
@@ -31,15 +32,15 @@ internal static class CpuRope
 
                 for (int p = 0; p < half; p++)
                 {
-                    (double s, double c) = Math.SinCos(ReferenceOps.RopeAngle(pos, invFreq[p]));
+                    (double s, double c) = Math.SinCos(OpContracts.RopeAngle(pos, invFreq[p]));
                     cos[p] = (float)c;
                     sin[p] = (float)s;
                 }
 
                 for (int h = 0; h < heads; h++)
                 {
-                    long at = ((tok * heads) + h) * d;
-                    CpuConvert.ToFloat(t, x, at, row);
+                    long r = ((tok * heads) + h) * d;
+                    CpuConvert.ToFloat(t, x, xv.ElementOffset(r), row);
                     for (int p = 0; p < half; p++)
                     {
                         int i0 = interleaved ? 2 * p : p, i1 = interleaved ? (2 * p) + 1 : p + half;
@@ -48,7 +49,7 @@ internal static class CpuRope
                         row[i1] = (x0 * sin[p]) + (x1 * cos[p]);
                     }
 
-                    CpuConvert.FromFloat(t, row, y, at);
+                    CpuConvert.FromFloat(t, row, y, yv.ElementOffset(r));
                 }
             }
         });

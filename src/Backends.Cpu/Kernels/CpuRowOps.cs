@@ -13,23 +13,24 @@ internal static class CpuRowOps
     {
         DType t = a.X.DType;
         int cols = a.Cols;
+        TensorView xv = a.X, yv = a.Y;
         CpuParallel.For(a.Rows, Math.Max(1, 16384 / cols), (r0, r1) =>
         {
             Span<float> scratch = t == DType.F32 ? default : CpuConvert.Scratch(0, cols);
             for (long r = r0; r < r1; r++)
             {
-                long at = r * cols;
+                long xat = xv.ElementOffset(r * cols), yat = yv.ElementOffset(r * cols);
                 int kept = a.KeptColumns(r);
                 ReadOnlySpan<float> src;
                 Span<float> dst;
                 if (t == DType.F32)
                 {
-                    src = new ReadOnlySpan<float>((float*)x + at, cols);
-                    dst = new Span<float>((float*)y + at, cols);
+                    src = new ReadOnlySpan<float>((float*)x + xat, cols);
+                    dst = new Span<float>((float*)y + yat, cols);
                 }
                 else
                 {
-                    CpuConvert.ToFloat(t, x, at, scratch);
+                    CpuConvert.ToFloat(t, x, xat, scratch);
                     src = scratch;
                     dst = scratch;
                 }
@@ -55,7 +56,7 @@ internal static class CpuRowOps
                 dst[kept..].Clear();
                 if (t != DType.F32)
                 {
-                    CpuConvert.FromFloat(t, scratch, y, at);
+                    CpuConvert.FromFloat(t, scratch, y, yat);
                 }
             }
         });
@@ -68,22 +69,23 @@ internal static class CpuRowOps
         int cols = a.Cols;
         float[] g = new float[cols];
         CpuConvert.ToFloat(t, gamma, 0, g);
+        TensorView xv = a.X, yv = a.Y;
         CpuParallel.For(a.Rows, Math.Max(1, 16384 / cols), (r0, r1) =>
         {
             Span<float> scratch = t == DType.F32 ? default : CpuConvert.Scratch(0, cols);
             for (long r = r0; r < r1; r++)
             {
-                long at = r * cols;
+                long xat = xv.ElementOffset(r * cols), yat = yv.ElementOffset(r * cols);
                 ReadOnlySpan<float> row;
                 Span<float> dst;
                 if (t == DType.F32)
                 {
-                    row = new ReadOnlySpan<float>((float*)x + at, cols);
-                    dst = new Span<float>((float*)y + at, cols);
+                    row = new ReadOnlySpan<float>((float*)x + xat, cols);
+                    dst = new Span<float>((float*)y + yat, cols);
                 }
                 else
                 {
-                    CpuConvert.ToFloat(t, x, at, scratch);
+                    CpuConvert.ToFloat(t, x, xat, scratch);
                     row = scratch;
                     dst = scratch;
                 }
@@ -92,7 +94,7 @@ internal static class CpuRowOps
                 ScaleBoth(row, g, (float)(1.0 / Math.Sqrt(ms + a.Eps)), dst);
                 if (t != DType.F32)
                 {
-                    CpuConvert.FromFloat(t, scratch, y, at);
+                    CpuConvert.FromFloat(t, scratch, y, yat);
                 }
             }
         });

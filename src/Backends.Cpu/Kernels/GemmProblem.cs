@@ -13,9 +13,20 @@ namespace Backends.Cpu;
 /// <param name="CType">Dtype of C.</param>
 /// <param name="Alpha">Product multiplier.</param>
 /// <param name="Beta">Old-C multiplier.</param>
-internal readonly record struct GemmProblem(nint A, nint B, nint C, int M, int N, int K, bool TransA, bool TransB, DType InType, DType CType, float Alpha, float Beta)
+/// <param name="LdA">Elements between rows of A as stored (K, or M when transposed, when contiguous).</param>
+/// <param name="LdB">Elements between rows of B as stored (N, or K when transposed, when contiguous).</param>
+/// <param name="LdC">Elements between rows of C (N when contiguous).</param>
+internal readonly record struct GemmProblem(
+    nint A, nint B, nint C, int M, int N, int K, bool TransA, bool TransB, DType InType, DType CType, float Alpha, float Beta,
+    long LdA, long LdB, long LdC)
 {
-    public float LoadA(int i, int k) => CpuConvert.Load(InType, A, TransA ? ((long)k * M) + i : ((long)i * K) + k);
+    /// <summary>A contiguous problem (leading dimensions from the shapes).</summary>
+    public GemmProblem(nint a, nint b, nint c, int m, int n, int k, bool transA, bool transB, DType inType, DType cType, float alpha, float beta)
+        : this(a, b, c, m, n, k, transA, transB, inType, cType, alpha, beta, transA ? m : k, transB ? k : n, n)
+    {
+    }
 
-    public float LoadB(int k, int j) => CpuConvert.Load(InType, B, TransB ? ((long)j * K) + k : ((long)k * N) + j);
+    public float LoadA(int i, int k) => CpuConvert.Load(InType, A, TransA ? ((long)k * LdA) + i : ((long)i * LdA) + k);
+
+    public float LoadB(int k, int j) => CpuConvert.Load(InType, B, TransB ? ((long)j * LdB) + k : ((long)k * LdB) + j);
 }

@@ -25,6 +25,7 @@ internal static class ClConst
     public const uint CL_DEVICE_MAX_MEM_ALLOC_SIZE = 0x1010;
     public const uint CL_DEVICE_GLOBAL_MEM_SIZE = 0x101F;
     public const uint CL_DEVICE_LOCAL_MEM_SIZE = 0x1023;
+    public const uint CL_DEVICE_HOST_UNIFIED_MEMORY = 0x1035;
     public const uint CL_DEVICE_PROFILING_TIMER_RESOLUTION = 0x1025;
     public const uint CL_DEVICE_NAME = 0x102B;
     public const uint CL_DEVICE_VENDOR = 0x102C;

@@ -3,6 +3,7 @@ using System.IO;
 using System.Linq;
 using Backends.Benchmarking;
 using Xunit;
+using Backends.Conformance;
 
 namespace Backends.Tests;
 

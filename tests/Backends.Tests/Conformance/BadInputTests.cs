@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using Xunit;
+using Backends.Conformance;
 
 namespace Backends.Tests;
 

@@ -2,6 +2,7 @@ using System;
 using System.Linq;
 using Backends.Cpu;
 using Xunit;
+using Backends.Conformance;
 
 namespace Backends.Tests;
 
@@ -32,12 +33,47 @@ public sealed class CheckerMutationTests
         DType dt = DTypeExtensions.Parse(dtype);
 
         // The first non-empty conformance shape of the op, without special values.
-        PlannedCase pc = Conformance.Plan(spec, dt, Conformance.BaseSeed).First(p => !p.Specials && p.Build().Tensors.All(t => t.Values.Length > 0));
+        PlannedCase pc = ConformanceSuite.Plan(spec, dt, ConformanceSuite.BaseSeed).First(p => !p.Specials && p.Build().Tensors.All(t => t.Values.Length > 0));
         using DeviceStream stream = cpu.CreateStream();
         var mutant = new MutantKernels(cpu, Enum.Parse<MutantKernels.Mutation>(mutation));
-        CheckResult broken = Conformance.Run(cpu, stream, pc.Build(), mutant);
+        CheckResult broken = ConformanceSuite.Run(cpu, stream, pc.Build(), mutant);
+        Assert.False(broken.Unsupported, $"the mutant refused {pc}: {broken.Detail}");
         Assert.False(broken.Passed, $"{mutation} kernels passed the check for {pc}: the check cannot see that failure.");
-        CheckResult real = Conformance.Run(cpu, stream, pc.Build());
+        CheckResult real = ConformanceSuite.Run(cpu, stream, pc.Build());
         Assert.True(real.Passed, real.Detail);
+    }
+
+    /// <summary>(op, dtype) of every op whose catalog has strided cases.</summary>
+    public static TheoryData<string, string> StridedCases()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (OpSpec spec in OpCatalog.All)
+        {
+            foreach (DType dt in spec.DTypes)
+            {
+                if (ConformanceSuite.Plan(spec, dt, 0).Any(p => p.Shape.TryGet("pad", out int pad) && pad > 0))
+                {
+                    data.Add(spec.Name, dt.ToShortName());
+                }
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(StridedCases))]
+    public void KernelWritingIntoStridedGap_IsRejected(string op, string dtype)
+    {
+        var cpu = (CpuDevice)TestDevices.Get("cpu:0");
+        OpSpec spec = OpCatalog.Get(op);
+        DType dt = DTypeExtensions.Parse(dtype);
+        PlannedCase pc = ConformanceSuite.Plan(spec, dt, ConformanceSuite.BaseSeed).First(p => p.Shape.TryGet("pad", out int pad) && pad > 0);
+        using DeviceStream stream = cpu.CreateStream();
+        var mutant = new MutantKernels(cpu, MutantKernels.Mutation.Spill);
+        CheckResult broken = ConformanceSuite.Run(cpu, stream, pc.Build(), mutant);
+        Assert.False(broken.Unsupported, $"the mutant refused {pc}: {broken.Detail}");
+        Assert.False(broken.Passed, $"a kernel that wrote into the gap of a strided output passed the check for {pc}.");
+        Assert.Contains("gap", broken.Detail, StringComparison.Ordinal);
     }
 }

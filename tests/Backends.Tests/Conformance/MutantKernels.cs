@@ -5,7 +5,8 @@ namespace Backends.Tests;
 
 /// <summary>
 /// Deliberately broken kernels for checking the checker: <see cref="Mutation.Skip"/> writes nothing (outputs stay
-/// poisoned); <see cref="Mutation.Perturb"/> runs the real op and then corrupts one element of its first output.
+/// poisoned); <see cref="Mutation.Perturb"/> runs the real op and then corrupts one element of its first output;
+/// <see cref="Mutation.Spill"/> runs the real op and then writes one element into the gap after a strided output's first row.
 /// The conformance check must reject both for every op, or the suite could not fail.
 /// </summary>
 internal sealed class MutantKernels : KernelSet
@@ -24,66 +25,92 @@ internal sealed class MutantKernels : KernelSet
     {
         Skip,
         Perturb,
+        Spill,
     }
 
-    private IKernels Real => _device.Kernels;
+    private KernelSet Real => (KernelSet)_device.Kernels;
 
-    protected override void GemmCore(DeviceStream s, GemmArgs a) => Do(s, a.C, () => Real.Gemm(s, a.A, a.B, a.C, new GemmOptions { TransA = a.TransA, TransB = a.TransB, Alpha = a.Alpha, Beta = a.Beta }));
+    // The mutant claims exactly what the real kernels claim, call by call.
+    protected override string? WhyUnsupported(OpArgs args) => Real.Supports(args) ? null : "the real kernels do not take this call";
 
-    protected override void GroupedGemmCore(DeviceStream s, GroupedGemmArgs a) => Do(s, a.C, () => Real.GroupedGemm(s, a.A, a.Weights, a.ExpertOffsets, a.C, new GroupedGemmOptions { TransB = a.TransB }));
+    protected override void GemmCore(DeviceStream s, GemmArgs a) => Do(s, a.C, a);
 
-    protected override void SoftmaxCore(DeviceStream s, SoftmaxArgs a) => Do(s, a.Y, () => Real.Softmax(s, a.X, a.Y, new SoftmaxOptions { Scale = a.Scale, Causal = a.Causal }));
+    protected override void GroupedGemmCore(DeviceStream s, GroupedGemmArgs a) => Do(s, a.C, a);
 
-    protected override void RmsNormCore(DeviceStream s, RmsNormArgs a) => Do(s, a.Y, () => Real.RmsNorm(s, a.X, a.Gamma, a.Y, a.Eps));
+    protected override void SoftmaxCore(DeviceStream s, SoftmaxArgs a) => Do(s, a.Y, a);
 
-    protected override void SiluCore(DeviceStream s, UnaryArgs a) => Do(s, a.Y, () => Real.Silu(s, a.X, a.Y));
+    protected override void RmsNormCore(DeviceStream s, RmsNormArgs a) => Do(s, a.Y, a);
 
-    protected override void SwiGluCore(DeviceStream s, SwiGluArgs a) => Do(s, a.Y, () => Real.SwiGlu(s, a.Gate, a.Up, a.Y));
+    protected override void SiluCore(DeviceStream s, UnaryArgs a) => Do(s, a.Y, a);
 
-    protected override void AddCore(DeviceStream s, BinaryArgs a) => Do(s, a.Y, () => Real.Add(s, a.A, a.B, a.Y));
+    protected override void SwiGluCore(DeviceStream s, SwiGluArgs a) => Do(s, a.Y, a);
 
-    protected override void MulCore(DeviceStream s, BinaryArgs a) => Do(s, a.Y, () => Real.Mul(s, a.A, a.B, a.Y));
+    protected override void AddCore(DeviceStream s, BinaryArgs a) => Do(s, a.Y, a);
 
-    protected override void RopeCore(DeviceStream s, RopeArgs a) => Do(s, a.Y, () => Real.Rope(s, a.X, a.Positions, a.Y, new RopeOptions { Theta = a.Theta, Layout = a.Layout, RotaryDims = a.RotaryDims }));
+    protected override void MulCore(DeviceStream s, BinaryArgs a) => Do(s, a.Y, a);
 
-    protected override void TopKGatingCore(DeviceStream s, GatingArgs a) => Do(s, a.Weights, () => Real.TopKGating(s, a.Logits, a.Bias, a.Weights, a.Ids, a.Options));
+    protected override void RopeCore(DeviceStream s, RopeArgs a) => Do(s, a.Y, a);
 
-    protected override void MoePermuteCore(DeviceStream s, PermuteArgs a) => Do(s, a.Permuted, () => Real.MoePermute(s, a.Tokens, a.Ids, a.Permuted, a.RowSource, a.SlotOf, a.ExpertOffsets));
+    protected override void TopKGatingCore(DeviceStream s, GatingArgs a) => Do(s, a.Weights, a);
 
-    protected override void MoeUnpermuteCore(DeviceStream s, UnpermuteArgs a) => Do(s, a.Output, () => Real.MoeUnpermute(s, a.ExpertOutput, a.SlotOf, a.Weights, a.Output));
+    protected override void MoePermuteCore(DeviceStream s, PermuteArgs a) => Do(s, a.Permuted, a);
 
-    protected override void CastCore(DeviceStream s, CastArgs a) => Do(s, a.Y, () => Real.Cast(s, a.X, a.Y));
+    protected override void MoeUnpermuteCore(DeviceStream s, UnpermuteArgs a) => Do(s, a.Output, a);
 
-    private void Do(DeviceStream s, TensorView output, Action real)
+    protected override void CastCore(DeviceStream s, CastArgs a) => Do(s, a.Y, a);
+
+    /// <summary>Skip: nothing. Perturb: the real op (handed over without validating again), then one element changed.</summary>
+    private void Do(DeviceStream s, TensorView output, OpArgs args)
     {
         if (_mutation == Mutation.Skip)
         {
             return;
         }
 
-        real();
+        Forward(Real, s, args);
+        if (_mutation == Mutation.Spill)
+        {
+            // One element written just past the first row of a strided output: into the gap the view must not touch.
+            TensorView whole = output.Buffer.View();
+            long at = output.Offset + output.RowLength;
+            _device.Launch(s, ctx => Spill(ctx, whole, at), whole);
+            return;
+        }
+
         _device.Launch(s, ctx => Corrupt(ctx, output), output);
+    }
+
+    private static void Spill(CpuKernelContext ctx, TensorView whole, long at)
+    {
+        switch (whole.DType)
+        {
+            case DType.F32: ctx.Span<float>(whole)[(int)at] = 42f; break;
+            case DType.F16: ctx.Span<Half>(whole)[(int)at] = (Half)42f; break;
+            case DType.BF16: ctx.Span<BFloat16>(whole)[(int)at] = (BFloat16)42f; break;
+            default: ctx.Span<int>(whole)[(int)at] = 42; break;
+        }
     }
 
     private static void Corrupt(CpuKernelContext ctx, TensorView v)
     {
-        int i = (int)(v.ElementCount / 2);
+        long row = v.RowCount / 2;
+        int i = (int)(v.RowLength / 2);
         switch (v.DType)
         {
             case DType.F32:
-                Span<float> f = ctx.Span<float>(v);
+                Span<float> f = ctx.Row<float>(v, row);
                 f[i] = Changed(f[i]);
                 break;
             case DType.F16:
-                Span<Half> h = ctx.Span<Half>(v);
+                Span<Half> h = ctx.Row<Half>(v, row);
                 h[i] = (Half)Changed((float)h[i]);
                 break;
             case DType.BF16:
-                Span<BFloat16> b = ctx.Span<BFloat16>(v);
+                Span<BFloat16> b = ctx.Row<BFloat16>(v, row);
                 b[i] = (BFloat16)Changed((float)b[i]);
                 break;
             default:
-                ctx.Span<int>(v)[i] += 1;
+                ctx.Row<int>(v, row)[i] += 1;
                 break;
         }
     }

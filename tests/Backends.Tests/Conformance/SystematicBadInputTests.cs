@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using Xunit;
+using Backends.Conformance;
 
 namespace Backends.Tests;
 
@@ -74,7 +75,7 @@ public sealed class SystematicBadInputTests
     private static OpCase FirstCase(OpSpec spec)
     {
         DType dt = spec.DTypes[0];
-        PlannedCase pc = Conformance.Plan(spec, dt, 1).First(p => !p.Specials && p.Build().Tensors.All(t => t.Values.Length > 1));
+        PlannedCase pc = ConformanceSuite.Plan(spec, dt, 1).First(p => !p.Specials && p.Build().Tensors.All(t => t.Values.Length > 1));
         return pc.Build();
     }
 

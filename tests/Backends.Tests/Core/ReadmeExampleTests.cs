@@ -1,6 +1,4 @@
 using System;
-using Backends.Cpu;
-using Backends.OpenCL;
 using Xunit;
 
 namespace Backends.Tests;
@@ -11,7 +9,7 @@ public sealed class ReadmeExampleTests
     [Fact]
     public void FirstProgram_Runs()
     {
-        var registry = new BackendRegistry().AddCpu().AddOpenCL();
+        var registry = BackendRegistry.CreateDefault();
         using Device device = registry.OpenDefault();
         using DeviceStream stream = device.CreateStream();
 

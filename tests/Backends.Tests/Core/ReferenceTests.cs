@@ -1,5 +1,6 @@
 using System;
 using Xunit;
+using Backends.Conformance;
 
 namespace Backends.Tests;
 
@@ -74,5 +75,5 @@ public sealed class ReferenceTests
 
     [Fact]
     public void EffectiveOffsets_AreClampedAndMonotone() =>
-        Assert.Equal([0, 5, 5, 10, 10], ReferenceOps.EffectiveOffsets([-3, 5, 2, 99, 7], 10));
+        Assert.Equal([0, 5, 5, 10, 10], OpContracts.EffectiveOffsets([-3, 5, 2, 99, 7], 10));
 }

@@ -2,8 +2,6 @@ using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Linq;
-using Backends.Cpu;
-using Backends.OpenCL;
 using Xunit;
 
 namespace Backends.Tests;
@@ -18,12 +16,12 @@ public static class TestDevices
     /// <summary>The environment variable listing required backends or device ids.</summary>
     public const string RequireVariable = "BACKENDS_REQUIRE";
 
-    /// <summary>Device ids tested even when absent (shown as skipped), so a missing backend is visible.</summary>
-    private static readonly string[] AlwaysListed = ["cpu:0", "opencl:0"];
-
     private static readonly ConcurrentDictionary<string, Lazy<Device>> Opened = new();
 
     public static BackendRegistry Registry { get; } = CreateRegistry();
+
+    /// <summary>Backends that implement the whole op set (every op, dtype and strided case): an unsupported case there fails.</summary>
+    public static IReadOnlySet<string> Complete { get; } = new HashSet<string>(StringComparer.Ordinal) { "cpu", "opencl" };
 
     /// <summary>The required backend names or device ids from <c>BACKENDS_REQUIRE</c>.</summary>
     public static IReadOnlyList<string> Required { get; } =
@@ -35,7 +33,8 @@ public static class TestDevices
     /// <summary>Every device id the suite runs against.</summary>
     public static IReadOnlyList<string> Ids { get; } = AllIds();
 
-    public static BackendRegistry CreateRegistry() => new BackendRegistry().AddCpu().AddOpenCL();
+    /// <summary>The registry of every backend this build has (<c>BackendRegistry.CreateDefault()</c>).</summary>
+    public static BackendRegistry CreateRegistry() => BackendRegistry.CreateDefault();
 
     /// <summary>Whether a device id is required (by its id or its backend's name).</summary>
     public static bool IsRequired(string id)
@@ -85,7 +84,8 @@ public static class TestDevices
 
     private static string[] AllIds()
     {
-        var ids = new List<string>(AlwaysListed);
+        // Device 0 of every registered backend is listed even when absent (shown as skipped), so a missing backend is visible.
+        var ids = new List<string>(Registry.Backends.Select(b => b.Name + ":0"));
         ids.AddRange(Registry.Devices.Select(d => d.Id));
         foreach (string r in Required)
         {

@@ -1,7 +1,22 @@
+using System.Collections.Generic;
+
 namespace Backends;
 
 /// <summary>A validated <see cref="IKernels.Cast"/> call.</summary>
 /// <param name="X">Input.</param>
 /// <param name="Y">Output.</param>
 /// <param name="Count">Element count.</param>
-public sealed record CastArgs(TensorView X, TensorView Y, long Count);
+public sealed record CastArgs(TensorView X, TensorView Y, long Count) : OpArgs
+{
+    /// <inheritdoc />
+    public override OpKind Op => OpKind.Cast;
+
+    /// <inheritdoc />
+    public override DType DType => X.DType;
+
+    /// <inheritdoc />
+    public override IEnumerable<OpOperand> Operands => [new(X, "x", true), new(Y, "y", true)];
+
+    /// <summary>Whether every view is contiguous (one flat range each).</summary>
+    public bool Contiguous => X.IsContiguous && Y.IsContiguous;
+}

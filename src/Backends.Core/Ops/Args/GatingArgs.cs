@@ -1,3 +1,5 @@
+using System.Collections.Generic;
+
 namespace Backends;
 
 /// <summary>A validated <see cref="IKernels.TopKGating"/> call.</summary>
@@ -9,8 +11,19 @@ namespace Backends;
 /// <param name="Experts">E.</param>
 /// <param name="K">Chosen per token.</param>
 /// <param name="Options">The options.</param>
-public sealed record GatingArgs(TensorView Logits, TensorView? Bias, TensorView Weights, TensorView Ids, int Tokens, int Experts, int K, GatingOptions Options)
+public sealed record GatingArgs(TensorView Logits, TensorView? Bias, TensorView Weights, TensorView Ids, int Tokens, int Experts, int K, GatingOptions Options) : OpArgs
 {
+    /// <inheritdoc />
+    public override OpKind Op => OpKind.TopKGating;
+
+    /// <inheritdoc />
+    public override DType DType => Logits.DType;
+
+    /// <inheritdoc />
+    public override IEnumerable<OpOperand> Operands => Bias is null
+        ? [new(Logits, "logits", false), new(Weights, "weights", false), new(Ids, "ids", false)]
+        : [new(Logits, "logits", false), new(Bias, "bias", false), new(Weights, "weights", false), new(Ids, "ids", false)];
+
     /// <summary>Experts per group.</summary>
     public int GroupSize => Experts / Options.Groups;
 }

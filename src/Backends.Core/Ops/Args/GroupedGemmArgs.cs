@@ -1,3 +1,5 @@
+using System.Collections.Generic;
+
 namespace Backends;
 
 /// <summary>A validated <see cref="IKernels.GroupedGemm"/> call.</summary>
@@ -10,4 +12,21 @@ namespace Backends;
 /// <param name="K">Inner dimension.</param>
 /// <param name="Experts">E.</param>
 /// <param name="TransB">Weights stored [E,N,K].</param>
-public sealed record GroupedGemmArgs(TensorView A, TensorView Weights, TensorView ExpertOffsets, TensorView C, int Rows, int N, int K, int Experts, bool TransB);
+public sealed record GroupedGemmArgs(TensorView A, TensorView Weights, TensorView ExpertOffsets, TensorView C, int Rows, int N, int K, int Experts, bool TransB) : OpArgs
+{
+    /// <inheritdoc />
+    public override OpKind Op => OpKind.GroupedGemm;
+
+    /// <inheritdoc />
+    public override DType DType => A.DType;
+
+    /// <inheritdoc />
+    public override IEnumerable<OpOperand> Operands =>
+        [new(A, "a", true), new(Weights, "weights", false), new(ExpertOffsets, "expertOffsets", false), new(C, "c", true)];
+
+    /// <summary>Row stride of the activations a, in elements (K when contiguous).</summary>
+    public long LdA => A.RowStride;
+
+    /// <summary>Row stride of the output c, in elements (N when contiguous).</summary>
+    public long LdC => C.RowStride;
+}

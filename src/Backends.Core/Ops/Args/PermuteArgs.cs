@@ -1,3 +1,5 @@
+using System.Collections.Generic;
+
 namespace Backends;
 
 /// <summary>A validated <see cref="IKernels.MoePermute"/> call.</summary>
@@ -11,4 +13,18 @@ namespace Backends;
 /// <param name="H">Hidden size.</param>
 /// <param name="K">Choices per token.</param>
 /// <param name="Experts">E.</param>
-public sealed record PermuteArgs(TensorView Tokens, TensorView Ids, TensorView Permuted, TensorView RowSource, TensorView SlotOf, TensorView ExpertOffsets, int T, int H, int K, int Experts);
+public sealed record PermuteArgs(TensorView Tokens, TensorView Ids, TensorView Permuted, TensorView RowSource, TensorView SlotOf, TensorView ExpertOffsets, int T, int H, int K, int Experts) : OpArgs
+{
+    /// <inheritdoc />
+    public override OpKind Op => OpKind.MoePermute;
+
+    /// <inheritdoc />
+    public override DType DType => Tokens.DType;
+
+    /// <inheritdoc />
+    public override IEnumerable<OpOperand> Operands =>
+    [
+        new(Tokens, "tokens", false), new(Ids, "ids", false), new(Permuted, "permuted", false),
+        new(RowSource, "rowSource", false), new(SlotOf, "slotOf", false), new(ExpertOffsets, "expertOffsets", false),
+    ];
+}

@@ -1,3 +1,5 @@
+using System.Collections.Generic;
+
 namespace Backends;
 
 /// <summary>A validated <see cref="IKernels.RmsNorm"/> call.</summary>
@@ -7,4 +9,14 @@ namespace Backends;
 /// <param name="Rows">Number of rows.</param>
 /// <param name="Cols">Row length.</param>
 /// <param name="Eps">Epsilon.</param>
-public sealed record RmsNormArgs(TensorView X, TensorView Gamma, TensorView Y, long Rows, int Cols, float Eps);
+public sealed record RmsNormArgs(TensorView X, TensorView Gamma, TensorView Y, long Rows, int Cols, float Eps) : OpArgs
+{
+    /// <inheritdoc />
+    public override OpKind Op => OpKind.RmsNorm;
+
+    /// <inheritdoc />
+    public override DType DType => X.DType;
+
+    /// <inheritdoc />
+    public override IEnumerable<OpOperand> Operands => [new(X, "x", true), new(Gamma, "gamma", false), new(Y, "y", true)];
+}

@@ -1,3 +1,5 @@
+using System.Collections.Generic;
+
 namespace Backends;
 
 /// <summary>A validated <see cref="IKernels.Rope"/> call.</summary>
@@ -10,4 +12,14 @@ namespace Backends;
 /// <param name="RotaryDims">Rotated dimensions, even, ≤ D.</param>
 /// <param name="Theta">Frequency base.</param>
 /// <param name="Layout">Pairing.</param>
-public sealed record RopeArgs(TensorView X, TensorView Positions, TensorView Y, int Tokens, int Heads, int HeadDim, int RotaryDims, float Theta, RopeLayout Layout);
+public sealed record RopeArgs(TensorView X, TensorView Positions, TensorView Y, int Tokens, int Heads, int HeadDim, int RotaryDims, float Theta, RopeLayout Layout) : OpArgs
+{
+    /// <inheritdoc />
+    public override OpKind Op => OpKind.Rope;
+
+    /// <inheritdoc />
+    public override DType DType => X.DType;
+
+    /// <inheritdoc />
+    public override IEnumerable<OpOperand> Operands => [new(X, "x", true), new(Positions, "positions", false), new(Y, "y", true)];
+}

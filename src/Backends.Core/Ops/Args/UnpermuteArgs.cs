@@ -1,3 +1,5 @@
+using System.Collections.Generic;
+
 namespace Backends;
 
 /// <summary>A validated <see cref="IKernels.MoeUnpermute"/> call.</summary>
@@ -9,4 +11,15 @@ namespace Backends;
 /// <param name="H">Hidden size.</param>
 /// <param name="K">Choices per token.</param>
 /// <param name="Rows">R.</param>
-public sealed record UnpermuteArgs(TensorView ExpertOutput, TensorView SlotOf, TensorView Weights, TensorView Output, int T, int H, int K, int Rows);
+public sealed record UnpermuteArgs(TensorView ExpertOutput, TensorView SlotOf, TensorView Weights, TensorView Output, int T, int H, int K, int Rows) : OpArgs
+{
+    /// <inheritdoc />
+    public override OpKind Op => OpKind.MoeUnpermute;
+
+    /// <inheritdoc />
+    public override DType DType => ExpertOutput.DType;
+
+    /// <inheritdoc />
+    public override IEnumerable<OpOperand> Operands =>
+        [new(ExpertOutput, "expertOutput", false), new(SlotOf, "slotOf", false), new(Weights, "weights", false), new(Output, "output", false)];
+}

@@ -1,0 +1,126 @@
+using System;
+using System.Collections.Generic;
+
+namespace Backends.Conformance;
+
+/// <summary>Catalog entry of <see cref="IKernels.Gemm"/>.</summary>
+internal sealed class GemmSpec : OpSpec
+{
+    public override OpKind Kind => OpKind.Gemm;
+
+    public override string Formula => "C = alpha·op(A)·op(B) + beta·C, batched";
+
+    public override IReadOnlyList<OpAxis> Axes { get; } =
+    [
+        new("batch", "number of C matrices", 1),
+        new("M", "rows of C", 64),
+        new("N", "columns of C", 64),
+        new("K", "inner dimension", 64),
+        new("ta", "1: A stored [K,M]", 0),
+        new("tb", "1: B stored [N,K]", 0),
+        new("beta", "0: alpha 1, beta 0; 1: alpha 0.75, beta -0.5 (C read)", 0),
+        new("shareb", "1: one B (rank 2) for every batch", 0),
+        new("c32", "1: C in f32 for f16/bf16 inputs", 0),
+        new("pad", "row padding: the views of the strided tensors are column blocks of wider buffers (0: contiguous)", 0),
+    ];
+
+    public override IReadOnlyList<string> PrimaryAxes { get; } = ["M", "N", "K"];
+
+    public override OpShape DefaultShape => S(1, 1024, 1024, 1024, 0, 0);
+
+    public override OpShape? SpecialShape => S(1, 8, 9, 10, 0, 0);
+
+    public override IReadOnlyList<OpShape> ConformanceShapes(DType dtype) =>
+    [
+        S(1, 1, 1, 1, 0, 0),
+        S(1, 1, 17, 33, 0, 1),
+        S(1, 15, 16, 17, 1, 0),
+        S(1, 17, 33, 15, 0, 1),
+        S(1, 16, 16, 16, 1, 1),
+        S(1, 33, 65, 63, 0, 0, 1),
+        S(1, 64, 64, 64, 0, 0),
+        S(1, 31, 32, 129, 1, 1, 1),
+        S(3, 17, 19, 21, 0, 1),
+        S(2, 13, 31, 9, 1, 0, 1, 1),
+        S(1, 1, 300, 7, 0, 1),
+        S(1, 2, 257, 513, 0, 1, 0, 0, 1),
+        S(1, 130, 70, 257, 0, 0, 1, 0, 1),
+        S(1, 5, 6, 0, 0, 0, 1),
+        S(1, 200, 192, 160, 0, 0),
+        S(1, 256, 256, 256, 0, 1),
+        S(1, 17, 33, 15, 0, 1).With("pad", 3), S(1, 33, 65, 63, 1, 0, 1).With("pad", 5), S(1, 7, 40, 300, 0, 1).With("pad", 9),
+        S(2, 13, 31, 9, 1, 0, 1, 1).With("pad", 4), S(3, 17, 19, 21, 0, 1).With("pad", 2), S(1, 130, 70, 257, 0, 0, 1, 0, 1).With("pad", 6),
+    ];
+
+    internal override OpCase Build(CaseBuilder b)
+    {
+        int batch = b["batch"], m = b["M"], n = b["N"], k = b["K"];
+        bool ta = b["ta"] != 0, tb = b["tb"] != 0, readC = b["beta"] != 0, shareB = b["shareb"] != 0;
+        DType cType = b.DType == DType.F32 || b["c32"] != 0 ? DType.F32 : b.DType;
+        float alpha = readC ? 0.75f : 1f, beta = readC ? -0.5f : 0f;
+        int[] aShape = ta ? [k, m] : [m, k];
+        int[] bShape = tb ? [n, k] : [k, n];
+        int[] cShape = [m, n];
+        if (batch > 1)
+        {
+            aShape = [batch, .. aShape];
+            cShape = [batch, .. cShape];
+            if (!shareB)
+            {
+                bShape = [batch, .. bShape];
+            }
+        }
+
+        double[] av = b.Uniform((long)batch * m * k);
+        double[] bv = b.Uniform(shareB ? (long)n * k : (long)batch * n * k);
+        if (b.Specials)
+        {
+            b.Plant(av, double.NaN, double.NegativeInfinity);
+            b.Plant(bv, double.PositiveInfinity);
+        }
+
+        av = b.Input("a", b.DType, aShape, av, strided: true);
+        bv = b.Input("b", b.DType, bShape, bv, strided: true);
+        if (readC)
+        {
+            b.InOut("c", cType, cShape, b.Uniform((long)batch * m * n), strided: true);
+        }
+        else
+        {
+            b.Output("c", cType, cShape, strided: true);
+        }
+
+        var options = new GemmOptions { TransA = ta, TransB = tb, Alpha = alpha, Beta = beta };
+        return b.Build(
+            2.0 * batch * m * n * k,
+            (kn, s, v) => kn.Gemm(s, v("a"), v("b"), v("c"), options),
+            get =>
+            {
+                double[] c = readC ? (double[])get("c").Clone() : new double[(long)batch * m * n];
+                ReferenceOps.Gemm(get("a"), get("b"), c, batch, m, n, k, ta, tb, alpha, beta, (long)m * k, shareB ? 0 : (long)n * k);
+                return new() { ["c"] = c };
+            },
+            sampledCheck: (c, actual) =>
+            {
+                double[] a = c.Tensor("a").Values, bm = c.Tensor("b").Values, c0 = c.Tensor("c").Values;
+                return SampledRows.Check(c, "c", actual("c"), batch * m, n, row =>
+                {
+                    int p = row / m, i = row % m;
+                    long ao = (long)p * m * k, bo = shareB ? 0 : (long)p * n * k;
+                    var outRow = new double[n];
+                    for (int j = 0; j < n; j++)
+                    {
+                        double sum = 0;
+                        for (int q = 0; q < k; q++)
+                        {
+                            sum += a[ao + (ta ? ((long)q * m) + i : ((long)i * k) + q)] * bm[bo + (tb ? ((long)j * k) + q : ((long)q * n) + j)];
+                        }
+
+                        outRow[j] = readC ? (alpha * sum) + (beta * c0[((long)row * n) + j]) : alpha * sum;
+                    }
+
+                    return outRow;
+                });
+            });
+    }
+}

@@ -1,0 +1,77 @@
+using System;
+using System.Collections.Generic;
+
+namespace Backends.Conformance;
+
+/// <summary>Catalog entry of <see cref="IKernels.Softmax"/>.</summary>
+internal sealed class SoftmaxSpec : OpSpec
+{
+    public override OpKind Kind => OpKind.Softmax;
+
+    public override string Formula => "y = exp(s·x − max) / Σ exp(s·x − max) per row";
+
+    public override IReadOnlyList<OpAxis> Axes { get; } =
+    [
+        new("rows", "rows (all leading dimensions)", 64),
+        new("cols", "row length", 64),
+        new("causal", "1: causal mask", 0),
+        new("q", "size of dimension −2 (queries) for the mask; rows must be a multiple", 1),
+        new("scale", "1: scale 0.125", 0),
+        new("pad", "row padding: the views of the strided tensors are column blocks of wider buffers (0: contiguous)", 0),
+    ];
+
+    public override IReadOnlyList<string> PrimaryAxes { get; } = ["rows", "cols"];
+
+    public override OpShape DefaultShape => S(2048, 4096);
+
+    public override OpShape? SpecialShape => S(6, 37);
+
+    public override IReadOnlyList<OpShape> ConformanceShapes(DType dtype) =>
+    [
+        S(1, 1), S(3, 15), S(5, 16), S(7, 17), S(2, 31), S(2, 33), S(4, 63), S(4, 65), S(8, 1000),
+        S(17, 257, 0, 1, 1), S(16, 4099), S(8, 8, 1, 8), S(12, 20, 1, 4, 1), S(6, 3, 1, 6), S(2, 32768),
+        S(9, 100, 0, 1, 1, 7), S(12, 20, 1, 4, 1, 3), S(5, 33, 0, 1, 0, 16),
+    ];
+
+    internal override OpCase Build(CaseBuilder b)
+    {
+        int rows = b["rows"], cols = b["cols"], q = Math.Max(1, b["q"]);
+        bool causal = b["causal"] != 0;
+        float scale = b["scale"] != 0 ? 0.125f : 1f;
+        if (rows % q != 0)
+        {
+            throw new ArgumentException($"softmax: rows ({rows}) must be a multiple of q ({q}).");
+        }
+
+        int[] shape = q > 1 ? [rows / q, q, cols] : [rows, cols];
+        double[] x = b.Uniform((long)rows * cols, -4, 4);
+        if (b.Specials && rows >= 4)
+        {
+            x[b.Rng.Next(cols)] = double.NaN;                      // row 0: NaN row
+            x[cols + b.Rng.Next(cols)] = double.PositiveInfinity;  // row 1: +inf makes NaN
+            for (int j = 0; j < cols; j += 3)
+            {
+                x[(2 * cols) + j] = double.NegativeInfinity;       // row 2: some −inf, weight 0
+                x[(3 * cols) + j] = double.NegativeInfinity;
+            }
+
+            for (int j = 0; j < cols; j++)
+            {
+                x[(3 * cols) + j] = double.NegativeInfinity;       // row 3: all −inf gives NaN
+            }
+        }
+
+        b.Input("x", b.DType, shape, x, strided: true);
+        b.Output("y", b.DType, shape, strided: true);
+        var options = new SoftmaxOptions { Scale = scale, Causal = causal };
+        return b.Build(
+            5.0 * rows * cols,
+            (kn, s, v) => kn.Softmax(s, v("x"), v("y"), options),
+            get =>
+            {
+                var y = new double[(long)rows * cols];
+                ReferenceOps.Softmax(get("x"), y, rows, cols, q, scale, causal);
+                return new() { ["y"] = y };
+            });
+    }
+}
