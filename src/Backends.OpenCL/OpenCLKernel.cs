@@ -114,6 +114,7 @@ public sealed class OpenCLKernel : IDisposable
             args[n++] = arg;
         }
 
+        using DeviceContextScope scope = stream.Device.EnterContext();
         _slot.Launch((OpenCLStream)stream, g, l, args);
     }
 

@@ -124,7 +124,14 @@ public sealed class OpShape : IEquatable<OpShape>
     public override int GetHashCode() => _values.Aggregate(17, (h, kv) => HashCode.Combine(h, kv.Key, kv.Value));
 
     /// <inheritdoc />
-    public override string ToString() => string.Join(" ", _values.Select(kv => $"{kv.Key}={kv.Value}"));
+    public override string ToString() => string.Join(" ", _values.Where(kv => kv.Value != 0 || !PlacementAxes.Contains(kv.Key)).Select(kv => $"{kv.Key}={kv.Value}"));
+
+    /// <summary>
+    /// Axes that change only where tensors are placed, not what is computed (<c>pad</c>: strided views). The text of a
+    /// shape leaves them out while they are 0, so a contiguous case keeps the key (and seed) it had before they existed
+    /// and reports stay comparable with older baselines.
+    /// </summary>
+    public static IReadOnlySet<string> PlacementAxes { get; } = new HashSet<string>(StringComparer.Ordinal) { "pad" };
 
     private static int ParseInt(string s, string text) =>
         int.TryParse(s.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v >= 0
