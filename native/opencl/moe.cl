@@ -1,39 +1,58 @@
 #include "common.h"
 
 // ---------------------------------------------------------------------------------------------------------------
-// Router: one work-item per token, NE (experts) fixed at build time so the scratch arrays live in registers/private
-// memory. Comparisons are strict while scanning upwards, so ties go to the lower id; NaN scores count as −inf.
+// Router: one work-item per token. With NE (experts) fixed at build time the scratch arrays live in registers/private
+// memory; with LARGE_NE (expert counts too large for private memory) they live in `work`, `stride` bytes per token of
+// this launch, and the expert count is the argument ne. One launch routes tokens t0 .. end − 1 (`tokens` is end).
+// Comparisons are strict while scanning upwards, so ties go to the lower id; NaN scores count as −inf.
 // ---------------------------------------------------------------------------------------------------------------
-#ifdef NE
+#if defined(NE) || defined(LARGE_NE)
+#ifdef LARGE_NE
+#define NEV ne
+#else
+#define NEV NE
+#endif
 __kernel void topk_gating(__global const float* logits, const long lo, __global const float* bias, const long bo,
                           const int has_bias, __global float* weights, const long wo, __global int* ids, const long io,
                           const int tokens, const int k, const int sigmoid_score, const int groups, const int kgroups,
-                          const int renorm, const float scale)
+                          const int renorm, const float scale, const int ne, const int t0,
+                          __global uchar* work, const long stride)
 {
-    int t = get_global_id(0);
+    int t = t0 + get_global_id(0);
     if (t >= tokens) return;
+#ifdef LARGE_NE
+    __global uchar* mine = work + (long)get_global_id(0) * stride;
+    __global float* s = (__global float*)mine;
+    __global float* key = s + ne;
+    __global float* gs = key + ne;
+    __global uchar* elig = (__global uchar*)(gs + ne);
+    __global uchar* taken = elig + ne;
+#else
     float s[NE], key[NE];
     uchar elig[NE];
-    __global const float* l = logits + lo + (long)t * NE;
+#endif
+    __global const float* l = logits + lo + (long)t * NEV;
     if (sigmoid_score) {
-        for (int e = 0; e < NE; e++) s[e] = 1.0f / (1.0f + exp(-l[e]));
+        for (int e = 0; e < NEV; e++) s[e] = 1.0f / (1.0f + exp(-l[e]));
     } else {
         // fmax skips NaN, but exp(NaN − m) then makes the sum, and every score, NaN: as the reference.
         float m = -INFINITY;
-        for (int e = 0; e < NE; e++) m = fmax(m, l[e]);
+        for (int e = 0; e < NEV; e++) m = fmax(m, l[e]);
         float sum = 0.0f;
-        for (int e = 0; e < NE; e++) { s[e] = exp(l[e] - m); sum += s[e]; }
-        for (int e = 0; e < NE; e++) s[e] = s[e] / sum;
+        for (int e = 0; e < NEV; e++) { s[e] = exp(l[e] - m); sum += s[e]; }
+        for (int e = 0; e < NEV; e++) s[e] = s[e] / sum;
     }
-    for (int e = 0; e < NE; e++) {
+    for (int e = 0; e < NEV; e++) {
         float v = s[e] + (has_bias ? bias[bo + e] : 0.0f);
         key[e] = isnan(v) ? -INFINITY : v;
         elig[e] = groups > 1 ? 0 : 1;
     }
     if (groups > 1) {
-        int size = NE / groups;
+        int size = NEV / groups;
+#ifndef LARGE_NE
         float gs[NE];
         uchar taken[NE];
+#endif
         for (int g = 0; g < groups; g++) {
             float best = -INFINITY, second = -INFINITY;
             for (int e = g * size; e < (g + 1) * size; e++) {
@@ -54,7 +73,7 @@ __kernel void topk_gating(__global const float* logits, const long lo, __global 
     float wsum = 0.0f;
     for (int j = 0; j < k; j++) {
         int best = -1;
-        for (int e = 0; e < NE; e++) if (elig[e] && (best < 0 || key[e] > key[best])) best = e;
+        for (int e = 0; e < NEV; e++) if (elig[e] && (best < 0 || key[e] > key[best])) best = e;
         elig[best] = 0;
         ids[io + (long)t * k + j] = best;
         weights[wo + (long)t * k + j] = s[best];

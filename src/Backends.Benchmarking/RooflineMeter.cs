@@ -177,13 +177,18 @@ public static class RooflineMeter
     {
         try
         {
-            return File.Exists(path) ? JsonSerializer.Deserialize<RooflineFigures>(File.ReadAllText(path)) : null;
+            RooflineFigures? f = File.Exists(path) ? JsonSerializer.Deserialize<RooflineFigures>(File.ReadAllText(path)) : null;
+
+            // A cache entry that is zero, negative or not finite (a broken or hand-edited file) is measured again.
+            return f is not null && IsUsable(f.PeakGflops) && IsUsable(f.BandwidthGBs) ? f : null;
         }
         catch (Exception ex) when (ex is IOException or JsonException or UnauthorizedAccessException)
         {
             return null;
         }
     }
+
+    private static bool IsUsable(double v) => double.IsFinite(v) && v > 0;
 
     private static string CacheFolder()
     {

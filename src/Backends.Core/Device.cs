@@ -55,6 +55,22 @@ public abstract class Device : IDisposable
     }
 
     /// <summary>
+    /// The most unfinished launches (ops, copies, fills, writes) one stream holds; queuing more waits until the oldest
+    /// have run, so a loop that never synchronises cannot grow memory without bound. Applies to streams created after
+    /// it is set. Default 1024.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
+    public int StreamQueueDepth
+    {
+        get;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            field = value;
+        }
+    } = 1024;
+
+    /// <summary>
     /// What the backend can tell about this opened device beyond <see cref="Info"/>, as ordered name/value pairs for
     /// display (<c>backends devices</c>, <c>verify</c> and <c>bench</c> print them): where programs came from, driver and
     /// context facts, pool sizes. Empty by default.
@@ -227,8 +243,8 @@ public abstract class Device : IDisposable
             {
                 s.Synchronize();
             }
-#pragma warning disable CA1031 // disposal must not throw for a stream that faulted earlier
-            catch (BackendException)
+#pragma warning disable CA1031 // disposal must not throw for a stream that faulted earlier, or one another thread is using
+            catch (Exception ex) when (ex is BackendException or InvalidOperationException or ObjectDisposedException)
 #pragma warning restore CA1031
             {
             }

@@ -9,13 +9,17 @@ namespace Backends;
 /// <see cref="Record"/> and <see cref="Wait"/>.
 /// </summary>
 /// <remarks>
-/// One thread at a time may queue work on a stream. Failures of queued work make the stream faulted: later
-/// synchronising calls throw <see cref="StreamFaultedException"/>.
+/// One thread at a time may use a stream: a call while another thread is inside a call on the same stream throws
+/// <see cref="InvalidOperationException"/> (never a native abort). Failures of queued work make the stream faulted:
+/// later synchronising calls throw <see cref="StreamFaultedException"/>. A stream holds at most
+/// <see cref="Device.StreamQueueDepth"/> unfinished launches; queuing more waits for the oldest.
 /// </remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1711", Justification = "A device stream is the CUDA/HIP term; it is not a System.IO.Stream.")]
 public abstract class DeviceStream : IDisposable
 {
     private int _disposed;
+    private int _owner;
+    private int _nesting;
 
     /// <summary>Creates the stream object.</summary>
     /// <param name="device">The owning device.</param>
@@ -171,7 +175,7 @@ public abstract class DeviceStream : IDisposable
             return;
         }
 
-        using DeviceContextScope scope = Device.EnterContext();
+        using StreamUseScope scope = EnterUse();
         if (contiguous)
         {
             CopyCore(source.Buffer, source.ByteOffset, destination.Buffer, destination.ByteOffset, source.SizeInBytes);
@@ -202,7 +206,7 @@ public abstract class DeviceStream : IDisposable
         }
 
         ReadOnlySpan<byte> pattern = MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in value));
-        using DeviceContextScope scope = Device.EnterContext();
+        using StreamUseScope scope = EnterUse();
         if (destination.IsContiguous)
         {
             FillCore(destination.Buffer, destination.ByteOffset, destination.SizeInBytes, pattern);
@@ -221,7 +225,7 @@ public abstract class DeviceStream : IDisposable
     public DeviceEvent Record()
     {
         ThrowIfDisposed();
-        using DeviceContextScope scope = Device.EnterContext();
+        using StreamUseScope scope = EnterUse();
         return RecordCore();
     }
 
@@ -239,7 +243,7 @@ public abstract class DeviceStream : IDisposable
         }
 
         ObjectDisposedException.ThrowIf(deviceEvent.IsDisposed, deviceEvent);
-        using DeviceContextScope scope = Device.EnterContext();
+        using StreamUseScope scope = EnterUse();
         WaitCore(deviceEvent);
     }
 
@@ -248,7 +252,7 @@ public abstract class DeviceStream : IDisposable
     public void Synchronize()
     {
         ThrowIfDisposed();
-        using DeviceContextScope scope = Device.EnterContext();
+        using StreamUseScope scope = EnterUse();
         SynchronizeCore();
     }
 
@@ -285,6 +289,45 @@ public abstract class DeviceStream : IDisposable
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(view, argument);
         Device.CheckOwned(view.Buffer, argument);
+    }
+
+    /// <summary>
+    /// Marks the start of one public call on this stream by the calling thread and binds the device's context; dispose
+    /// the scope at the end of the call. Every public entry point of the interface enters it; a backend's own public
+    /// calls on a stream (custom kernels) enter it too. Nested uses on the same thread are fine.
+    /// </summary>
+    /// <returns>The scope.</returns>
+    /// <exception cref="InvalidOperationException">Another thread is inside a call on this stream (one thread at a time).</exception>
+    /// <exception cref="ObjectDisposedException">The stream or its device is disposed.</exception>
+    public StreamUseScope EnterUse()
+    {
+        ThrowIfDisposed();
+        int me = Environment.CurrentManagedThreadId;
+        int owner = System.Threading.Interlocked.CompareExchange(ref _owner, me, 0);
+        if (owner != 0 && owner != me)
+        {
+            throw new InvalidOperationException(
+                $"A stream of {Device.Id} is used by two threads at once (thread {owner} is inside a call on it): use one stream per thread, or synchronise the threads.");
+        }
+
+        _nesting++;
+        try
+        {
+            return new StreamUseScope(this, Device.EnterContext());
+        }
+        catch
+        {
+            ExitUse();
+            throw;
+        }
+    }
+
+    internal void ExitUse()
+    {
+        if (--_nesting == 0)
+        {
+            System.Threading.Volatile.Write(ref _owner, 0);
+        }
     }
 
     /// <summary>Throws <see cref="ObjectDisposedException"/> once the stream is disposed.</summary>
@@ -338,7 +381,7 @@ public abstract class DeviceStream : IDisposable
             return;
         }
 
-        using DeviceContextScope scope = Device.EnterContext();
+        using StreamUseScope scope = EnterUse();
         if (destination.IsContiguous)
         {
             WriteCore(destination.Buffer, destination.ByteOffset, source);
@@ -355,7 +398,7 @@ public abstract class DeviceStream : IDisposable
 
     private void ReadRows(TensorView source, Span<byte> destination)
     {
-        using DeviceContextScope scope = Device.EnterContext();
+        using StreamUseScope scope = EnterUse();
         if (destination.IsEmpty)
         {
             SynchronizeCore(); // still waits for queued work, as a read does

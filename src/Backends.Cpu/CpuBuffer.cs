@@ -30,7 +30,30 @@ internal sealed unsafe class CpuBuffer : DeviceBuffer
     /// <summary>The address of element 0; valid while a reference is held.</summary>
     public nint Pointer => _pointer;
 
-    public void AddRef() => Interlocked.Increment(ref _refs);
+    /// <summary>Takes a reference unless the memory is already freed (never resurrects a count that reached 0).</summary>
+    public bool TryAddRef()
+    {
+        int r;
+        do
+        {
+            r = Volatile.Read(ref _refs);
+            if (r <= 0)
+            {
+                return false;
+            }
+        }
+        while (Interlocked.CompareExchange(ref _refs, r + 1, r) != r);
+        return true;
+    }
+
+    /// <summary>Takes a reference for work that touches the memory; <see cref="ObjectDisposedException"/> once it is freed.</summary>
+    public void AddRef()
+    {
+        if (!TryAddRef())
+        {
+            throw new ObjectDisposedException(ToString(), "The buffer was disposed.");
+        }
+    }
 
     public void Release()
     {

@@ -13,7 +13,7 @@ namespace Backends.Cpu;
 internal sealed class CpuStream : DeviceStream
 {
     private static int s_count;
-    private readonly BlockingCollection<WorkItem> _queue = [];
+    private readonly BlockingCollection<WorkItem> _queue;
     private readonly Thread _worker;
     private readonly object _gate = new();
     private long _queued;
@@ -23,6 +23,8 @@ internal sealed class CpuStream : DeviceStream
     public CpuStream(CpuDevice device)
         : base(device)
     {
+        // Bounded: Add waits while Device.StreamQueueDepth items are unfinished (backpressure, not unbounded memory).
+        _queue = new BlockingCollection<WorkItem>(device.StreamQueueDepth);
         _worker = new Thread(Loop) { IsBackground = true, Name = $"backends-cpu-stream-{Interlocked.Increment(ref s_count)}" };
         _worker.Start();
     }
@@ -38,12 +40,34 @@ internal sealed class CpuStream : DeviceStream
     public void Enqueue(Action work, params CpuBuffer[] buffers)
     {
         ThrowIfDisposed();
-        foreach (CpuBuffer b in buffers)
+        for (int i = 0; i < buffers.Length; i++)
         {
-            b.AddRef();
+            if (!buffers[i].TryAddRef())
+            {
+                // Disposed after validation (by another thread): give back what was taken and refuse, never touch freed memory.
+                for (int j = 0; j < i; j++)
+                {
+                    buffers[j].Release();
+                }
+
+                throw new ObjectDisposedException(buffers[i].ToString(), "A buffer of this call was disposed.");
+            }
         }
 
-        Add(new WorkItem(Kind.Work, work, null, buffers));
+        try
+        {
+            Add(new WorkItem(Kind.Work, work, null, buffers));
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException)
+        {
+            // The stream was disposed by another thread (a device dispose) between the check and the add.
+            foreach (CpuBuffer b in buffers)
+            {
+                b.Release();
+            }
+
+            throw new ObjectDisposedException(nameof(CpuStream), "The stream was disposed.");
+        }
     }
 
     public void ThrowIfFaulted()
@@ -60,8 +84,18 @@ internal sealed class CpuStream : DeviceStream
         var dst = (CpuBuffer)destination;
         if (IsIdle())
         {
-            // Nothing of this stream is queued, so the copy can happen now without breaking order.
-            source.CopyTo(new Span<byte>((byte*)dst.Pointer + byteOffset, source.Length));
+            // Nothing of this stream is queued, so the copy can happen now without breaking order. The reference keeps
+            // the memory alive should another thread dispose the buffer (or the device) meanwhile.
+            dst.AddRef();
+            try
+            {
+                source.CopyTo(new Span<byte>((byte*)dst.Pointer + byteOffset, source.Length));
+            }
+            finally
+            {
+                dst.Release();
+            }
+
             return;
         }
 
@@ -86,7 +120,16 @@ internal sealed class CpuStream : DeviceStream
     protected override unsafe void ReadCore(DeviceBuffer source, long byteOffset, Span<byte> destination)
     {
         SynchronizeCore();
-        new ReadOnlySpan<byte>((byte*)((CpuBuffer)source).Pointer + byteOffset, destination.Length).CopyTo(destination);
+        var src = (CpuBuffer)source;
+        src.AddRef(); // a concurrent dispose frees the memory only after this copy
+        try
+        {
+            new ReadOnlySpan<byte>((byte*)src.Pointer + byteOffset, destination.Length).CopyTo(destination);
+        }
+        finally
+        {
+            src.Release();
+        }
     }
 
     protected override unsafe void CopyCore(DeviceBuffer source, long sourceByteOffset, DeviceBuffer destination, long destinationByteOffset, long byteCount)
@@ -173,7 +216,19 @@ internal sealed class CpuStream : DeviceStream
             _queued++;
         }
 
-        _queue.Add(item);
+        try
+        {
+            _queue.Add(item);
+        }
+        catch
+        {
+            lock (_gate)
+            {
+                _queued--;
+            }
+
+            throw;
+        }
     }
 
     private void Loop()

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System;
 using System.Runtime.InteropServices;
 
@@ -24,14 +25,47 @@ internal sealed unsafe class KernelSlot
     /// <summary>Sets every argument and enqueues, under the kernel's lock.</summary>
     public void Launch(OpenCLStream stream, ReadOnlySpan<nuint> global, ReadOnlySpan<nuint> local, params KArg[] args)
     {
-        lock (_gate)
+        // Every handle the launch passes to the driver (the kernel, each buffer) is held for the duration of the call, so a
+        // dispose on another thread cannot release it between the check and the enqueue: the caller gets
+        // ObjectDisposedException, the driver never sees a released handle. Once enqueued, OpenCL retains the buffers.
+        var held = new List<SafeHandle>(args.Length + 1);
+        try
         {
-            for (int i = 0; i < args.Length; i++)
+            Hold(Handle, held);
+            foreach (KArg a in args)
             {
-                args[i].Set(Handle.Value, (uint)i, stream.Device.Id, Name);
+                if (a.Handle is { } h)
+                {
+                    Hold(h, held);
+                }
             }
 
-            stream.Enqueue(Handle.Value, global, local);
+            lock (_gate)
+            {
+                for (int i = 0; i < args.Length; i++)
+                {
+                    args[i].Set(Handle.Value, (uint)i, stream.Device.Id, Name);
+                }
+
+                stream.Enqueue(Handle.Value, global, local);
+            }
+        }
+        finally
+        {
+            foreach (SafeHandle h in held)
+            {
+                h.DangerousRelease();
+            }
+        }
+    }
+
+    private static void Hold(SafeHandle h, List<SafeHandle> held)
+    {
+        bool added = false;
+        h.DangerousAddRef(ref added); // ObjectDisposedException once released
+        if (added)
+        {
+            held.Add(h);
         }
     }
 }
@@ -51,6 +85,9 @@ internal readonly unsafe struct KArg
         _size = size;
         _local = local;
     }
+
+    /// <summary>The buffer handle of a memory argument, else null.</summary>
+    public ClHandle? Handle => _mem;
 
     public static implicit operator KArg(int v) => new(null, v, 4, false);
 

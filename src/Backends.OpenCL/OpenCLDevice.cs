@@ -16,6 +16,7 @@ public sealed unsafe class OpenCLDevice : Device, IPeakProbe
     private readonly OpenCLKernels _otherReductions;
     private readonly OpenCLKernels _localTiles;
     private readonly ClBlastKernels? _clblast;
+    private long _allocatedBytes;
 
     internal OpenCLDevice(DeviceInfo info, nint platform, nint device)
         : base(info)
@@ -69,6 +70,7 @@ public sealed unsafe class OpenCLDevice : Device, IPeakProbe
     public override IReadOnlyList<KeyValuePair<string, string>> Diagnostics =>
     [
         new("programs", $"{ProgramsBuilt} compiled, {ProgramsLoadedFromCache} loaded from the cache"),
+        new("allocated", $"{AllocatedBytes} of {Info.MemoryBytes} bytes"),
         new("program cache", ProgramCacheDirectory ?? "none (no writable folder)"),
         new("driver", Info.DriverVersion),
         new("clblast", ClBlast.IsAvailable ? "available (variant \"clblast\")" : $"unavailable: {ClBlast.UnavailableReason}"),
@@ -165,16 +167,39 @@ public sealed unsafe class OpenCLDevice : Device, IPeakProbe
             throw new OutOfDeviceMemoryException(Id, bytes, $"larger than CL_DEVICE_MAX_MEM_ALLOC_SIZE ({MaxAllocationBytes} bytes)");
         }
 
-        int rc;
-        nint mem = ClApi.Api.CreateBuffer(Context.Value, (Silk.NET.OpenCL.MemFlags)ClConst.CL_MEM_READ_WRITE, (nuint)bytes, null, &rc);
-        if (rc is -4 or -5 or -6 or -61)
+        // OpenCL allocates lazily: a driver may accept far more than the device has and abort when it is touched
+        // (PoCL does). So every buffer is accounted against CL_DEVICE_GLOBAL_MEM_SIZE and refused up front.
+        long after = System.Threading.Interlocked.Add(ref _allocatedBytes, bytes);
+        if (after > Info.MemoryBytes)
         {
-            throw new OutOfDeviceMemoryException(Id, bytes, ClErrors.Name(rc));
+            System.Threading.Interlocked.Add(ref _allocatedBytes, -bytes);
+            throw new OutOfDeviceMemoryException(Id, bytes,
+                $"{after - bytes} of the device's {Info.MemoryBytes} bytes (CL_DEVICE_GLOBAL_MEM_SIZE) are already allocated");
         }
 
-        ClApi.Check(rc, Id, "clCreateBuffer");
-        return new OpenCLBuffer(this, dtype, length, new ClHandle(mem, ClHandle.ClKind.Mem));
+        try
+        {
+            int rc;
+            nint mem = ClApi.Api.CreateBuffer(Context.Value, (Silk.NET.OpenCL.MemFlags)ClConst.CL_MEM_READ_WRITE, (nuint)bytes, null, &rc);
+            if (rc is -4 or -5 or -6 or -61)
+            {
+                throw new OutOfDeviceMemoryException(Id, bytes, ClErrors.Name(rc));
+            }
+
+            ClApi.Check(rc, Id, "clCreateBuffer");
+            return new OpenCLBuffer(this, dtype, length, new ClHandle(mem, ClHandle.ClKind.Mem), bytes);
+        }
+        catch
+        {
+            System.Threading.Interlocked.Add(ref _allocatedBytes, -bytes);
+            throw;
+        }
     }
+
+    /// <summary>Bytes of the device's buffers that are allocated now (what the budget counts).</summary>
+    public long AllocatedBytes => System.Threading.Interlocked.Read(ref _allocatedBytes);
+
+    internal void ReturnMemory(long bytes) => System.Threading.Interlocked.Add(ref _allocatedBytes, -bytes);
 
     /// <inheritdoc />
     protected override DeviceStream CreateStreamCore() => new OpenCLStream(this);

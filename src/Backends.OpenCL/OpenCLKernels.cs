@@ -11,6 +11,9 @@ namespace Backends.OpenCL;
 internal sealed unsafe partial class OpenCLKernels : KernelSet<OpenCLDevice, OpenCLStream, OpenCLBuffer>, IDisposable
 {
     private readonly OpenCLDevice _device;
+    /// <summary>RoPE frequency tables kept per (θ, rotary dims) before the cache is cleared.</summary>
+    private const int MaxFrequencyTables = 64;
+
     private readonly ConcurrentDictionary<(float Theta, int Rot), ClHandle> _invFreq = new();
     private readonly Lazy<OpenCLStream> _setup;
 
@@ -157,14 +160,39 @@ internal sealed unsafe partial class OpenCLKernels : KernelSet<OpenCLDevice, Ope
             KArg.Mem(a.Y), a.Y.Offset, a.X.RowStride, a.Y.RowStride, a.Heads, a.HeadDim, a.RotaryDims, a.Layout == RopeLayout.Interleaved ? 1 : 0);
     }
 
+    /// <summary>Expert counts up to this keep the router's per-token arrays in private memory (built per count); above, in scratch memory.</summary>
+    internal const int PrivateGatingExperts = 1024;
+
+    /// <summary>Most scratch bytes one launch of the large-expert router uses; more tokens take more launches.</summary>
+    private const long GatingScratchBytes = 64L << 20;
+
     protected override void TopKGatingCore(OpenCLStream stream, GatingArgs a)
     {
         GatingOptions o = a.Options;
         TensorView bias = a.Bias ?? a.Logits; // a valid buffer when there is none; has_bias = 0 keeps it unread
-        Run(stream, "moe", Def("NE", a.Experts), "topk_gating", [Groups(a.Tokens, 1, Linear)], [(nuint)Linear],
+        KArg[] Args(int t0, int end, KArg work, long stride) =>
+        [
             KArg.Mem(a.Logits), a.Logits.Offset, KArg.Mem(bias), a.Bias?.Offset ?? 0L, a.Bias is null ? 0 : 1,
             KArg.Mem(a.Weights), a.Weights.Offset, KArg.Mem(a.Ids), a.Ids.Offset,
-            a.Tokens, a.K, o.Score == GatingScore.Sigmoid ? 1 : 0, o.Groups, o.TopKGroups, o.EffectiveRenormalize ? 1 : 0, o.RoutedScale);
+            end, a.K, o.Score == GatingScore.Sigmoid ? 1 : 0, o.Groups, o.TopKGroups, o.EffectiveRenormalize ? 1 : 0, o.RoutedScale,
+            a.Experts, t0, work, stride,
+        ];
+
+        if (a.Experts <= PrivateGatingExperts)
+        {
+            Run(stream, "moe", Def("NE", a.Experts), "topk_gating", [Groups(a.Tokens, 1, Linear)], [(nuint)Linear], Args(0, a.Tokens, KArg.Mem(a.Logits), 0));
+            return;
+        }
+
+        // s, key, group scores (3·E floats) and two flag arrays (2·E bytes) per token, rounded to 4 bytes.
+        long stride = (12L * a.Experts) + ((2L * a.Experts + 3) & ~3L);
+        int perLaunch = (int)Math.Clamp(GatingScratchBytes / stride, 1, a.Tokens);
+        using ScratchBuffer work = Owner.Scratch.Rent(stream, DType.U8, perLaunch * stride);
+        for (int t0 = 0; t0 < a.Tokens; t0 += perLaunch)
+        {
+            int n = Math.Min(perLaunch, a.Tokens - t0);
+            Run(stream, "moe", " -DLARGE_NE", "topk_gating", [Groups(n, 1, 16)], [16], Args(t0, t0 + n, KArg.Mem(work.View), stride));
+        }
     }
 
     protected override void MoePermuteCore(OpenCLStream stream, PermuteArgs a)
@@ -246,8 +274,22 @@ internal sealed unsafe partial class OpenCLKernels : KernelSet<OpenCLDevice, Ope
     }
 
     /// <summary>The F32 inverse frequencies of a (θ, rotary dims) pair, computed on the host once and kept on the device.</summary>
-    private ClHandle InverseFrequencies(float theta, int rot) =>
-        _invFreq.GetOrAdd((theta, rot), key =>
+    private ClHandle InverseFrequencies(float theta, int rot)
+    {
+        if (_invFreq.Count >= MaxFrequencyTables && !_invFreq.ContainsKey((theta, rot)))
+        {
+            // Bounded: a process that sweeps θ must not grow device memory without end. Queued launches keep their
+            // tables alive (OpenCL reference counts), so releasing them here is safe.
+            foreach ((float, int) key in _invFreq.Keys)
+            {
+                if (_invFreq.TryRemove(key, out ClHandle? old))
+                {
+                    old.Dispose();
+                }
+            }
+        }
+
+        return _invFreq.GetOrAdd((theta, rot), key =>
         {
             int half = Math.Max(key.Rot / 2, 1);
             var values = new float[half];
@@ -268,4 +310,5 @@ internal sealed unsafe partial class OpenCLKernels : KernelSet<OpenCLDevice, Ope
 
             return mem;
         });
+    }
 }

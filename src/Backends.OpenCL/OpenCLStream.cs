@@ -12,6 +12,9 @@ internal sealed unsafe class OpenCLStream : DeviceStream
 {
     private readonly OpenCLDevice _device;
     private readonly List<(ClHandle Event, object? Keep)> _pending = [];
+    private readonly int _depth;
+    private int _sinceMark;
+    private ClHandle? _mark;
 
     public OpenCLStream(OpenCLDevice device)
         : base(device)
@@ -28,6 +31,7 @@ internal sealed unsafe class OpenCLStream : DeviceStream
 
         ClApi.Check(rc, device.Id, "clCreateCommandQueue");
         Queue = new ClHandle(q, ClHandle.ClKind.Queue);
+        _depth = device.StreamQueueDepth;
     }
 
     /// <summary>Writes above this size (bytes) are blocking instead of staged.</summary>
@@ -44,7 +48,39 @@ internal sealed unsafe class OpenCLStream : DeviceStream
         {
             ClApi.Check(ClApi.Api.EnqueueNdrangeKernel(Queue.Value, kernel, (uint)global.Length, null, g, local.IsEmpty ? null : l, 0, null, null), _device.Id);
         }
+
+        Throttle();
     }
+
+    /// <summary>
+    /// Backpressure: every <c>depth</c> commands a marker is queued, and the host waits for the previous marker, so at
+    /// most about two windows of commands are unfinished however long a loop runs without synchronising.
+    /// </summary>
+    private void Throttle()
+    {
+        if (++_sinceMark < _depth)
+        {
+            return;
+        }
+
+        _sinceMark = 0;
+        nint ev;
+        ClApi.Check(ClApi.Api.EnqueueMarkerWithWaitList(Queue.Value, 0, null, &ev), _device.Id);
+        ClApi.Check(ClApi.Api.Flush(Queue.Value), _device.Id);
+        ClHandle? previous = _mark;
+        _mark = new ClHandle(ev, ClHandle.ClKind.Event);
+        if (previous is not null)
+        {
+            nint p = previous.Value;
+            int rc = ClApi.Api.WaitForEvents(1, &p);
+            previous.Dispose();
+            ClApi.Check(rc, _device.Id, "clWaitForEvents(queue depth)");
+            Prune();
+        }
+    }
+
+    /// <summary>Commands queued since the last backpressure marker (for tests).</summary>
+    internal int UnmarkedCommands => _sinceMark;
 
     /// <summary>Keeps an object (a temporary buffer) alive until the work queued so far has completed.</summary>
     public void KeepUntilDone(object item)
@@ -79,6 +115,7 @@ internal sealed unsafe class OpenCLStream : DeviceStream
 
         _pending.Add((new ClHandle(ev, ClHandle.ClKind.Event), staging));
         Prune();
+        Throttle();
     }
 
     protected override void ReadCore(DeviceBuffer source, long byteOffset, Span<byte> destination)
@@ -92,9 +129,12 @@ internal sealed unsafe class OpenCLStream : DeviceStream
         ReleasePending();
     }
 
-    protected override void CopyCore(DeviceBuffer source, long sourceByteOffset, DeviceBuffer destination, long destinationByteOffset, long byteCount) =>
+    protected override void CopyCore(DeviceBuffer source, long sourceByteOffset, DeviceBuffer destination, long destinationByteOffset, long byteCount)
+    {
         ClApi.Check(ClApi.Api.EnqueueCopyBuffer(Queue.Value, ((OpenCLBuffer)source).Mem.Value, ((OpenCLBuffer)destination).Mem.Value,
             (nuint)sourceByteOffset, (nuint)destinationByteOffset, (nuint)byteCount, 0, null, null), _device.Id);
+        Throttle();
+    }
 
     protected override void FillCore(DeviceBuffer destination, long byteOffset, long byteCount, ReadOnlySpan<byte> pattern)
     {
@@ -103,6 +143,8 @@ internal sealed unsafe class OpenCLStream : DeviceStream
             ClApi.Check(ClApi.Api.EnqueueFillBuffer(Queue.Value, ((OpenCLBuffer)destination).Mem.Value, p, (nuint)pattern.Length,
                 (nuint)byteOffset, (nuint)byteCount, 0, null, null), _device.Id);
         }
+
+        Throttle();
     }
 
     protected override DeviceEvent RecordCore()
@@ -153,6 +195,9 @@ internal sealed unsafe class OpenCLStream : DeviceStream
 
     private void ReleasePending()
     {
+        _mark?.Dispose();
+        _mark = null;
+        _sinceMark = 0;
         foreach ((ClHandle ev, _) in _pending)
         {
             ev.Dispose();

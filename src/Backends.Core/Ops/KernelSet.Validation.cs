@@ -174,6 +174,12 @@ public abstract partial class KernelSet
     private RopeArgs ValidateRope(DeviceStream stream, TensorView x, TensorView positions, TensorView y, RopeOptions o)
     {
         const string op = nameof(Rope);
+        ArgumentNullException.ThrowIfNull(o);
+        if (!Enum.IsDefined(o.Layout))
+        {
+            throw new ArgumentOutOfRangeException(nameof(o), o.Layout, $"{op}: Layout must be one of {string.Join(", ", Enum.GetNames<RopeLayout>())}.");
+        }
+
         CheckStream(stream);
         CheckViews(stream, (x, nameof(x)), (positions, nameof(positions)), (y, nameof(y)));
         RequireSupported(OpKind.Rope, x.DType);
@@ -205,6 +211,11 @@ public abstract partial class KernelSet
     {
         const string op = nameof(TopKGating);
         ArgumentNullException.ThrowIfNull(o);
+        if (!Enum.IsDefined(o.Score))
+        {
+            throw new ArgumentOutOfRangeException(nameof(o), o.Score, $"{op}: Score must be one of {string.Join(", ", Enum.GetNames<GatingScore>())}.");
+        }
+
         CheckStream(stream);
         CheckViews(stream, (logits, nameof(logits)), (weights, nameof(weights)), (ids, nameof(ids)));
         if (bias is not null)
@@ -288,8 +299,14 @@ public abstract partial class KernelSet
         }
 
         int k = ids.Dim(1);
-        RequireShape(op, permuted, nameof(permuted), checked(t * k), h);
-        RequireShape(op, rowSource, nameof(rowSource), t * k);
+        long choices = (long)t * k;
+        if (choices > int.MaxValue)
+        {
+            throw new ArgumentException($"{op}: T·k = {t}·{k} = {choices} permuted rows exceed int.MaxValue; split the tokens into smaller batches.", nameof(ids));
+        }
+
+        RequireShape(op, permuted, nameof(permuted), (int)choices, h);
+        RequireShape(op, rowSource, nameof(rowSource), (int)choices);
         RequireShape(op, slotOf, nameof(slotOf), t, k);
         RequireRank(op, offsets, nameof(expertOffsets), 1, 1);
         if (offsets.Dim(0) < 2)

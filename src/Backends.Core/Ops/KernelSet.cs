@@ -50,7 +50,7 @@ public abstract partial class KernelSet : IKernels
     /// <inheritdoc />
     public void Gemm(DeviceStream stream, TensorView a, TensorView b, TensorView c, GemmOptions? options = null)
     {
-        using DeviceContextScope scope = Enter(stream);
+        using StreamUseScope scope = Enter(stream);
         GemmArgs args = ValidateGemm(stream, a, b, c, options ?? GemmOptions.Default);
         RequireSupportedCall(args);
         if ((long)args.Batch * args.M * args.N > 0)
@@ -62,7 +62,7 @@ public abstract partial class KernelSet : IKernels
     /// <inheritdoc />
     public void GroupedGemm(DeviceStream stream, TensorView a, TensorView weights, TensorView expertOffsets, TensorView c, GroupedGemmOptions? options = null)
     {
-        using DeviceContextScope scope = Enter(stream);
+        using StreamUseScope scope = Enter(stream);
         GroupedGemmArgs args = ValidateGroupedGemm(stream, a, weights, expertOffsets, c, options ?? GroupedGemmOptions.Default);
         RequireSupportedCall(args);
         if ((long)args.Rows * args.N > 0)
@@ -74,7 +74,7 @@ public abstract partial class KernelSet : IKernels
     /// <inheritdoc />
     public void Softmax(DeviceStream stream, TensorView x, TensorView y, SoftmaxOptions? options = null)
     {
-        using DeviceContextScope scope = Enter(stream);
+        using StreamUseScope scope = Enter(stream);
         SoftmaxArgs args = ValidateSoftmax(stream, x, y, options ?? SoftmaxOptions.Default);
         RequireSupportedCall(args);
         if (args.Rows * args.Cols > 0)
@@ -86,7 +86,7 @@ public abstract partial class KernelSet : IKernels
     /// <inheritdoc />
     public void RmsNorm(DeviceStream stream, TensorView x, TensorView gamma, TensorView y, float eps = 1e-6f)
     {
-        using DeviceContextScope scope = Enter(stream);
+        using StreamUseScope scope = Enter(stream);
         RmsNormArgs args = ValidateRmsNorm(stream, x, gamma, y, eps);
         RequireSupportedCall(args);
         if (args.Rows * args.Cols > 0)
@@ -98,7 +98,7 @@ public abstract partial class KernelSet : IKernels
     /// <inheritdoc />
     public void Silu(DeviceStream stream, TensorView x, TensorView y)
     {
-        using DeviceContextScope scope = Enter(stream);
+        using StreamUseScope scope = Enter(stream);
         UnaryArgs args = ValidateUnary(stream, x, y);
         RequireSupportedCall(args);
         if (args.Count > 0)
@@ -110,7 +110,7 @@ public abstract partial class KernelSet : IKernels
     /// <inheritdoc />
     public void SwiGlu(DeviceStream stream, TensorView gate, TensorView up, TensorView y)
     {
-        using DeviceContextScope scope = Enter(stream);
+        using StreamUseScope scope = Enter(stream);
         SwiGluArgs args = ValidateSwiGlu(stream, gate, up, y);
         RequireSupportedCall(args);
         if (args.Count > 0)
@@ -122,7 +122,7 @@ public abstract partial class KernelSet : IKernels
     /// <inheritdoc />
     public void Add(DeviceStream stream, TensorView a, TensorView b, TensorView y)
     {
-        using DeviceContextScope scope = Enter(stream);
+        using StreamUseScope scope = Enter(stream);
         BinaryArgs args = ValidateBinary(OpKind.Add, stream, a, b, y);
         RequireSupportedCall(args);
         if (args.Count > 0)
@@ -134,7 +134,7 @@ public abstract partial class KernelSet : IKernels
     /// <inheritdoc />
     public void Mul(DeviceStream stream, TensorView a, TensorView b, TensorView y)
     {
-        using DeviceContextScope scope = Enter(stream);
+        using StreamUseScope scope = Enter(stream);
         BinaryArgs args = ValidateBinary(OpKind.Mul, stream, a, b, y);
         RequireSupportedCall(args);
         if (args.Count > 0)
@@ -146,7 +146,7 @@ public abstract partial class KernelSet : IKernels
     /// <inheritdoc />
     public void Rope(DeviceStream stream, TensorView x, TensorView positions, TensorView y, RopeOptions? options = null)
     {
-        using DeviceContextScope scope = Enter(stream);
+        using StreamUseScope scope = Enter(stream);
         RopeArgs args = ValidateRope(stream, x, positions, y, options ?? RopeOptions.Default);
         RequireSupportedCall(args);
         if ((long)args.Tokens * args.Heads * args.HeadDim > 0)
@@ -158,7 +158,7 @@ public abstract partial class KernelSet : IKernels
     /// <inheritdoc />
     public void TopKGating(DeviceStream stream, TensorView logits, TensorView? bias, TensorView weights, TensorView ids, GatingOptions options)
     {
-        using DeviceContextScope scope = Enter(stream);
+        using StreamUseScope scope = Enter(stream);
         GatingArgs args = ValidateGating(stream, logits, bias, weights, ids, options);
         RequireSupportedCall(args);
         if (args.Tokens > 0)
@@ -170,7 +170,7 @@ public abstract partial class KernelSet : IKernels
     /// <inheritdoc />
     public void MoePermute(DeviceStream stream, TensorView tokens, TensorView ids, TensorView permuted, TensorView rowSource, TensorView slotOf, TensorView expertOffsets)
     {
-        using DeviceContextScope scope = Enter(stream);
+        using StreamUseScope scope = Enter(stream);
         PermuteArgs args = ValidatePermute(stream, tokens, ids, permuted, rowSource, slotOf, expertOffsets);
         RequireSupportedCall(args);
         MoePermuteCore(stream, args); // always runs: expertOffsets is written even for T = 0
@@ -179,7 +179,7 @@ public abstract partial class KernelSet : IKernels
     /// <inheritdoc />
     public void MoeUnpermute(DeviceStream stream, TensorView expertOutput, TensorView slotOf, TensorView weights, TensorView output)
     {
-        using DeviceContextScope scope = Enter(stream);
+        using StreamUseScope scope = Enter(stream);
         UnpermuteArgs args = ValidateUnpermute(stream, expertOutput, slotOf, weights, output);
         RequireSupportedCall(args);
         if ((long)args.T * args.H > 0)
@@ -191,7 +191,7 @@ public abstract partial class KernelSet : IKernels
     /// <inheritdoc />
     public void Cast(DeviceStream stream, TensorView x, TensorView y)
     {
-        using DeviceContextScope scope = Enter(stream);
+        using StreamUseScope scope = Enter(stream);
         CastArgs args = ValidateCast(stream, x, y);
         RequireSupportedCall(args);
         if (args.Count > 0)
@@ -372,10 +372,16 @@ public abstract partial class KernelSet : IKernels
         }
     }
 
-    private DeviceContextScope Enter(DeviceStream stream)
+    private StreamUseScope Enter(DeviceStream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        return Device.EnterContext();
+        ObjectDisposedException.ThrowIf(Device.IsDisposed, Device);
+        if (!ReferenceEquals(stream.Device, Device))
+        {
+            throw new DeviceMismatchException(nameof(stream), Device.Id, stream.Device.Id);
+        }
+
+        return stream.EnterUse();
     }
 
     private void RequireSupportedCall(OpArgs args)

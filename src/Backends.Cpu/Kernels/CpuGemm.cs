@@ -1,6 +1,7 @@
 using System;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Threading.Tasks;
 
@@ -22,6 +23,15 @@ internal static unsafe partial class CpuGemm
     /// <summary>Up to this many rows, reading B once (dot or axpy per row) beats packing it: decode-sized expert GEMMs.</summary>
     private const int SkinnyRows = 8;
 
+    /// <summary>The skinny path widens all of A (M·K floats) up front: only while that stays small.</summary>
+    private const long SkinnyMaxA = 1 << 26;
+
+    /// <summary>
+    /// Most F32 accumulator elements held at once for an F16/BF16 C (128 MiB): a larger C (a vocabulary-sized logits
+    /// GEMM has M·N beyond 2³¹) runs in row blocks, each with its own accumulator.
+    /// </summary>
+    internal const long MaxAccumulatorElements = 1 << 25;
+
     /// <summary>Runs the problems (e.g. the batches of one call) one after another, each using every core.</summary>
     public static void Run(ReadOnlySpan<GemmProblem> problems)
     {
@@ -39,9 +49,20 @@ internal static unsafe partial class CpuGemm
             return;
         }
 
-        if (p.M <= SkinnyRows)
+        if (p.M <= SkinnyRows && (long)p.M * p.K <= SkinnyMaxA)
         {
             Skinny(p);
+            return;
+        }
+
+        if (p.CType != DType.F32 && (long)p.M * p.N > MaxAccumulatorElements && p.M > 1)
+        {
+            int rows = (int)Math.Clamp(MaxAccumulatorElements / p.N / MC * MC, 1, p.M);
+            for (int r0 = 0; r0 < p.M; r0 += rows)
+            {
+                Run(p.Rows(r0, Math.Min(rows, p.M - r0)));
+            }
+
             return;
         }
 
@@ -63,13 +84,32 @@ internal static unsafe partial class CpuGemm
         where TOps : IVecOps<TVec>
         where TVec : struct
     {
+        int m = p.M, n = p.N;
+
+        // C accumulates in F32: in place when C is F32, else in a temporary (at most MaxAccumulatorElements, see Run)
+        // converted at the end. Sizes in 64-bit: m·n may pass 2³¹ for an F32 C.
+        float* cTemp = p.CType == DType.F32 ? null : (float*)NativeMemory.AlignedAlloc((nuint)((long)m * n * sizeof(float)), 64);
+        float* cf = cTemp is null ? (float*)p.C : cTemp;
+        int ldcf = cTemp is null ? checked((int)p.LdC) : n;
+        try
+        {
+            BlockedInto<TOps, TVec>(p, cf, ldcf, cTemp is not null);
+        }
+        finally
+        {
+            if (cTemp is not null)
+            {
+                NativeMemory.AlignedFree(cTemp);
+            }
+        }
+    }
+
+    private static void BlockedInto<TOps, TVec>(GemmProblem p, float* cf, int ldcf, bool convert)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+    {
         int nr = 2 * TOps.Count;
         int m = p.M, n = p.N, k = p.K;
-
-        // C accumulates in F32: in place when C is F32, else in a temporary converted at the end.
-        float[]? cTemp = p.CType == DType.F32 ? null : GC.AllocateUninitializedArray<float>(m * n, pinned: true);
-        float* cf = cTemp is null ? (float*)p.C : (float*)Unsafe.AsPointer(ref cTemp[0]);
-        int ldcf = cTemp is null ? checked((int)p.LdC) : n;
         InitC(p, cf, ldcf);
 
         int ncMax = Math.Min(NC, RoundUp(n, nr));
@@ -119,7 +159,7 @@ internal static unsafe partial class CpuGemm
             }
         }
 
-        if (cTemp is not null)
+        if (convert)
         {
             CpuParallel.For(m, Math.Max(1, 65536 / Math.Max(n, 1)), (r0, r1) =>
             {
@@ -131,7 +171,6 @@ internal static unsafe partial class CpuGemm
         }
 
         GC.KeepAlive(bPackArray);
-        GC.KeepAlive(cTemp);
     }
 
     /// <summary>cf = beta·C, or 0 when beta = 0 (C is then not read, so NaN in it cannot leak); cf's rows are ldcf apart.</summary>

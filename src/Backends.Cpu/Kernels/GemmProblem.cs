@@ -26,6 +26,14 @@ internal readonly record struct GemmProblem(
     {
     }
 
+    /// <summary>Rows r0 .. r0+rows of the problem (of A and C), as a problem of its own.</summary>
+    public GemmProblem Rows(int r0, int rows) => this with
+    {
+        A = A + (nint)((TransA ? r0 : r0 * LdA) * InType.SizeInBytes()),
+        C = C + (nint)(r0 * LdC * CType.SizeInBytes()),
+        M = rows,
+    };
+
     public float LoadA(int i, int k) => CpuConvert.Load(InType, A, TransA ? ((long)k * LdA) + i : ((long)i * LdA) + k);
 
     public float LoadB(int k, int j) => CpuConvert.Load(InType, B, TransB ? ((long)j * LdB) + k : ((long)k * LdB) + j);

@@ -28,7 +28,15 @@ internal sealed class ClHandle : SafeHandle
     public override bool IsInvalid => handle == IntPtr.Zero;
 
     /// <summary>The raw handle; callers keep this object alive while they use it.</summary>
-    public nint Value => handle;
+    /// <exception cref="ObjectDisposedException">The handle was released: a released handle is never passed to the driver.</exception>
+    public nint Value
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(IsClosed, this);
+            return handle;
+        }
+    }
 
     protected override bool ReleaseHandle()
     {

@@ -49,6 +49,8 @@ internal sealed class TopKGatingSpec : OpSpec
         S(2, 1, 1, 0, 1, 1, 0, 0, 100),       // one expert
         S(40, 160, 6, 0, 8, 3, 1, 1, 160),    // softmax with bias and groups
         S(7, 33, 5, 1, 1, 1, 0, 0, 100),      // odd expert count
+        S(3, 16384, 8, 1, 8, 4, 1, 1, 250),   // expert counts beyond private memory on OpenCL
+        S(2, 65536, 4, 0, 1, 1, 0, 1, 100),
     ];
 
     internal override OpCase Build(CaseBuilder b)
