@@ -50,10 +50,16 @@ public static class BenchComparison
     /// <param name="current">The new run.</param>
     /// <param name="minThreshold">The smallest relative change ever called a difference (raise it on machines that drift between runs).</param>
     /// <returns>One comparison per case of either report.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="minThreshold"/> is negative or not finite.</exception>
     public static IReadOnlyList<CaseComparison> Compare(BenchReport old, BenchReport current, double minThreshold = DefaultMinThreshold)
     {
         ArgumentNullException.ThrowIfNull(old);
         ArgumentNullException.ThrowIfNull(current);
+        if (!double.IsFinite(minThreshold) || minThreshold < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(minThreshold), minThreshold, "The minimum threshold must be finite and ≥ 0 (0.10 means 10%).");
+        }
+
         Dictionary<string, BenchResult> a = Index(old), b = Index(current);
         var list = new List<CaseComparison>();
         foreach ((string key, BenchResult o) in a)

@@ -28,4 +28,29 @@ public sealed record BenchOptions
 
     /// <summary>Check each case against the float64 reference before timing it (a failed case is reported, not timed).</summary>
     public bool Verify { get; init; } = true;
+
+    /// <summary>Throws <see cref="System.ArgumentOutOfRangeException"/> for times or a noise bound that are negative or not finite, or run counts below 1.</summary>
+    public void Validate()
+    {
+        Check(MinTime, nameof(MinTime));
+        Check(MaxTime, nameof(MaxTime));
+        Check(NoiseBound, nameof(NoiseBound));
+        if (MinRuns < 1 || MaxRuns < MinRuns)
+        {
+            throw new System.ArgumentOutOfRangeException(nameof(MinRuns), $"Runs must satisfy 1 ≤ MinRuns ({MinRuns}) ≤ MaxRuns ({MaxRuns}).");
+        }
+
+        if (MaxTime < MinTime)
+        {
+            throw new System.ArgumentOutOfRangeException(nameof(MaxTime), MaxTime, $"The time limit must be at least the minimum time {MinTime} s.");
+        }
+
+        static void Check(double v, string name)
+        {
+            if (!double.IsFinite(v) || v < 0)
+            {
+                throw new System.ArgumentOutOfRangeException(name, v, $"{name} must be finite and ≥ 0.");
+            }
+        }
+    }
 }

@@ -34,8 +34,55 @@ public sealed record BenchReport
     /// <param name="path">The file.</param>
     /// <returns>The report.</returns>
     /// <exception cref="InvalidDataException">The file is not a report.</exception>
-    public static BenchReport Load(string path) =>
-        JsonSerializer.Deserialize<BenchReport>(File.ReadAllText(path), Json) ?? throw new InvalidDataException($"{path} holds no report.");
+    public static BenchReport Load(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (Directory.Exists(path))
+        {
+            throw new InvalidDataException($"{path} is a directory, not a report file.");
+        }
+
+        BenchReport report = JsonSerializer.Deserialize<BenchReport>(File.ReadAllText(path), Json) ?? throw new InvalidDataException($"{path} holds no report.");
+        report.Validate(path);
+        return report;
+    }
+
+    /// <summary>
+    /// Throws <see cref="InvalidDataException"/> when the report cannot be compared honestly: missing fields (JSON nulls),
+    /// or a timed result whose times or noise are negative, zero or not finite (they would turn a slowdown into "same").
+    /// </summary>
+    /// <param name="source">Where the report came from, for the message.</param>
+    public void Validate(string source)
+    {
+        if (Results is null || Environment is null)
+        {
+            throw new InvalidDataException($"{source}: the report has no results or no environment.");
+        }
+
+        for (int i = 0; i < Results.Count; i++)
+        {
+            BenchResult? r = Results[i];
+            if (r is null || r.Device is null || r.Op is null || r.Variant is null || r.DType is null || r.Shape is null)
+            {
+                throw new InvalidDataException($"{source}: result {i} lacks its device, op, variant, dtype or shape.");
+            }
+
+            if (!r.Passed)
+            {
+                continue;
+            }
+
+            if (r.Runs < 1 || !(r.MedianMs > 0) || !double.IsFinite(r.MedianMs) || r.MinMs < 0 || r.MaxMs < 0)
+            {
+                throw new InvalidDataException($"{source}: result {i} ({r.Op} {r.Shape} on {r.Device}) has runs {r.Runs}, median {r.MedianMs} ms, min {r.MinMs}, max {r.MaxMs}: times must be positive and finite.");
+            }
+
+            if (r.Noise < 0 || double.IsInfinity(r.Noise) || (double.IsNaN(r.Noise) && r.Runs > 1))
+            {
+                throw new InvalidDataException($"{source}: result {i} ({r.Op} {r.Shape} on {r.Device}) has noise {r.Noise}: it must be finite and ≥ 0.");
+            }
+        }
+    }
 
     /// <summary>Writes the report as JSON.</summary>
     /// <param name="path">The file.</param>

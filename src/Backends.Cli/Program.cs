@@ -16,6 +16,7 @@ internal static class Program
             AnsiConsole.Profile.Width = 200;
         }
 
+        var trace = new Option<bool>("--trace") { Description = "On an error, print the stack trace too.", Recursive = true };
         var root = new RootCommand("backends: one device/kernel interface for .NET (CPU, OpenCL, CUDA, CANN). With no command: devices and this help.")
         {
             DevicesCommand.Create(),
@@ -24,6 +25,7 @@ internal static class Program
             RooflineCommand.Create(),
             CompareCommand.Create(),
         };
+        root.Options.Add(trace);
         root.SetAction(pr =>
         {
             int rc = DevicesCommand.Run(BackendRegistry.CreateDefault());
@@ -38,12 +40,25 @@ internal static class Program
         }
         catch (BackendException ex)
         {
-            AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(ex.Message)}");
+            AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(ex.Message.ReplaceLineEndings(" "))}");
             return 2;
         }
-        catch (Exception ex) when (ex is ArgumentException or FormatException or System.IO.IOException or System.IO.InvalidDataException or System.Text.Json.JsonException)
+#pragma warning disable CA1031 // the command's contract: any failure is one line and exit 2, never a crash dump
+        catch (Exception ex)
+#pragma warning restore CA1031
         {
-            AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(ex.Message)}");
+            // Unexpected failures too (a full disk, a directory where a file was expected, JSON with nulls): one line,
+            // and the stack trace only when asked for.
+            AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(ex.Message.ReplaceLineEndings(" "))}");
+            if (Array.IndexOf(args, "--trace") >= 0 || Environment.GetEnvironmentVariable("BACKENDS_TRACE") == "1")
+            {
+                Console.Error.WriteLine(ex.ToString());
+            }
+            else if (ex is not (ArgumentException or FormatException or System.IO.IOException or System.IO.InvalidDataException or System.Text.Json.JsonException))
+            {
+                AnsiConsole.MarkupLine("[grey](run with --trace or BACKENDS_TRACE=1 for the stack trace)[/]");
+            }
+
             return 2;
         }
     }

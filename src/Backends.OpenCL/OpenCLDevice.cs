@@ -140,8 +140,18 @@ public sealed unsafe class OpenCLDevice : Device, IPeakProbe
     internal KernelSlot Kernel(string family, string options, string name) =>
         _kernels.GetOrAdd((family, options, name), key =>
         {
-            ClHandle program = Programs.Get(KernelSources.Get(key.Family), key.Options);
-            return new KernelSlot(CreateKernel(program, key.Kernel), key.Kernel);
+            string source = KernelSources.Get(key.Family);
+            ClHandle program = Programs.Get(source, key.Options);
+            try
+            {
+                return new KernelSlot(CreateKernel(program, key.Kernel), key.Kernel);
+            }
+            catch (OpenCLException) when (Programs.CameFromDisk(source, key.Options))
+            {
+                // A cached binary that is not the program asked for (it lacks the kernel): forget it, build from source.
+                Programs.Invalidate(source, key.Options);
+                return new KernelSlot(CreateKernel(Programs.Get(source, key.Options), key.Kernel), key.Kernel);
+            }
         });
 
     internal ClHandle CreateKernel(ClHandle program, string name)

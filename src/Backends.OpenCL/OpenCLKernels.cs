@@ -38,6 +38,9 @@ internal sealed unsafe partial class OpenCLKernels : KernelSet<OpenCLDevice, Ope
     /// <summary>Use the work-group-staged GEMM kernel for every K (a variant for tests and benchmarks), not only above 1024.</summary>
     public bool AlwaysLocalTiles { get; }
 
+    /// <summary>RoPE frequency tables held on the device now (bounded by MaxFrequencyTables).</summary>
+    internal int FrequencyTables => _invFreq.Count;
+
     /// <summary>Work-items per row in the work-group row reductions (a power of two).</summary>
     private int RowGroup { get; }
 

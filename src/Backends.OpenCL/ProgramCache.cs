@@ -17,6 +17,11 @@ internal sealed unsafe class ProgramCache
 {
     private readonly OpenCLDevice _device;
     private readonly ConcurrentDictionary<string, Lazy<ClHandle>> _programs = new();
+    private const int FormatVersion = 2;
+    private const int KeyBytes = 32;
+    private const int HeaderBytes = 4 + 4 + KeyBytes + 8 + 32;
+    private static readonly byte[] Magic = "BKCL"u8.ToArray();
+    private readonly ConcurrentDictionary<string, bool> _fromDisk = new();
     private readonly string? _dir;
     private int _built;
     private int _loaded;
@@ -75,24 +80,43 @@ internal sealed unsafe class ProgramCache
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(identity)))[..32];
     }
 
+    /// <summary>
+    /// Forgets a program (in memory and on disk) so the next <see cref="Get"/> builds it from source: what a caller does
+    /// when a program loaded from the cache turns out not to be the one asked for (a kernel name it lacks).
+    /// </summary>
+    public void Invalidate(string source, string options)
+    {
+        string key = Key(source, options);
+        _programs.TryRemove(key, out _);
+        if (_dir is not null)
+        {
+            TryDelete(Path.Combine(_dir, key + ".bin"));
+        }
+    }
+
+    /// <summary>Whether the program of (source, options) was loaded from disk by this process.</summary>
+    public bool CameFromDisk(string source, string options) => _fromDisk.ContainsKey(Key(source, options));
+
     private ClHandle Create(string key, string source, string options)
     {
         string? path = _dir is null ? null : Path.Combine(_dir, key + ".bin");
         if (path is not null && File.Exists(path))
         {
-            ClHandle? loaded = TryLoad(path, options);
+            ClHandle? loaded = TryLoad(path, key, options);
             if (loaded is not null)
             {
                 Interlocked.Increment(ref _loaded);
+                _fromDisk[key] = true;
                 return loaded;
             }
         }
 
         ClHandle program = BuildFromSource(source, options);
         Interlocked.Increment(ref _built);
+        _fromDisk.TryRemove(key, out _);
         if (path is not null)
         {
-            Save(program, path);
+            Save(program, path, key);
         }
 
         return program;
@@ -116,44 +140,118 @@ internal sealed unsafe class ProgramCache
         return handle;
     }
 
-    private ClHandle? TryLoad(string path, string options)
+    /// <summary>
+    /// Loads a cache entry, or returns null (deleting the entry) when anything is off: wrong magic or version, another
+    /// key, a length or SHA-256 that does not match the bytes, or a driver that refuses the binary. Nothing unverified
+    /// reaches the driver (a truncated binary can make a driver abort the process).
+    /// </summary>
+    private ClHandle? TryLoad(string path, string key, string options)
     {
+        byte[] file;
         try
         {
-            byte[] binary = File.ReadAllBytes(path);
-            int rc, status;
-            nint program;
-            nint dev = _device.Handle;
-            fixed (byte* b = binary)
-            {
-                byte* bin = b;
-                nuint length = (nuint)binary.Length;
-                program = ClApi.Api.CreateProgramWithBinary(_device.Context.Value, 1, &dev, &length, &bin, &status, &rc);
-            }
-
-            if (rc != ClConst.CL_SUCCESS || status != ClConst.CL_SUCCESS || program == 0)
-            {
-                File.Delete(path);
-                return null;
-            }
-
-            var handle = new ClHandle(program, ClHandle.ClKind.Program);
-            if (!Build(handle, options, fromBinary: true))
-            {
-                handle.Dispose();
-                File.Delete(path);
-                return null;
-            }
-
-            return handle;
+            file = File.ReadAllBytes(path);
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return null;
         }
+
+        if (!TryUnpack(file, key, out ReadOnlySpan<byte> binary))
+        {
+            TryDelete(path);
+            return null;
+        }
+
+        int rc, status;
+        nint program;
+        nint dev = _device.Handle;
+        fixed (byte* b = binary)
+        {
+            byte* bin = b;
+            nuint length = (nuint)binary.Length;
+            program = ClApi.Api.CreateProgramWithBinary(_device.Context.Value, 1, &dev, &length, &bin, &status, &rc);
+        }
+
+        if (rc != ClConst.CL_SUCCESS || status != ClConst.CL_SUCCESS || program == 0)
+        {
+            if (program != 0)
+            {
+                ClApi.Api.ReleaseProgram(program);
+            }
+
+            TryDelete(path);
+            return null;
+        }
+
+        var handle = new ClHandle(program, ClHandle.ClKind.Program);
+        if (!Build(handle, options, fromBinary: true))
+        {
+            handle.Dispose();
+            TryDelete(path);
+            return null;
+        }
+
+        return handle;
     }
 
-    /// <summary>Builds; on failure throws with the build log (from source) or returns false (from a binary).</summary>
+    /// <summary>The cache file: magic, format version, key, payload length, SHA-256 of the payload, payload.</summary>
+    internal static byte[] Pack(ReadOnlySpan<byte> binary, string key)
+    {
+        byte[] keyBytes = Encoding.ASCII.GetBytes(key);
+        var file = new byte[HeaderBytes + binary.Length];
+        Magic.CopyTo(file);
+        BitConverter.TryWriteBytes(file.AsSpan(4), FormatVersion);
+        keyBytes.AsSpan(0, KeyBytes).CopyTo(file.AsSpan(8));
+        BitConverter.TryWriteBytes(file.AsSpan(8 + KeyBytes), (long)binary.Length);
+        SHA256.HashData(binary, file.AsSpan(16 + KeyBytes, 32));
+        binary.CopyTo(file.AsSpan(HeaderBytes));
+        return file;
+    }
+
+    /// <summary>Checks a cache file against the key it is stored under; on success gives the driver binary inside.</summary>
+    internal static bool TryUnpack(byte[] file, string key, out ReadOnlySpan<byte> binary)
+    {
+        binary = default;
+        if (file.Length < HeaderBytes || !file.AsSpan(0, 4).SequenceEqual(Magic) || BitConverter.ToInt32(file, 4) != FormatVersion ||
+            !file.AsSpan(8, KeyBytes).SequenceEqual(Encoding.ASCII.GetBytes(key)))
+        {
+            return false;
+        }
+
+        long length = BitConverter.ToInt64(file, 8 + KeyBytes);
+        if (length != file.Length - HeaderBytes || length == 0)
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> payload = file.AsSpan(HeaderBytes);
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(payload, hash);
+        if (!hash.SequenceEqual(file.AsSpan(16 + KeyBytes, 32)))
+        {
+            return false;
+        }
+
+        binary = payload;
+        return true;
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            if (File.Exists(path))
+            {
+                File.Delete(path);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A cache entry that cannot be deleted is still never trusted: it fails its checks again next time.
+        }
+    }
+
     private bool Build(ClHandle program, string options, bool fromBinary)
     {
         nint dev = _device.Handle;
@@ -196,7 +294,7 @@ internal sealed unsafe class ProgramCache
         return ClApi.Decode(bytes);
     }
 
-    private void Save(ClHandle program, string path)
+    private void Save(ClHandle program, string path, string key)
     {
         nuint size;
         if (ClApi.Api.GetProgramInfo(program.Value, (Silk.NET.OpenCL.ProgramInfo)ClConst.CL_PROGRAM_BINARY_SIZES, (nuint)sizeof(nuint), &size, null) != ClConst.CL_SUCCESS || size == 0)
@@ -214,15 +312,17 @@ internal sealed unsafe class ProgramCache
             }
         }
 
+        string tmp = path + "." + Environment.ProcessId + "." + Environment.CurrentManagedThreadId + ".tmp";
         try
         {
-            string tmp = path + "." + Environment.ProcessId + ".tmp";
-            File.WriteAllBytes(tmp, binary);
+            File.WriteAllBytes(tmp, Pack(binary, key));
             File.Move(tmp, path, overwrite: true);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            // A read-only cache only costs the next process a rebuild.
+            // A read-only cache, or a directory standing where the entry should be, only costs the next process a
+            // rebuild; the temporary file must not stay behind.
+            TryDelete(tmp);
         }
     }
 }

@@ -58,6 +58,12 @@ internal static class BenchCommand
         BackendRegistry registry, string? deviceArg, string? preset, string[]? opNames, string[]? dtypeNames, string[]? shapes, string[]? variantNames,
         BenchOptions options, string? json, string? csv, string? markdown, string? plotPath, bool roofline)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        OutputPaths.Check("--json", json);
+        OutputPaths.Check("--csv", csv);
+        OutputPaths.Check("--markdown", markdown);
+        OutputPaths.Check("--plot", plotPath, ".png", ".svg");
         IReadOnlyList<BenchItem> items = Items(preset, opNames, shapes);
         DType[] dtypes = dtypeNames is { Length: > 0 } ? dtypeNames.SelectMany(s => s.Split(',')).Select(DTypeExtensions.Parse).ToArray() : [DType.F32];
         IReadOnlyList<string> ids = DeviceSelection.Resolve(registry, deviceArg);
@@ -89,6 +95,12 @@ internal static class BenchCommand
                         where item.Spec.DTypes.Contains(dt)
                         select (item, dt)).ToList();
             int total = work.Sum(w => devices.Sum(d => VariantsOf(d.Device, w.item, w.dt, variantNames).Count));
+            if (total == 0)
+            {
+                AnsiConsole.MarkupLine("[red]bench: no case matches[/] (the ops, dtypes, shapes and variants asked for leave nothing to run on these devices)");
+                return 1;
+            }
+
             AnsiConsole.Progress()
                 .AutoClear(true)
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())

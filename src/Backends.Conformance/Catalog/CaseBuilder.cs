@@ -35,9 +35,28 @@ internal sealed class CaseBuilder
     /// <summary>Row padding for the tensors declared strided: the shape's <c>pad</c> axis, 0 when the op has none.</summary>
     public int Pad => Shape.TryGet("pad", out int p) ? p : 0;
 
+    private long _hostBytes;
+
+    /// <summary>
+    /// Counts host float64 memory before it is allocated: a shape whose inputs, outputs and reference would not fit in
+    /// half of this process's memory (or an array longer than .NET allows) is refused with <see cref="ArgumentException"/>
+    /// instead of running out of memory later.
+    /// </summary>
+    public void Reserve(long elements)
+    {
+        long budget = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2;
+        _hostBytes += Math.Max(0, elements) * sizeof(double);
+        if (elements > Array.MaxLength || _hostBytes > budget)
+        {
+            throw new ArgumentException(
+                $"{Spec.Name} {Shape}: the float64 host reference needs more than {_hostBytes / (1 << 20)} MiB (limit {budget / (1 << 20)} MiB, at most {Array.MaxLength} elements per tensor); use a smaller shape.");
+        }
+    }
+
     /// <summary>Uniform values in [lo, hi).</summary>
     public double[] Uniform(long count, double lo = -1, double hi = 1)
     {
+        Reserve(2 * count); // the values and, for outputs derived from them, a reference of similar size
         var v = new double[count];
         for (long i = 0; i < count; i++)
         {
@@ -70,7 +89,9 @@ internal sealed class CaseBuilder
     /// <summary>Declares an output, poisoned before the run (strided: see <see cref="Input"/>).</summary>
     public void Output(string name, DType dtype, int[] shape, CompareMode compare = CompareMode.Norm, bool strided = false)
     {
-        var init = new double[TensorView.CountElements(shape)];
+        long count = TensorView.CountElements(shape);
+        Reserve(2 * count); // the poison and the reference
+        var init = new double[count];
         Array.Fill(init, HostTensor.Poison(dtype));
         _tensors.Add(new HostTensor(name, dtype, shape, TensorRole.Output, init, compare) { RowPadding = PadFor(shape, strided) });
     }

@@ -11,6 +11,7 @@ namespace Backends.Tests.MinimalBackend;
 /// A backend with buffers, streams, events and one op passes the whole conformance suite: its Add cases pass, and
 /// every other case is reported unsupported, never failed, in the suite and in <c>backends verify</c>.
 /// </summary>
+[Collection("console")]
 public sealed class MinimalBackendTests
 {
     private static BackendRegistry Registry() => new BackendRegistry().Add(new MiniBackend());

@@ -6,6 +6,7 @@ using Xunit;
 namespace Backends.Tests;
 
 /// <summary>OpenCL-only behaviour: user programs, build failures, the on-disk program cache, device facts.</summary>
+[Collection("cache-dir")]
 public sealed class OpenCLDeviceTests
 {
     private const string ScaleSource = """
