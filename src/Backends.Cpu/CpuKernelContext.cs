@@ -19,16 +19,7 @@ public sealed class CpuKernelContext
     public unsafe Span<T> Span<T>(TensorView view)
         where T : unmanaged
     {
-        ArgumentNullException.ThrowIfNull(view);
-        if (!_views.Any(v => ReferenceEquals(v, view)))
-        {
-            throw new ArgumentException("The view was not declared when the kernel was launched.", nameof(view));
-        }
-
-        if (DTypeExtensions.Of<T>() != view.DType)
-        {
-            throw new ArgumentException($"{view} holds {view.DType.ToShortName()}, not {typeof(T).Name}.", nameof(view));
-        }
+        CheckDeclared<T>(view);
 
         if (view.ElementCount > int.MaxValue)
         {
@@ -53,16 +44,7 @@ public sealed class CpuKernelContext
     public unsafe Span<T> Row<T>(TensorView view, long row)
         where T : unmanaged
     {
-        ArgumentNullException.ThrowIfNull(view);
-        if (!_views.Any(v => ReferenceEquals(v, view)))
-        {
-            throw new ArgumentException("The view was not declared when the kernel was launched.", nameof(view));
-        }
-
-        if (DTypeExtensions.Of<T>() != view.DType)
-        {
-            throw new ArgumentException($"{view} holds {view.DType.ToShortName()}, not {typeof(T).Name}.", nameof(view));
-        }
+        CheckDeclared<T>(view);
 
         if (row < 0 || row >= view.RowCount)
         {
@@ -75,5 +57,20 @@ public sealed class CpuKernelContext
         }
 
         return new Span<T>((T*)CpuKernels.P(view) + (row * view.RowStride), (int)view.RowLength);
+    }
+
+    private void CheckDeclared<T>(TensorView view)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(view);
+        if (!_views.Any(v => ReferenceEquals(v, view)))
+        {
+            throw new ArgumentException("The view was not declared when the kernel was launched.", nameof(view));
+        }
+
+        if (DTypeExtensions.Of<T>() != view.DType)
+        {
+            throw new ArgumentException($"{view} holds {view.DType.ToShortName()}, not {typeof(T).Name}.", nameof(view));
+        }
     }
 }

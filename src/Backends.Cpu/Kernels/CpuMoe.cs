@@ -163,7 +163,7 @@ internal static unsafe class CpuMoe
                 int from = src[p];
                 if (from < 0)
                 {
-                    new Span<byte>(dst, (int)rowBytes).Clear();
+                    ClearBytes(dst, rowBytes);
                 }
                 else
                 {
