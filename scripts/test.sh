@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole test suite (what CI runs). Installs what the tests need first (scripts/setup.sh).
-# BACKENDS_REQUIRE=cpu,opencl makes a missing device a failure instead of a skip; BACKENDS_SEED=N replays a run.
+# BACKENDS_REQUIRE=cpu,opencl,cuda-emu makes a missing device a failure instead of a skip; BACKENDS_SEED=N replays a run.
 # The last line printed is the total: "N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."

@@ -1,4 +1,5 @@
 using Backends.Cpu;
+using Backends.Cuda;
 using Backends.OpenCL;
 
 namespace Backends;
@@ -18,13 +19,14 @@ public static class AllBackends
         System.ArgumentNullException.ThrowIfNull(registry);
         return registry
             .AddCpu()
-            .AddOpenCL();
+            .AddOpenCL()
+            .AddCuda();
     }
 
     extension(BackendRegistry)
     {
         /// <summary>
-        /// A registry with every backend this build has (cpu, opencl, ...). Each backend is probed lazily and probing
+        /// A registry with every backend this build has (cpu, opencl, cuda, cuda-emu). Each backend is probed lazily and probing
         /// never throws: a missing native library gives an unavailable backend with its reason.
         /// </summary>
         /// <returns>The registry.</returns>

@@ -45,4 +45,26 @@ public sealed class RequiredDevicesTests
         Assert.Contains(TestDevices.Registry.Devices, d => d.Id == "cpu:0");
         Assert.True(TestDevices.Registry.Backends.All(b => b.IsAvailable || b.UnavailableReason is { Length: > 0 }));
     }
+
+    /// <summary>Every backend of the build (BackendRegistry.CreateDefault()), so that one absent here is visible.</summary>
+    public static TheoryData<string> RegisteredBackends() => [.. TestDevices.Registry.Backends.Select(b => b.Name)];
+
+    [Theory]
+    [MemberData(nameof(RegisteredBackends))]
+    public void RegisteredBackend_IsPresentHere(string backend)
+    {
+        Backend b = TestDevices.Registry.Find(backend)!;
+        if (!b.IsAvailable)
+        {
+            if (TestDevices.IsRequired(backend + ":0"))
+            {
+                Assert.Fail($"{backend} is required by {TestDevices.RequireVariable} but unavailable: {b.UnavailableReason}");
+            }
+
+            Assert.Skip($"{backend} is not present here: {b.UnavailableReason}");
+        }
+
+        Assert.NotEmpty(b.Devices);
+        Assert.Contains(TestDevices.Ids, id => id == b.Devices[0].Id);
+    }
 }
