@@ -22,18 +22,28 @@ public sealed class PtxCompileTests
         MethodInfo method = KernelMethods().Single(m => m.DeclaringType!.Name + "." + m.Name == name);
         using var context = Context.Create(b => b.EnableAlgorithms().Optimize(OptimizationLevel.O2));
         var backend = new PTXBackend(context, CudaArchitecture.SM_80, CudaInstructionSet.ISA_80, null!);
-        var entry = EntryPointDescription.FromImplicitlyGroupedKernel(method);
+        bool implicitlyGrouped = method.GetParameters()[0].ParameterType == typeof(Index1D);
+        var entry = implicitlyGrouped ? EntryPointDescription.FromImplicitlyGroupedKernel(method) : EntryPointDescription.FromExplicitlyGroupedKernel(method);
         var compiled = (PTXCompiledKernel)backend.Compile(entry, KernelSpecialization.Empty);
         string ptx = compiled.PTXAssembly;
         Assert.Contains(".visible .entry", ptx, System.StringComparison.Ordinal);
         Assert.Contains(".target sm_80", ptx, System.StringComparison.Ordinal);
+        if (method.DeclaringType == typeof(RowKernels))
+        {
+            Assert.Contains("shfl.sync", ptx, System.StringComparison.Ordinal); // warp-level reductions
+        }
     }
 
-    /// <summary>Every public static method of the kernel classes whose first parameter is a thread index.</summary>
+    /// <summary>Every public static void method of the kernel classes: implicitly grouped (thread index first) or explicitly grouped (a view first).</summary>
     private static MethodInfo[] KernelMethods() =>
         typeof(ElementwiseKernels).Assembly.GetTypes()
             .Where(t => t.Namespace == "Backends.Cuda.Kernels" && t.Name.EndsWith("Kernels", System.StringComparison.Ordinal))
-            .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static))
-            .Where(m => m.GetParameters() is [{ ParameterType: var p }, ..] && p == typeof(Index1D))
+            .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly))
+            .Where(m => m.ReturnType == typeof(void) && m.GetParameters() is [{ ParameterType: var p }, ..] &&
+                        (p == typeof(Index1D) || (p.IsGenericType && p.GetGenericTypeDefinition() == typeof(ArrayView<>))))
             .ToArray();
+
+    [Fact]
+    public void EveryKernelClass_IsCovered() =>
+        Assert.True(KernelMethods().Length >= 11, string.Join(", ", KernelMethods().Select(m => m.Name)));
 }
