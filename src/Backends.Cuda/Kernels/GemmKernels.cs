@@ -5,7 +5,7 @@ namespace Backends.Cuda.Kernels;
 /// <summary>
 /// GEMM and grouped GEMM with register blocking: each thread accumulates a block of outputs in registers (4×4 for GEMM,
 /// 1×4 for grouped GEMM) over K in F32, reading A and B through the leading dimensions, so transposes, batches and
-/// row-strided views share one kernel. Shared-memory tiling is not implemented yet (docs/cuda.md).
+/// row-strided views share one kernel. <see cref="Tiled"/> adds shared-memory tiling for larger problems.
 /// </summary>
 internal static class GemmKernels
 {
@@ -50,6 +50,84 @@ internal static class GemmKernels
                 {
                     long at = co + ((long)(i0 + r) * p.LdC) + j0 + s;
                     float v = p.Alpha * acc[(r * Block) + s];
+                    if (p.Beta != 0f)
+                    {
+                        v += p.Beta * Numerics.Load(c, p.OutType, at);
+                    }
+
+                    Numerics.Store(c, p.OutType, at, v);
+                }
+            }
+        }
+    }
+
+    /// <summary>Threads per tile side (a group is TileThreads × TileThreads).</summary>
+    public const int TileThreads = 8;
+
+    /// <summary>Outputs per tile side: each thread computes Block × Block of them.</summary>
+    public const int Tile = TileThreads * Block;
+
+    /// <summary>Depth of the K slice staged in shared memory per step.</summary>
+    public const int TileK = 16;
+
+    /// <summary>
+    /// Tiled GEMM: a group of 8×8 threads computes a 32×32 tile of C; per step it stages a 32×16 slice of A and a 16×32
+    /// slice of B in shared memory (converted to F32 once), then every thread accumulates its 4×4 block from shared
+    /// memory. Grid: (column tiles, row tiles, batch). Edge tiles load zeros beyond M, N and K.
+    /// </summary>
+    public static void Tiled(ArrayView<byte> a, ArrayView<byte> b, ArrayView<byte> c, GemmParams p)
+    {
+        var sa = SharedMemory.Allocate<float>(Tile * TileK);
+        var sb = SharedMemory.Allocate<float>(TileK * Tile);
+        var acc = LocalMemory.Allocate<float>(Block * Block);
+        int tx = Group.IdxX, ty = Group.IdxY, lid = (ty * TileThreads) + tx;
+        int j0 = Grid.IdxX * Tile, i0 = Grid.IdxY * Tile;
+        long batch = Grid.IdxZ;
+        long ao = p.AOffset + (batch * p.BatchStrideA), bo = p.BOffset + (batch * p.BatchStrideB), co = p.COffset + (batch * p.BatchStrideC);
+        for (int q = 0; q < Block * Block; q++)
+        {
+            acc[q] = 0f;
+        }
+
+        for (int k0 = 0; k0 < p.K; k0 += TileK)
+        {
+            // 64 threads load 512 values of each slice: 8 apiece.
+            for (int e = lid; e < Tile * TileK; e += TileThreads * TileThreads)
+            {
+                int r = e / TileK, kk = e % TileK;
+                int i = i0 + r, k = k0 + kk;
+                sa[e] = i < p.M && k < p.K ? Numerics.Load(a, p.InType, ao + (p.TransA != 0 ? ((long)k * p.LdA) + i : ((long)i * p.LdA) + k)) : 0f;
+                int kb = e / Tile, col = e % Tile;
+                int j = j0 + col, k2 = k0 + kb;
+                sb[e] = j < p.N && k2 < p.K ? Numerics.Load(b, p.InType, bo + (p.TransB != 0 ? ((long)j * p.LdB) + k2 : ((long)k2 * p.LdB) + j)) : 0f;
+            }
+
+            Group.Barrier();
+            for (int kk = 0; kk < TileK; kk++)
+            {
+                for (int r = 0; r < Block; r++)
+                {
+                    float av = sa[(((ty * Block) + r) * TileK) + kk];
+                    for (int s2 = 0; s2 < Block; s2++)
+                    {
+                        acc[(r * Block) + s2] += av * sb[(kk * Tile) + (tx * Block) + s2];
+                    }
+                }
+            }
+
+            Group.Barrier();
+        }
+
+        for (int r = 0; r < Block; r++)
+        {
+            int i = i0 + (ty * Block) + r;
+            for (int s2 = 0; s2 < Block; s2++)
+            {
+                int j = j0 + (tx * Block) + s2;
+                if (i < p.M && j < p.N)
+                {
+                    long at = co + ((long)i * p.LdC) + j;
+                    float v = p.Alpha * acc[(r * Block) + s2];
                     if (p.Beta != 0f)
                     {
                         v += p.Beta * Numerics.Load(c, p.OutType, at);

@@ -32,6 +32,12 @@ public sealed class PtxCompileTests
         {
             Assert.Contains("shfl.sync", ptx, System.StringComparison.Ordinal); // warp-level reductions
         }
+
+        if (method.Name == nameof(GemmKernels.Tiled))
+        {
+            Assert.Contains(".shared", ptx, System.StringComparison.Ordinal);   // tiles staged in shared memory
+            Assert.Contains("bar.sync", ptx, System.StringComparison.Ordinal);  // group barriers between the stages
+        }
     }
 
     /// <summary>Every public static void method of the kernel classes: implicitly grouped (thread index first) or explicitly grouped (a view first).</summary>
@@ -45,5 +51,5 @@ public sealed class PtxCompileTests
 
     [Fact]
     public void EveryKernelClass_IsCovered() =>
-        Assert.True(KernelMethods().Length >= 11, string.Join(", ", KernelMethods().Select(m => m.Name)));
+        Assert.True(KernelMethods().Length >= 13, string.Join(", ", KernelMethods().Select(m => m.Name)));
 }
