@@ -21,6 +21,9 @@ internal sealed class CudaBuffer : DeviceBuffer
     /// <summary>All bytes of the buffer.</summary>
     public ArrayView<byte> Bytes => _memory.View;
 
+    /// <summary>The device address of byte 0 (a CUdeviceptr on a GPU), for libraries such as cuBLAS.</summary>
+    public nint Address => _memory.NativePtr;
+
     protected override void DisposeCore()
     {
         // ILGPU frees CUDA memory with cuMemFree, which waits for work that uses it; the CPU accelerator runs work

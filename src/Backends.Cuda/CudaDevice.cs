@@ -17,6 +17,7 @@ public sealed class CudaDevice : Device
     private static Stack<ScopedAcceleratorBinding>? t_bindings;
 
     private readonly CudaKernels _kernels;
+    private readonly CublasKernels? _cublas;
     private long _allocatedBytes;
 
     internal CudaDevice(DeviceInfo info, Accelerator accelerator, bool emulator)
@@ -25,10 +26,25 @@ public sealed class CudaDevice : Device
         Accelerator = accelerator;
         IsEmulator = emulator;
         _kernels = new CudaKernels(this);
+        _cublas = !emulator && Cublas.IsAvailable ? new CublasKernels(this) : null;
     }
 
     /// <inheritdoc />
     public override IKernels Kernels => _kernels;
+
+    /// <inheritdoc />
+    public override IReadOnlyList<string> Variants(OpKind op) =>
+        op == OpKind.Gemm && _cublas is not null ? ["ours", "cublas"] : base.Variants(op);
+
+    /// <inheritdoc />
+    public override IKernels GetVariant(string variant) => variant switch
+    {
+        "ours" => _kernels,
+        "cublas" when _cublas is not null => _cublas,
+        "cublas" => throw new ArgumentException(
+            $"cuBLAS is not available on {Id}: {(IsEmulator ? "the emulator has no cuBLAS" : Cublas.UnavailableReason)}", nameof(variant)),
+        _ => throw new ArgumentException($"{Id} has no kernel variant '{variant}'; it has: ours{(_cublas is null ? string.Empty : ", cublas")}.", nameof(variant)),
+    };
 
     /// <summary>Whether this is the emulator (ILGPU's CPU accelerator) rather than a GPU.</summary>
     public bool IsEmulator { get; }
@@ -42,6 +58,7 @@ public sealed class CudaDevice : Device
         new("accelerator", $"{Accelerator.AcceleratorType} {Accelerator.Name}"),
         new("allocated", string.Create(CultureInfo.InvariantCulture, $"{AllocatedBytes} of {Accelerator.MemorySize} bytes")),
         new("kernels", string.Create(CultureInfo.InvariantCulture, $"{_kernels.Loaded} loaded")),
+        new("cublas", _cublas is not null ? "available (variant \"cublas\")" : IsEmulator ? "none on the emulator" : $"unavailable: {Cublas.UnavailableReason}"),
         new("scratch", IsDisposed ? "-" : $"{Scratch.Rentals} rentals, {Scratch.Allocations} allocations, {Scratch.IdleBytes} bytes idle"),
     ];
 
@@ -101,7 +118,11 @@ public sealed class CudaDevice : Device
     protected override DeviceStream CreateStreamCore() => new CudaStream(this, Accelerator.CreateStream());
 
     /// <inheritdoc />
-    protected override void DisposeCore() => Accelerator.Dispose();
+    protected override void DisposeCore()
+    {
+        _cublas?.Dispose();
+        Accelerator.Dispose();
+    }
 
     internal void ReturnMemory(long bytes) => Interlocked.Add(ref _allocatedBytes, -bytes);
 }
