@@ -42,6 +42,10 @@ internal static unsafe class Cublas
             ? (nint)StreamPtrProperty.GetValue(stream)!
             : throw new InvalidOperationException("cuBLAS needs an ILGPU CUDA stream.");
 
+    /// <summary>The cudaStream_t of an ILGPU stream, or null when it is not a CUDA stream.</summary>
+    public static nint? TryStreamOf(ILGPU.Runtime.AcceleratorStream stream) =>
+        StreamPtrProperty is not null && StreamPtrProperty.DeclaringType!.IsInstanceOfType(stream) ? (nint)StreamPtrProperty.GetValue(stream)! : null;
+
     /// <summary>cublasStatus_t cublasCreate_v2(cublasHandle_t* handle)</summary>
     public static nint Create()
     {

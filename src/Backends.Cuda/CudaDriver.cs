@@ -17,6 +17,17 @@ internal static unsafe class CudaDriver
     public static nint? EventOf(ILGPU.Runtime.ProfilingMarker marker) =>
         EventPtr is not null && EventPtr.DeclaringType!.IsInstanceOfType(marker) ? (nint)EventPtr.GetValue(marker)! : null;
 
+    /// <summary>CUresult cuStreamWaitEvent(CUstream hStream, CUevent hEvent, unsigned int Flags): later work on the stream waits for the event.</summary>
+    public static void StreamWaitEvent(nint stream, nint cuEvent)
+    {
+        nint fn = NativeLibrary.GetExport(CudaLibrary.Handle, "cuStreamWaitEvent");
+        int rc = ((delegate* unmanaged<nint, nint, uint, int>)fn)(stream, cuEvent, 0);
+        if (rc != CUDA_SUCCESS)
+        {
+            throw new NativeCallException("cuda", rc, $"CUresult {rc}", "cuStreamWaitEvent");
+        }
+    }
+
     /// <summary>cuEventQuery: true once the event has completed, false while pending.</summary>
     public static bool EventQuery(nint cuEvent)
     {

@@ -45,11 +45,16 @@ internal sealed class CudaStream : DeviceStream
         {
             work();
         }
-        catch (Exception ex) when (ex is not (ArgumentException or ObjectDisposedException or BackendException))
+        catch (Exception ex) when (ex is not (ArgumentException or ObjectDisposedException))
         {
-            Interlocked.CompareExchange(ref _fault, ex, null);
+            Interlocked.CompareExchange(ref _fault, Typed(ex, "a kernel launch"), null);
         }
     }
+
+    /// <summary>A CUDA error becomes a <see cref="NativeCallException"/> with the CUDA error's name and the call.</summary>
+    private static Exception Typed(Exception ex, string call) => ex is ILGPU.Runtime.Cuda.CudaException cuda
+        ? new NativeCallException("cuda", -1, cuda.Error, call, cuda.Message, cuda)
+        : ex;
 
     protected override void WriteCore(DeviceBuffer destination, long byteOffset, ReadOnlySpan<byte> source)
     {
@@ -94,8 +99,16 @@ internal sealed class CudaStream : DeviceStream
 
     protected override void WaitCore(DeviceEvent deviceEvent)
     {
-        // ILGPU has no cross-stream event wait: the host waits for the event, which orders everything queued after.
-        ((CudaEvent)deviceEvent).Marker.Synchronize();
+        var e = (CudaEvent)deviceEvent;
+        if (CudaDriver.EventOf(e.Marker) is { } cuEvent && Cublas.TryStreamOf(Stream) is { } cuStream)
+        {
+            // On a GPU the stream waits on the device: cuStreamWaitEvent, the host is not blocked.
+            CudaDriver.StreamWaitEvent(cuStream, cuEvent);
+            return;
+        }
+
+        // The emulator (and an ILGPU without the handles) waits on the host, which orders everything queued after.
+        e.Marker.Synchronize();
     }
 
     protected override void SynchronizeCore()
@@ -106,7 +119,7 @@ internal sealed class CudaStream : DeviceStream
         }
         catch (Exception ex) when (ex is not (ArgumentException or ObjectDisposedException or BackendException))
         {
-            Interlocked.CompareExchange(ref _fault, ex, null);
+            Interlocked.CompareExchange(ref _fault, Typed(ex, "cuStreamSynchronize"), null);
         }
 
         ThrowIfFaulted();

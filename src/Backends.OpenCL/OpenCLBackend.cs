@@ -24,8 +24,30 @@ public sealed unsafe class OpenCLBackend : Backend
     /// <inheritdoc />
     public override string RuntimeDescription => _runtime;
 
+    /// <summary>
+    /// Serialises probes across registries: the ICD loader's first enumeration is not safe to run on two threads at
+    /// once (two registries probing together have seen a platform report no devices).
+    /// </summary>
+    private static readonly object ProbeGate = new();
+
     /// <inheritdoc />
     protected override IReadOnlyList<DeviceInfo> ProbeDevices()
+    {
+        lock (ProbeGate)
+        {
+            List<DeviceInfo> found = ProbeOnce();
+            if (found.Count == 0 && _handles.Count == 0)
+            {
+                // A platform that reports no device right after start-up is asked once more before it counts as empty.
+                System.Threading.Thread.Sleep(100);
+                found = ProbeOnce();
+            }
+
+            return found;
+        }
+    }
+
+    private List<DeviceInfo> ProbeOnce()
     {
         Silk.NET.OpenCL.CL api;
         try
