@@ -12,7 +12,8 @@ public sealed class ScratchPoolTests
     [MemberData(nameof(Devices))]
     public void SameStream_ReusesAtOnce(string device)
     {
-        Device d = TestDevices.Get(device);
+        TestDevices.Get(device);
+        using Device d = TestDevices.Registry.Open(device); // a pool of its own: other tests share the common devices
         using DeviceStream s = d.CreateStream();
         ScratchPool pool = d.Scratch;
         long allocations = pool.Allocations;
@@ -31,7 +32,8 @@ public sealed class ScratchPoolTests
     [MemberData(nameof(Devices))]
     public void OtherStream_ReusesOnlyOnceTheWorkIsDone(string device)
     {
-        Device d = TestDevices.Get(device);
+        TestDevices.Get(device);
+        using Device d = TestDevices.Registry.Open(device); // a pool of its own: other tests share the common devices
         using DeviceStream a = d.CreateStream(), b = d.CreateStream();
         ScratchPool pool = d.Scratch;
         long before = pool.Allocations;
@@ -51,7 +53,7 @@ public sealed class ScratchPoolTests
     [Fact]
     public void PendingWorkOnAnotherStream_GetsFreshMemory()
     {
-        Device d = TestDevices.Get("cpu:0");
+        using Device d = TestDevices.Registry.Open("cpu:0");
         using DeviceStream a = d.CreateStream(), b = d.CreateStream();
         var release = new System.Threading.ManualResetEventSlim(false);
         ((Backends.Cpu.CpuDevice)d).Launch(a, _ => release.Wait(TimeSpan.FromSeconds(30)));
