@@ -22,7 +22,7 @@ internal sealed class CudaKernels : KernelSet<CudaDevice, CudaStream, CudaBuffer
     private readonly Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<byte>, ArrayView<byte>, ArrayView<byte>, GemmParams>> _tiled;
     private readonly Lazy<Action<AcceleratorStream, Index1D, ArrayView<int>, ArrayView<int>, long, int, int>> _bounds;
     private readonly Lazy<Action<AcceleratorStream, Index1D, ArrayView<byte>, ArrayView<byte>, ArrayView<int>, ArrayView<byte>, GroupedParams>> _grouped;
-    private readonly Lazy<Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, GatingParams>> _gating;
+    private readonly Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, GatingParams>> _gating;
     private readonly Lazy<Action<AcceleratorStream, Index1D, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<int>, PermuteParams>> _permuteIndex;
     private readonly Lazy<Action<AcceleratorStream, Index1D, ArrayView<byte>, ArrayView<int>, ArrayView<byte>, GatherParams>> _permuteGather;
     private readonly Lazy<Action<AcceleratorStream, Index1D, ArrayView<byte>, ArrayView<int>, ArrayView<float>, ArrayView<byte>, UnpermuteParams>> _unpermute;
@@ -39,7 +39,7 @@ internal sealed class CudaKernels : KernelSet<CudaDevice, CudaStream, CudaBuffer
         _permuteIndex = new(() => Load(() => device.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<int>, PermuteParams>(MoeKernels.PermuteIndex)));
         _permuteGather = new(() => Load(() => device.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<byte>, ArrayView<int>, ArrayView<byte>, GatherParams>(MoeKernels.PermuteGather)));
         _unpermute = new(() => Load(() => device.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<byte>, ArrayView<int>, ArrayView<float>, ArrayView<byte>, UnpermuteParams>(MoeKernels.Unpermute)));
-        _gating = new(() => Load(() => device.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, GatingParams>(GatingKernels.TopKGating)));
+        _gating = new(() => Load(() => device.Accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, GatingParams>(GatingKernels.TopKGating)));
         _gemm = new(() => Load(() => device.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<byte>, ArrayView<byte>, ArrayView<byte>, GemmParams>(GemmKernels.Gemm)));
         _tiled = new(() => Load(() => device.Accelerator.LoadKernel<ArrayView<byte>, ArrayView<byte>, ArrayView<byte>, GemmParams>(GemmKernels.Tiled)));
         _bounds = new(() => Load(() => device.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<int>, ArrayView<int>, long, int, int>(GemmKernels.GroupBounds)));
@@ -131,7 +131,7 @@ internal sealed class CudaKernels : KernelSet<CudaDevice, CudaStream, CudaBuffer
     protected override void TopKGatingCore(CudaStream stream, GatingArgs a)
     {
         GatingOptions o = a.Options;
-        long stride = 5L * a.Experts; // scores, keys, group scores, eligible and taken flags
+        long stride = 4L * a.Experts; // scores, keys, group scores, eligible flags
         int perLaunch = (int)Math.Clamp(GatingScratchFloats / stride, 1, a.Tokens);
         using ScratchBuffer work = Owner.Scratch.Rent(stream, DType.F32, perLaunch * stride);
         TensorView bias = a.Bias ?? a.Logits; // a valid view when there is none; HasBias = 0 keeps it unread
@@ -142,7 +142,8 @@ internal sealed class CudaKernels : KernelSet<CudaDevice, CudaStream, CudaBuffer
             int n = Math.Min(perLaunch, a.Tokens - t0);
             var p = new GatingParams(a.Logits.Offset, a.Bias?.Offset ?? 0, a.Weights.Offset, a.Ids.Offset, t0, t0 + n, stride,
                 a.Experts, a.K, o.Score == GatingScore.Sigmoid ? 1 : 0, a.Bias is null ? 0 : 1, o.Groups, o.TopKGroups, o.EffectiveRenormalize ? 1 : 0, o.RoutedScale);
-            stream.Submit(() => _gating.Value(stream.Stream, new Index1D(n), logits, b, weights, ids, scratch, p));
+            var config = new KernelConfig(n, Owner.Accelerator.WarpSize); // one warp per token
+            stream.Submit(() => _gating.Value(stream.Stream, config, logits, b, weights, ids, scratch, p));
         }
     }
 
