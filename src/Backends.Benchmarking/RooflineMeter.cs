@@ -42,6 +42,13 @@ public static class RooflineMeter
         }
 
         RooflineFigures f = Measure(device, progress);
+        if (!IsUsable(f.PeakGflops) || !IsUsable(f.BandwidthGBs))
+        {
+            // A device without a peak probe (an emulator) or a failed measurement: use it, do not cache it.
+            progress?.Invoke($"{device.Id}: no usable roofline (peak {f.PeakGflops}, bandwidth {f.BandwidthGBs}); not cached");
+            return f;
+        }
+
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);

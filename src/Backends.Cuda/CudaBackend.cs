@@ -17,6 +17,7 @@ namespace Backends.Cuda;
 public sealed class CudaBackend : Backend
 {
     private readonly bool _emulator;
+    private readonly object _gate = new();
     private Context? _context;
 
     /// <summary>Creates the backend.</summary>
@@ -122,7 +123,7 @@ public sealed class CudaBackend : Backend
 
     private Context GetContext()
     {
-        lock (this)
+        lock (_gate)
         {
             return _context ??= _emulator
                 ? Context.Create(b => b.CPU(new CPUDevice(EmulatedWarp, EmulatedWarpsPerGroup, Math.Max(1, Environment.ProcessorCount))).Profiling().EnableAlgorithms())
