@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the OpenCL backend and its tests need when it is missing: PoCL (the CPU OpenCL device), the ICD
-# loader, and CLBlast for the optional GEMM variant. Debian/Ubuntu; runs apt-get as root (or through sudo -n).
+# Installs what the tests need when it is missing: PoCL (the CPU OpenCL device), the ICD loader, CLBlast for the
+# optional GEMM variant, and gcc + cmake + make for native/cann/acl-sim (the AscendCL stand-in the CANN tests run on). Debian/Ubuntu; runs apt-get as root (or through sudo -n).
 # Safe to run repeatedly: it does nothing when everything is present.
 set -euo pipefail
 
@@ -10,6 +10,9 @@ ldconfig -p 2>/dev/null | grep -q 'libOpenCL.so ' || need+=(ocl-icd-opencl-dev)
 [ -e /etc/OpenCL/vendors/pocl.icd ] || need+=(pocl-opencl-icd)
 ldconfig -p 2>/dev/null | grep -q 'libclblast.so' || need+=(libclblast1)
 command -v gcc >/dev/null 2>&1 || need+=(gcc)
+[ -e /usr/include/stdio.h ] || need+=(libc6-dev)
+command -v cmake >/dev/null 2>&1 || need+=(cmake)
+command -v make >/dev/null 2>&1 || need+=(make)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

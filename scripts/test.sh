@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
 # Runs the whole test suite (what CI runs). Installs what the tests need first (scripts/setup.sh).
-# BACKENDS_REQUIRE=cpu,opencl,cuda-emu makes a missing device a failure instead of a skip; BACKENDS_SEED=N replays a run.
+# Builds native/cann/acl-sim and points BACKENDS_ASCENDCL_PATH at it, so cann:0 runs on the AscendCL stand-in.
+# BACKENDS_REQUIRE=cpu,opencl,cuda-emu,cann makes a missing device a failure instead of a skip; BACKENDS_SEED=N replays a run.
 # The last line printed is the total: "N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup.sh
+
+# The CANN backend runs on native/cann/acl-sim, the AscendCL stand-in, built here and loaded only through this variable.
+if sim_dir=$(native/cann/acl-sim/build.sh | tail -n 1) && [ -e "$sim_dir/libascendcl.so" ]; then
+  export BACKENDS_ASCENDCL_PATH="$sim_dir"
+  echo "test.sh: cann runs on acl-sim from $sim_dir"
+else
+  echo "test.sh: building native/cann/acl-sim failed; the cann backend is unavailable" >&2
+fi
 rm -rf TestResults
 rc=0
 dotnet test Backends.sln -c Release --nologo \

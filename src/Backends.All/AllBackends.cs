@@ -1,3 +1,4 @@
+using Backends.Cann;
 using Backends.Cpu;
 using Backends.Cuda;
 using Backends.OpenCL;
@@ -20,13 +21,14 @@ public static class AllBackends
         return registry
             .AddCpu()
             .AddOpenCL()
-            .AddCuda();
+            .AddCuda()
+            .AddCann();
     }
 
     extension(BackendRegistry)
     {
         /// <summary>
-        /// A registry with every backend this build has (cpu, opencl, cuda, cuda-emu). Each backend is probed lazily and probing
+        /// A registry with every backend this build has (cpu, opencl, cuda, cuda-emu, cann). Each backend is probed lazily and probing
         /// never throws: a missing native library gives an unavailable backend with its reason.
         /// </summary>
         /// <returns>The registry.</returns>

@@ -45,7 +45,7 @@ public sealed class InterfaceTests
     public void CreateDefault_RegistersEveryBackendOfTheBuild()
     {
         BackendRegistry r = BackendRegistry.CreateDefault();
-        Assert.Equal(["cpu", "opencl", "cuda", "cuda-emu"], r.Backends.Select(b => b.Name));
+        Assert.Equal(["cpu", "opencl", "cuda", "cuda-emu", "cann"], r.Backends.Select(b => b.Name));
         Assert.Contains(TestDevices.Ids, id => id == "cpu:0");
     }
 

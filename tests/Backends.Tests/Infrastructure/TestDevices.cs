@@ -21,7 +21,7 @@ public static class TestDevices
     public static BackendRegistry Registry { get; } = CreateRegistry();
 
     /// <summary>Backends that implement the whole op set (every op, dtype and strided case): an unsupported case there fails.</summary>
-    public static IReadOnlySet<string> Complete { get; } = new HashSet<string>(StringComparer.Ordinal) { "cpu", "opencl", "cuda", "cuda-emu" };
+    public static IReadOnlySet<string> Complete { get; } = new HashSet<string>(StringComparer.Ordinal) { "cpu", "opencl", "cuda", "cuda-emu", "cann" };
 
     /// <summary>The required backend names or device ids from <c>BACKENDS_REQUIRE</c>.</summary>
     public static IReadOnlyList<string> Required { get; } =
