@@ -100,7 +100,7 @@ public sealed class CannBackend : Backend
                         Id = $"{Name}:{i}",
                         Backend = Name,
                         Index = i,
-                        Name = sim ? $"acl-sim: host stand-in for an Ascend NPU ({soc})" : soc,
+                        Name = sim ? "acl-sim: AscendCL stand-in on host memory (not an Ascend NPU)" : soc,
                         Vendor = sim ? "acl-sim (not Huawei hardware)" : "Huawei",
                         Kind = sim ? DeviceKind.Emulator : DeviceKind.Accelerator,
                         MemoryBytes = (long)total,

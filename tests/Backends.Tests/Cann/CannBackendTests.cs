@@ -296,3 +296,31 @@ public sealed class CannBackendTests
         Assert.Equal(0, AclSim.LiveCount(AclSim.Live.Executors));
     }
 }
+
+/// <summary>acl-sim's own C smoke test (built with it by build.sh), run in a child process: the stand-in checks itself.</summary>
+public sealed class AclSimSmokeTests
+{
+    [Fact]
+    public void AclSim_SmokeTest_Passes()
+    {
+        string? folder = Environment.GetEnvironmentVariable("BACKENDS_ASCENDCL_PATH");
+        if (string.IsNullOrEmpty(folder))
+        {
+            if (TestDevices.IsRequired("cann:0"))
+            {
+                Assert.Fail("cann is required but BACKENDS_ASCENDCL_PATH is not set (scripts/test.sh builds acl-sim and sets it)");
+            }
+
+            Assert.Skip("BACKENDS_ASCENDCL_PATH is not set: acl-sim was not built by this run");
+        }
+
+        string smoke = Path.Combine(File.Exists(folder) ? Path.GetDirectoryName(folder)! : folder, "tests", "aclsim_smoke");
+        Assert.True(File.Exists(smoke), $"{smoke} is missing (native/cann/acl-sim/build.sh builds it)");
+        var psi = new ProcessStartInfo(smoke) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using Process p = Process.Start(psi)!;
+        string output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
+        Assert.True(p.WaitForExit(120_000), "the smoke test did not finish");
+        Assert.True(p.ExitCode == 0, $"aclsim_smoke exited {p.ExitCode}:\n{output}");
+        Assert.Contains(" 0 failures", output, StringComparison.Ordinal);
+    }
+}
