@@ -12,6 +12,9 @@ namespace Backends.Cpu;
 /// </summary>
 internal sealed class CpuStream : DeviceStream
 {
+    /// <summary>Copies from this size on use non-temporal stores (the target would not fit in the caches anyway).</summary>
+    private const long StreamingCopyBytes = 8L << 20;
+
     private static int s_count;
     private readonly BlockingCollection<WorkItem> _queue;
     private readonly Thread _worker;
@@ -137,8 +140,20 @@ internal sealed class CpuStream : DeviceStream
         var src = (CpuBuffer)source;
         var dst = (CpuBuffer)destination;
         Enqueue(
-            () => CpuParallel.For(byteCount, 1 << 20, (s, e) =>
-                Buffer.MemoryCopy((byte*)src.Pointer + sourceByteOffset + s, (byte*)dst.Pointer + destinationByteOffset + s, e - s, e - s)),
+            () =>
+            {
+                byte* from = (byte*)src.Pointer + sourceByteOffset, to = (byte*)dst.Pointer + destinationByteOffset;
+                bool disjoint = to + byteCount <= from || from + byteCount <= to;
+                if (byteCount >= StreamingCopyBytes && disjoint)
+                {
+                    // A large move: both cores, stores that bypass the caches (no read-for-ownership of the target).
+                    CpuParallel.For(byteCount, 1 << 20, (s, e) => CpuFused.CopyStreaming(from + s, to + s, e - s));
+                }
+                else
+                {
+                    CpuParallel.For(byteCount, 1 << 20, (s, e) => Buffer.MemoryCopy(from + s, to + s, e - s, e - s));
+                }
+            },
             src,
             dst);
     }

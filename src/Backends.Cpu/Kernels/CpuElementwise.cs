@@ -15,19 +15,26 @@ internal static class CpuElementwise
     public static void Silu(DType t, Operand x, Operand y, long count) =>
         Map(t, x, default, count, y, count, 1, static (xs, _, ys) =>
         {
-            Span<float> sig = CpuConvert.Scratch(3, xs.Length);
-            TensorPrimitives.Sigmoid(xs, sig);
-            TensorPrimitives.Multiply(xs, sig, ys);
+            unsafe
+            {
+                fixed (float* px = xs, py = ys)
+                {
+                    CpuFused.Silu(px, py, xs.Length);
+                }
+            }
         });
 
     /// <summary>y = silu(gate)·up.</summary>
     public static void SwiGlu(DType t, Operand gate, Operand up, Operand y, long count) =>
         Map(t, gate, up, count, y, count, 2, static (g, u, ys) =>
         {
-            Span<float> sig = CpuConvert.Scratch(3, g.Length);
-            TensorPrimitives.Sigmoid(g, sig);
-            TensorPrimitives.Multiply(g, sig, sig);
-            TensorPrimitives.Multiply(sig, u, ys);
+            unsafe
+            {
+                fixed (float* pg = g, pu = u, py = ys)
+                {
+                    CpuFused.SwiGlu(pg, pu, py, g.Length);
+                }
+            }
         });
 
     /// <summary>y = a + b[i mod bCount].</summary>

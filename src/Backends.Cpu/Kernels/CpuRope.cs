@@ -30,11 +30,48 @@ internal static class CpuRope
                     pos = ((int*)positions)[tok];
                 }
 
-                for (int p = 0; p < half; p++)
+                unsafe
                 {
-                    (double s, double c) = Math.SinCos(OpContracts.RopeAngle(pos, invFreq[p]));
-                    cos[p] = (float)c;
-                    sin[p] = (float)s;
+                    fixed (float* pf = invFreq, pc = cos, ps = sin)
+                    {
+                        CpuFused.RopeTable(pos, pf, pc, ps, half);
+                    }
+                }
+
+                if (t == DType.F32)
+                {
+                    // F32 in place on the rows: vector rotation for half-split pairs, scalar for interleaved ones.
+                    unsafe
+                    {
+                        fixed (float* pc = cos, ps = sin)
+                        {
+                            for (int h = 0; h < heads; h++)
+                            {
+                                long r = ((tok * heads) + h) * d;
+                                float* src = (float*)x + xv.ElementOffset(r), dst = (float*)y + yv.ElementOffset(r);
+                                if (!interleaved)
+                                {
+                                    CpuFused.RotateHalf(src, dst, pc, ps, half);
+                                }
+                                else
+                                {
+                                    for (int p = 0; p < half; p++)
+                                    {
+                                        float x0 = src[2 * p], x1 = src[(2 * p) + 1];
+                                        dst[2 * p] = (x0 * pc[p]) - (x1 * ps[p]);
+                                        dst[(2 * p) + 1] = (x0 * ps[p]) + (x1 * pc[p]);
+                                    }
+                                }
+
+                                if (src != dst && a.RotaryDims < d)
+                                {
+                                    Buffer.MemoryCopy(src + a.RotaryDims, dst + a.RotaryDims, (long)(d - a.RotaryDims) * 4, (long)(d - a.RotaryDims) * 4);
+                                }
+                            }
+                        }
+                    }
+
+                    continue;
                 }
 
                 for (int h = 0; h < heads; h++)

@@ -35,25 +35,11 @@ internal static class CpuRowOps
                     dst = scratch;
                 }
 
-                if (kept > 0)
+                fixed (float* ps = src, pd = dst)
                 {
-                    ReadOnlySpan<float> v = src[..kept];
-                    Span<float> o = dst[..kept];
-                    if (a.Scale != 1f)
-                    {
-                        TensorPrimitives.Multiply(v, a.Scale, o);
-                        v = o;
-                    }
-
-                    // Max propagates NaN, and x − max of +inf is NaN: either way the sum, and so the row, is NaN.
-                    float max = TensorPrimitives.Max(v);
-                    TensorPrimitives.Subtract(v, max, o);
-                    TensorPrimitives.Exp(o, o);
-                    float sum = TensorPrimitives.Sum(o);
-                    TensorPrimitives.Multiply(o, 1f / sum, o);
+                    CpuFused.SoftmaxRow(ps, pd, kept, cols, a.Scale);
                 }
 
-                dst[kept..].Clear();
                 if (t != DType.F32)
                 {
                     CpuConvert.FromFloat(t, scratch, y, yat);

@@ -23,6 +23,23 @@ internal unsafe interface IVecOps<TVec>
     static abstract TVec Add(TVec a, TVec b);
 
     static abstract float Sum(TVec v);
+
+    static abstract TVec Multiply(TVec a, TVec b);
+
+    static abstract TVec Subtract(TVec a, TVec b);
+
+    static abstract TVec Divide(TVec a, TVec b);
+
+    static abstract TVec Max(TVec a, TVec b);
+
+    static abstract TVec Exp(TVec v);
+
+    /// <summary>e^v to about 1 ulp, in ~15 vector instructions: IEEE at the edges (+∞ → +∞, −∞ → 0, NaN → NaN, overflow → +∞, tiny → 0 or subnormal).</summary>
+    static abstract TVec FastExp(TVec v);
+
+    static abstract float MaxAcross(TVec v);
+
+    static abstract void StoreNonTemporal(float* p, TVec v);
 }
 
 /// <summary>512-bit vectors (AVX-512).</summary>
@@ -49,6 +66,75 @@ internal readonly unsafe struct Vec512 : IVecOps<Vector512<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Vector512<float> v) => Vector512.Sum(v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Multiply(Vector512<float> a, Vector512<float> b) => a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Subtract(Vector512<float> a, Vector512<float> b) => a - b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Divide(Vector512<float> a, Vector512<float> b) => a / b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Max(Vector512<float> a, Vector512<float> b) => Vector512.Max(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Exp(Vector512<float> v) => Vector512.Exp(v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> FastExp(Vector512<float> v)
+    {
+        // e^x = 2^n · e^r, n = round(x·log2 e), r = x − n·ln 2 (in two parts), e^r by a degree-7 polynomial; 2^n built
+        // as 2^n1 · 2^n2 (n1 = n/2) so every n of the range stays a normal float; the edges are selected afterwards.
+        Vector512<float> x = Vector512.Min(Vector512.Max(v, Vector512.Create(-103.9f)), Vector512.Create(88.8f));
+        Vector512<float> n = Vector512.Round(x * Vector512.Create(1.44269504f));
+        Vector512<float> r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-0.693145752f), x);
+        r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-1.42860677e-6f), r);
+        Vector512<float> p = Vector512.Create(1.0f / 5040);
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.0f / 720));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.0f / 120));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.0f / 24));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.0f / 6));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(0.5f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.0f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.0f));
+        Vector512<int> ni = Vector512.ConvertToInt32(n);
+        Vector512<int> n1 = Vector512.ShiftRightArithmetic(ni, 1);
+        Vector512<int> n2 = ni - n1;
+        Vector512<float> s1 = Vector512.ShiftLeft(n1 + Vector512.Create(127), 23).AsSingle();
+        Vector512<float> s2 = Vector512.ShiftLeft(n2 + Vector512.Create(127), 23).AsSingle();
+        Vector512<float> e = p * s1 * s2;
+        e = Vector512.ConditionalSelect(Vector512.GreaterThan(v, Vector512.Create(88.72283f)), Vector512.Create(float.PositiveInfinity), e);
+        e = Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512.Create(-103.9f)), Vector512<float>.Zero, e);
+        return Vector512.ConditionalSelect(Vector512.Equals(v, v), e, v);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float MaxAcross(Vector512<float> v)
+    {
+        float m = v.GetElement(0);
+        for (int i = 1; i < Vector512<float>.Count; i++)
+        {
+            m = System.MathF.Max(m, v.GetElement(i));
+        }
+
+        return m;
+    }
+
+    /// <summary>A store that bypasses the caches when p is aligned (large outputs not read again soon), else a plain store.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreNonTemporal(float* p, Vector512<float> v)
+    {
+        if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported && ((nint)p & 63) == 0)
+        {
+            System.Runtime.Intrinsics.X86.Avx512F.StoreAlignedNonTemporal(p, v);
+        }
+        else
+        {
+            v.Store(p);
+        }
+    }
 }
 
 /// <summary>256-bit vectors (AVX2/FMA).</summary>
@@ -75,6 +161,75 @@ internal readonly unsafe struct Vec256 : IVecOps<Vector256<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Vector256<float> v) => Vector256.Sum(v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Multiply(Vector256<float> a, Vector256<float> b) => a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Subtract(Vector256<float> a, Vector256<float> b) => a - b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Divide(Vector256<float> a, Vector256<float> b) => a / b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Max(Vector256<float> a, Vector256<float> b) => Vector256.Max(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Exp(Vector256<float> v) => Vector256.Exp(v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> FastExp(Vector256<float> v)
+    {
+        // e^x = 2^n · e^r, n = round(x·log2 e), r = x − n·ln 2 (in two parts), e^r by a degree-7 polynomial; 2^n built
+        // as 2^n1 · 2^n2 (n1 = n/2) so every n of the range stays a normal float; the edges are selected afterwards.
+        Vector256<float> x = Vector256.Min(Vector256.Max(v, Vector256.Create(-103.9f)), Vector256.Create(88.8f));
+        Vector256<float> n = Vector256.Round(x * Vector256.Create(1.44269504f));
+        Vector256<float> r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-0.693145752f), x);
+        r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-1.42860677e-6f), r);
+        Vector256<float> p = Vector256.Create(1.0f / 5040);
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1.0f / 720));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1.0f / 120));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1.0f / 24));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1.0f / 6));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(0.5f));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1.0f));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1.0f));
+        Vector256<int> ni = Vector256.ConvertToInt32(n);
+        Vector256<int> n1 = Vector256.ShiftRightArithmetic(ni, 1);
+        Vector256<int> n2 = ni - n1;
+        Vector256<float> s1 = Vector256.ShiftLeft(n1 + Vector256.Create(127), 23).AsSingle();
+        Vector256<float> s2 = Vector256.ShiftLeft(n2 + Vector256.Create(127), 23).AsSingle();
+        Vector256<float> e = p * s1 * s2;
+        e = Vector256.ConditionalSelect(Vector256.GreaterThan(v, Vector256.Create(88.72283f)), Vector256.Create(float.PositiveInfinity), e);
+        e = Vector256.ConditionalSelect(Vector256.LessThan(v, Vector256.Create(-103.9f)), Vector256<float>.Zero, e);
+        return Vector256.ConditionalSelect(Vector256.Equals(v, v), e, v);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float MaxAcross(Vector256<float> v)
+    {
+        float m = v.GetElement(0);
+        for (int i = 1; i < Vector256<float>.Count; i++)
+        {
+            m = System.MathF.Max(m, v.GetElement(i));
+        }
+
+        return m;
+    }
+
+    /// <summary>A store that bypasses the caches when p is aligned (large outputs not read again soon), else a plain store.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreNonTemporal(float* p, Vector256<float> v)
+    {
+        if (System.Runtime.Intrinsics.X86.Avx.IsSupported && ((nint)p & 31) == 0)
+        {
+            System.Runtime.Intrinsics.X86.Avx.StoreAlignedNonTemporal(p, v);
+        }
+        else
+        {
+            v.Store(p);
+        }
+    }
 }
 
 /// <summary>128-bit vectors (SSE, NEON).</summary>
@@ -101,4 +256,66 @@ internal readonly unsafe struct Vec128 : IVecOps<Vector128<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Vector128<float> v) => Vector128.Sum(v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Multiply(Vector128<float> a, Vector128<float> b) => a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Subtract(Vector128<float> a, Vector128<float> b) => a - b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Divide(Vector128<float> a, Vector128<float> b) => a / b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Max(Vector128<float> a, Vector128<float> b) => Vector128.Max(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Exp(Vector128<float> v) => Vector128.Exp(v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> FastExp(Vector128<float> v)
+    {
+        // e^x = 2^n · e^r, n = round(x·log2 e), r = x − n·ln 2 (in two parts), e^r by a degree-7 polynomial; 2^n built
+        // as 2^n1 · 2^n2 (n1 = n/2) so every n of the range stays a normal float; the edges are selected afterwards.
+        Vector128<float> x = Vector128.Min(Vector128.Max(v, Vector128.Create(-103.9f)), Vector128.Create(88.8f));
+        Vector128<float> n = Vector128.Round(x * Vector128.Create(1.44269504f));
+        Vector128<float> r = Vector128.FusedMultiplyAdd(n, Vector128.Create(-0.693145752f), x);
+        r = Vector128.FusedMultiplyAdd(n, Vector128.Create(-1.42860677e-6f), r);
+        Vector128<float> p = Vector128.Create(1.0f / 5040);
+        p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(1.0f / 720));
+        p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(1.0f / 120));
+        p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(1.0f / 24));
+        p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(1.0f / 6));
+        p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(0.5f));
+        p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(1.0f));
+        p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(1.0f));
+        Vector128<int> ni = Vector128.ConvertToInt32(n);
+        Vector128<int> n1 = Vector128.ShiftRightArithmetic(ni, 1);
+        Vector128<int> n2 = ni - n1;
+        Vector128<float> s1 = Vector128.ShiftLeft(n1 + Vector128.Create(127), 23).AsSingle();
+        Vector128<float> s2 = Vector128.ShiftLeft(n2 + Vector128.Create(127), 23).AsSingle();
+        Vector128<float> e = p * s1 * s2;
+        e = Vector128.ConditionalSelect(Vector128.GreaterThan(v, Vector128.Create(88.72283f)), Vector128.Create(float.PositiveInfinity), e);
+        e = Vector128.ConditionalSelect(Vector128.LessThan(v, Vector128.Create(-103.9f)), Vector128<float>.Zero, e);
+        return Vector128.ConditionalSelect(Vector128.Equals(v, v), e, v);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float MaxAcross(Vector128<float> v)
+    {
+        float m = v.GetElement(0);
+        for (int i = 1; i < Vector128<float>.Count; i++)
+        {
+            m = System.MathF.Max(m, v.GetElement(i));
+        }
+
+        return m;
+    }
+
+    /// <summary>A store that bypasses the caches when p is aligned (large outputs not read again soon), else a plain store.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreNonTemporal(float* p, Vector128<float> v)
+    {
+        v.Store(p);
+    }
 }

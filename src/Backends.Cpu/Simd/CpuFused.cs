@@ -1,0 +1,297 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Backends.Cpu;
+
+/// <summary>
+/// One-pass F32 kernels over contiguous runs, on the widest vectors the CPU has (512, 256 or 128 bits from the same
+/// generic code): silu and swiglu with a vectorised exp, a softmax row in three sweeps of one cache-resident row, and a
+/// cache-bypassing copy for large moves.
+/// </summary>
+internal static unsafe class CpuFused
+{
+    /// <summary>y = x / (1 + exp(−x)) (silu(−∞) = −∞/∞ = NaN, as the contract's IEEE x·σ(x)).</summary>
+    public static void Silu(float* x, float* y, int n)
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Silu<Vec512, Vector512<float>>(x, y, n);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            Silu<Vec256, Vector256<float>>(x, y, n);
+        }
+        else
+        {
+            Silu<Vec128, Vector128<float>>(x, y, n);
+        }
+    }
+
+    /// <summary>y = silu(g)·u.</summary>
+    public static void SwiGlu(float* g, float* u, float* y, int n)
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            SwiGlu<Vec512, Vector512<float>>(g, u, y, n);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            SwiGlu<Vec256, Vector256<float>>(g, u, y, n);
+        }
+        else
+        {
+            SwiGlu<Vec128, Vector128<float>>(g, u, y, n);
+        }
+    }
+
+    /// <summary>
+    /// y[0..kept) = softmax(scale·x[0..kept)) (max-subtracted; a NaN or +∞ makes the sum, so the row, NaN), y[kept..cols) = 0.
+    /// x and y may be the same row.
+    /// </summary>
+    public static void SoftmaxRow(float* x, float* y, int kept, int cols, float scale)
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            SoftmaxRow<Vec512, Vector512<float>>(x, y, kept, cols, scale);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            SoftmaxRow<Vec256, Vector256<float>>(x, y, kept, cols, scale);
+        }
+        else
+        {
+            SoftmaxRow<Vec128, Vector128<float>>(x, y, kept, cols, scale);
+        }
+    }
+
+    /// <summary>Copies bytes with stores that bypass the caches (the destination is not read again soon): a large move's full bandwidth.</summary>
+    public static void CopyStreaming(byte* src, byte* dst, long bytes)
+    {
+        // Align the destination to 64 bytes with a plain copy, stream the 64-byte blocks, copy the tail.
+        long head = Math.Min(bytes, (64 - ((nint)dst & 63)) & 63);
+        Buffer.MemoryCopy(src, dst, head, head);
+        src += head;
+        dst += head;
+        bytes -= head;
+        long blocks = bytes / 64;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            StreamBlocks<Vec512, Vector512<float>>((float*)src, (float*)dst, blocks * 16);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            StreamBlocks<Vec256, Vector256<float>>((float*)src, (float*)dst, blocks * 16);
+        }
+        else
+        {
+            Buffer.MemoryCopy(src, dst, blocks * 64, blocks * 64);
+        }
+
+        long done = blocks * 64;
+        Buffer.MemoryCopy(src + done, dst + done, bytes - done, bytes - done);
+        if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
+        {
+            System.Runtime.Intrinsics.X86.Sse.StoreFence();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void StreamBlocks<TOps, TVec>(float* src, float* dst, long floats)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+    {
+        int w = TOps.Count;
+        long i = 0;
+        for (; i + (4 * w) <= floats; i += 4 * w)
+        {
+            TVec a = TOps.Load(src + i), b = TOps.Load(src + i + w), c = TOps.Load(src + i + (2 * w)), d = TOps.Load(src + i + (3 * w));
+            TOps.StoreNonTemporal(dst + i, a);
+            TOps.StoreNonTemporal(dst + i + w, b);
+            TOps.StoreNonTemporal(dst + i + (2 * w), c);
+            TOps.StoreNonTemporal(dst + i + (3 * w), d);
+        }
+
+        for (; i + w <= floats; i += w)
+        {
+            TOps.StoreNonTemporal(dst + i, TOps.Load(src + i));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Silu<TOps, TVec>(float* x, float* y, int n)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+    {
+        int w = TOps.Count, i = 0;
+        TVec one = TOps.Broadcast(1f), zero = TOps.Zero;
+        for (; i + w <= n; i += w)
+        {
+            TVec v = TOps.Load(x + i);
+            TOps.Store(y + i, TOps.Divide(v, TOps.Add(one, TOps.FastExp(TOps.Subtract(zero, v)))));
+        }
+
+        for (; i < n; i++)
+        {
+            float v = x[i];
+            y[i] = v / (1f + MathF.Exp(-v));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SwiGlu<TOps, TVec>(float* g, float* u, float* y, int n)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+    {
+        int w = TOps.Count, i = 0;
+        TVec one = TOps.Broadcast(1f), zero = TOps.Zero;
+        for (; i + w <= n; i += w)
+        {
+            TVec v = TOps.Load(g + i);
+            TVec s = TOps.Divide(v, TOps.Add(one, TOps.FastExp(TOps.Subtract(zero, v))));
+            TOps.Store(y + i, TOps.Multiply(s, TOps.Load(u + i)));
+        }
+
+        for (; i < n; i++)
+        {
+            float v = g[i];
+            y[i] = v / (1f + MathF.Exp(-v)) * u[i];
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SoftmaxRow<TOps, TVec>(float* x, float* y, int kept, int cols, float scale)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+    {
+        int w = TOps.Count;
+        TVec s = TOps.Broadcast(scale);
+        if (kept > 0)
+        {
+            // Sweep 1: the max of scale·x (a NaN anywhere makes the sum NaN below, whatever the max is).
+            float max = float.NegativeInfinity;
+            int i = 0;
+            if (kept >= w)
+            {
+                TVec m = TOps.Multiply(TOps.Load(x), s);
+                for (i = w; i + w <= kept; i += w)
+                {
+                    m = TOps.Max(m, TOps.Multiply(TOps.Load(x + i), s));
+                }
+
+                max = TOps.MaxAcross(m);
+            }
+
+            for (; i < kept; i++)
+            {
+                max = MathF.Max(max, x[i] * scale);
+            }
+
+            // Sweep 2: e = exp(scale·x − max) into y, summed. Sweep 3: y · (1/sum).
+            TVec mv = TOps.Broadcast(max), acc = TOps.Zero;
+            float sum = 0;
+            for (i = 0; i + w <= kept; i += w)
+            {
+                TVec e = TOps.FastExp(TOps.Subtract(TOps.Multiply(TOps.Load(x + i), s), mv));
+                TOps.Store(y + i, e);
+                acc = TOps.Add(acc, e);
+            }
+
+            for (; i < kept; i++)
+            {
+                float e = MathF.Exp((x[i] * scale) - max);
+                y[i] = e;
+                sum += e;
+            }
+
+            sum += TOps.Sum(acc);
+            float inv = 1f / sum;
+            TVec iv = TOps.Broadcast(inv);
+            for (i = 0; i + w <= kept; i += w)
+            {
+                TOps.Store(y + i, TOps.Multiply(TOps.Load(y + i), iv));
+            }
+
+            for (; i < kept; i++)
+            {
+                y[i] *= inv;
+            }
+        }
+
+        new Span<float>(y + kept, cols - kept).Clear();
+    }
+
+    /// <summary>Half-split rotation of one head: (x[p], x[p+half]) turned by (cos[p], sin[p]); x and y may be the same.</summary>
+    public static void RotateHalf(float* x, float* y, float* cos, float* sin, int half)
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            RotateHalf<Vec512, Vector512<float>>(x, y, cos, sin, half);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            RotateHalf<Vec256, Vector256<float>>(x, y, cos, sin, half);
+        }
+        else
+        {
+            RotateHalf<Vec128, Vector128<float>>(x, y, cos, sin, half);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RotateHalf<TOps, TVec>(float* x, float* y, float* cos, float* sin, int half)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+    {
+        int w = TOps.Count, p = 0;
+        for (; p + w <= half; p += w)
+        {
+            TVec x0 = TOps.Load(x + p), x1 = TOps.Load(x + half + p), c = TOps.Load(cos + p), s = TOps.Load(sin + p);
+            TOps.Store(y + p, TOps.Subtract(TOps.Multiply(x0, c), TOps.Multiply(x1, s)));
+            TOps.Store(y + half + p, TOps.Add(TOps.Multiply(x0, s), TOps.Multiply(x1, c)));
+        }
+
+        for (; p < half; p++)
+        {
+            float x0 = x[p], x1 = x[half + p];
+            y[p] = (x0 * cos[p]) - (x1 * sin[p]);
+            y[half + p] = (x0 * sin[p]) + (x1 * cos[p]);
+        }
+    }
+
+    /// <summary>
+    /// cos and sin of each pair's angle fl32(pos · invFreq[p]) (OpContracts.RopeAngle), evaluated in double (vector
+    /// SinCos, which rounds to the same floats as Math.SinCos) and rounded to F32.
+    /// </summary>
+    public static void RopeTable(int pos, float* invFreq, float* cos, float* sin, int half)
+    {
+        int p = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; p + 8 <= half; p += 8)
+            {
+                Vector512<double> angle = Vector512.WidenLower((Vector256.Create((float)pos) * Vector256.Load(invFreq + p)).ToVector512());
+                (Vector512<double> sn, Vector512<double> cs) = Vector512.SinCos(angle);
+                Vector256.Store(Vector512.Narrow(sn, sn).GetLower(), sin + p);
+                Vector256.Store(Vector512.Narrow(cs, cs).GetLower(), cos + p);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (; p + 4 <= half; p += 4)
+            {
+                Vector256<double> angle = Vector256.WidenLower((Vector128.Create((float)pos) * Vector128.Load(invFreq + p)).ToVector256());
+                (Vector256<double> sn, Vector256<double> cs) = Vector256.SinCos(angle);
+                Vector128.Store(Vector256.Narrow(sn, sn).GetLower(), sin + p);
+                Vector128.Store(Vector256.Narrow(cs, cs).GetLower(), cos + p);
+            }
+        }
+
+        for (; p < half; p++)
+        {
+            (double sn, double cs) = Math.SinCos(OpContracts.RopeAngle(pos, invFreq[p]));
+            cos[p] = (float)cs;
+            sin[p] = (float)sn;
+        }
+    }
+}
