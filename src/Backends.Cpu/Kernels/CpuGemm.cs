@@ -11,7 +11,7 @@ namespace Backends.Cpu;
 /// Packed SIMD GEMM in the GotoBLAS shape: B is packed once per (NC×KC) block into NR-wide panels shared by all
 /// threads, each thread packs MC×KC blocks of A into MR-high panels and runs an MR×NR register-blocked micro-kernel
 /// (MR = 6 rows × 2 vectors) that accumulates into an F32 C. F16/BF16 inputs are widened while packing, so one
-/// kernel serves every dtype and transpose. Skinny problems (M ≤ 8) take a bandwidth-bound dot/axpy path instead.
+/// kernel serves every dtype and transpose. Decode-sized problems (M ≤ 16) take a path that streams B once instead (CpuGemm.Skinny).
 /// </summary>
 internal static unsafe partial class CpuGemm
 {
@@ -20,8 +20,8 @@ internal static unsafe partial class CpuGemm
     private const int MC = 96;
     private const int NC = 2048;
 
-    /// <summary>Up to this many rows, reading B once (dot or axpy per row) beats packing it: decode-sized expert GEMMs.</summary>
-    private const int SkinnyRows = 8;
+    /// <summary>Up to this many rows, streaming B once (8×3 dot micro-kernel, or axpy per row) beats packing it: decode-sized GEMMs.</summary>
+    private const int SkinnyRows = 16;
 
     /// <summary>The skinny path widens all of A (M·K floats) up front: only while that stays small.</summary>
     private const long SkinnyMaxA = 1 << 26;
