@@ -218,6 +218,29 @@ internal static unsafe partial class CpuGemm
                         }
                     }
                 }
+                else if (p.InType == DType.F32 && System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                {
+                    // B [N,K] (a Linear weight): the panel is a transpose of `cols` rows × kc, done 8×8 at a time in
+                    // registers; the ragged edges (and the zero padding past the last column) element by element.
+                    float* src0 = (float*)p.B + ((long)j0 * p.LdB) + pc;
+                    int c8 = cols & ~7, k8 = kc & ~7;
+                    for (int c = 0; c < c8; c += 8)
+                    {
+                        for (int kk = 0; kk < k8; kk += 8)
+                        {
+                            Transpose8x8(src0 + ((long)c * p.LdB) + kk, p.LdB, dst + (kk * nr) + c, nr);
+                        }
+                    }
+
+                    for (int c = 0; c < nr; c++)
+                    {
+                        float* src = src0 + ((long)c * p.LdB);
+                        for (int kk = c < c8 ? k8 : 0; kk < kc; kk++)
+                        {
+                            dst[(kk * nr) + c] = c < cols ? src[kk] : 0;
+                        }
+                    }
+                }
                 else if (p.InType == DType.F32)
                 {
                     for (int c = 0; c < nr; c++)
@@ -303,6 +326,30 @@ internal static unsafe partial class CpuGemm
                 }
             }
         }
+    }
+
+    /// <summary>dst[i·ldd + j] = src[j·lds + i] for an 8×8 block (AVX: unpack, shuffle, 128-bit lane permute).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* src, long lds, float* dst, long ldd)
+    {
+        Vector256<float> r0 = Vector256.Load(src), r1 = Vector256.Load(src + lds), r2 = Vector256.Load(src + (2 * lds)), r3 = Vector256.Load(src + (3 * lds));
+        Vector256<float> r4 = Vector256.Load(src + (4 * lds)), r5 = Vector256.Load(src + (5 * lds)), r6 = Vector256.Load(src + (6 * lds)), r7 = Vector256.Load(src + (7 * lds));
+        Vector256<float> t0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), t1 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+        Vector256<float> t2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), t3 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+        Vector256<float> t4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), t5 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+        Vector256<float> t6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), t7 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+        Vector256<float> u0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(t0, t2, 0x44), u1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(t0, t2, 0xEE);
+        Vector256<float> u2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(t1, t3, 0x44), u3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(t1, t3, 0xEE);
+        Vector256<float> u4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(t4, t6, 0x44), u5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(t4, t6, 0xEE);
+        Vector256<float> u6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(t5, t7, 0x44), u7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(t5, t7, 0xEE);
+        System.Runtime.Intrinsics.X86.Avx.Permute2x128(u0, u4, 0x20).Store(dst);
+        System.Runtime.Intrinsics.X86.Avx.Permute2x128(u1, u5, 0x20).Store(dst + ldd);
+        System.Runtime.Intrinsics.X86.Avx.Permute2x128(u2, u6, 0x20).Store(dst + (2 * ldd));
+        System.Runtime.Intrinsics.X86.Avx.Permute2x128(u3, u7, 0x20).Store(dst + (3 * ldd));
+        System.Runtime.Intrinsics.X86.Avx.Permute2x128(u0, u4, 0x31).Store(dst + (4 * ldd));
+        System.Runtime.Intrinsics.X86.Avx.Permute2x128(u1, u5, 0x31).Store(dst + (5 * ldd));
+        System.Runtime.Intrinsics.X86.Avx.Permute2x128(u2, u6, 0x31).Store(dst + (6 * ldd));
+        System.Runtime.Intrinsics.X86.Avx.Permute2x128(u3, u7, 0x31).Store(dst + (7 * ldd));
     }
 
     private static int RoundUp(int v, int m) => (v + m - 1) / m * m;

@@ -1,0 +1,346 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using Backends.Benchmarking;
+using Backends.Conformance;
+
+namespace Backends.Benchmarks;
+
+/// <summary>
+/// <c>cpu-compare</c>: the CPU backend beside the references a user would otherwise reach for, in one run on the same
+/// data: OpenBLAS SGEMM (C = A·Bᵀ) per shape and thread count, the decode GEMMs against their roofline bound
+/// (min of the FMA peak and intensity × copy bandwidth, both measured in this run), each memory-bound op against a
+/// plain copy of the same bytes timed right beside it, the grouped GEMM against one dense GEMM of the same FLOPs, and
+/// the launch-to-completion time of a tiny op. Medians of interleaved repetitions; read ratios, not absolutes.
+/// Each thread count runs in a child process (DOTNET_PROCESSOR_COUNT and OPENBLAS_NUM_THREADS set before start).
+/// </summary>
+internal static unsafe class CpuCompare
+{
+    private static readonly (int M, int N, int K, string Label)[] SgemmShapes =
+    [
+        (512, 512, 512, "512³"), (1024, 1024, 1024, "1024³"), (2048, 2048, 2048, "2048³"), (4096, 4096, 4096, "4096³"),
+        (128, 1408, 2048, "MoE prefill expert"), (512, 2048, 7168, "512×2048×7168"),
+    ];
+
+    private static readonly (int M, int N, int K)[] DecodeShapes =
+    [
+        (1, 4096, 4096), (4, 4096, 4096), (8, 4096, 4096), (16, 4096, 4096),
+        (1, 2048, 7168), (4, 2048, 7168), (8, 2048, 7168), (16, 2048, 7168),
+        (1, 7168, 2048), (4, 7168, 2048), (8, 7168, 2048), (16, 7168, 2048),
+    ];
+
+    private static string[] s_parts = [];
+
+    private static bool Part(string name) => s_parts.Contains(name);
+
+    private static readonly string[] MemoryOps = ["add", "mul", "silu", "swiglu", "softmax", "rmsnorm", "rope", "cast", "moe-unpermute"];
+
+    public static int Run(string[] args)
+    {
+        bool quick = args.Contains("--quick");
+        s_parts = args.SkipWhile(a => a != "--part").Skip(1).FirstOrDefault()?.Split(',') ?? ["sgemm", "decode", "memory", "grouped", "latency"];
+        string coreType = args.SkipWhile(a => a != "--coretype").Skip(1).FirstOrDefault() ?? "SkylakeX";
+        string? threadsArg = args.SkipWhile(a => a != "--threads").Skip(1).FirstOrDefault();
+        if (threadsArg is null)
+        {
+            // The parent: one child per thread count, each with the count fixed before the runtime and OpenBLAS start.
+            int rc = 0;
+            foreach (int t in new[] { 1, Environment.ProcessorCount }.Distinct())
+            {
+                rc |= Child(t, quick, coreType);
+            }
+
+            return rc;
+        }
+
+        return Measure(int.Parse(threadsArg, CultureInfo.InvariantCulture), quick);
+    }
+
+    private static int Child(int threads, bool quick, string coreType)
+    {
+        string exe = Environment.ProcessPath!;
+        var psi = Path.GetFileNameWithoutExtension(exe) == "dotnet"
+            ? new ProcessStartInfo(exe, [Assembly.GetEntryAssembly()!.Location, "cpu-compare", "--threads", threads.ToString(CultureInfo.InvariantCulture)])
+            : new ProcessStartInfo(exe, ["cpu-compare", "--threads", threads.ToString(CultureInfo.InvariantCulture)]);
+        if (quick)
+        {
+            psi.ArgumentList.Add("--quick");
+        }
+
+        psi.ArgumentList.Add("--part");
+        psi.ArgumentList.Add(string.Join(',', s_parts));
+
+        psi.Environment["DOTNET_PROCESSOR_COUNT"] = threads.ToString(CultureInfo.InvariantCulture);
+        psi.Environment["OPENBLAS_NUM_THREADS"] = threads.ToString(CultureInfo.InvariantCulture);
+        // OpenBLAS 0.3.21 does not know recent CPUs and falls back to old kernels; the issue's reference is SkylakeX.
+        psi.Environment["OPENBLAS_CORETYPE"] = coreType;
+        using Process p = Process.Start(psi)!;
+        p.WaitForExit();
+        return p.ExitCode;
+    }
+
+    private static int Measure(int threads, bool quick)
+    {
+        int reps = quick ? 3 : 5;
+        using Device cpu = BackendRegistry.CreateDefault().Open("cpu:0");
+        using DeviceStream stream = cpu.CreateStream();
+        Console.WriteLine($"## {threads} thread{(threads == 1 ? string.Empty : "s")} (Environment.ProcessorCount = {Environment.ProcessorCount})");
+        Console.WriteLine(OpenBlas.Describe());
+        RooflineFigures roof = Part("decode") ? RooflineMeter.Measure(cpu) : new RooflineFigures { DeviceId = cpu.Id, DeviceName = cpu.Info.Name, PeakGflops = double.NaN, BandwidthGBs = double.NaN };
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"measured now: FMA peak {roof.PeakGflops:F0} GFLOP/s, copy {roof.BandwidthGBs:F1} GB/s (bytes read + written)"));
+        Console.WriteLine();
+
+        if (Part("sgemm"))
+        {
+            Sgemms(cpu, stream, reps, quick);
+        }
+
+        if (Part("decode"))
+        {
+            Decodes(cpu, stream, reps, roof);
+        }
+
+        if (Part("memory"))
+        {
+            MemoryBound(cpu, stream, reps);
+        }
+
+        if (Part("grouped"))
+        {
+            GroupedVersusDense(cpu, stream, reps);
+        }
+
+        if (Part("latency"))
+        {
+            TinyOpLatency(cpu, stream);
+        }
+
+        Console.WriteLine();
+        return 0;
+    }
+
+    private static void Sgemms(Device cpu, DeviceStream stream, int reps, bool quick)
+    {
+        Console.WriteLine("| SGEMM C = A·Bᵀ | M×N×K | ours GFLOP/s | OpenBLAS GFLOP/s | ours / OpenBLAS |");
+        Console.WriteLine("|---|---|---|---|---|");
+        foreach ((int m, int n, int k, string label) in SgemmShapes.Where(s => !quick || (long)s.M * s.N * s.K <= 1L << 31))
+        {
+            (double ours, double blas) = Sgemm(cpu, stream, m, n, k, reps);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {label} | {m}×{n}×{k} | {ours:F1} | {(double.IsNaN(blas) ? "-" : blas.ToString("F1", CultureInfo.InvariantCulture))} | {(double.IsNaN(blas) ? "-" : (ours / blas).ToString("F2", CultureInfo.InvariantCulture))} |"));
+        }
+
+        Console.WriteLine();
+    }
+
+    private static void Decodes(Device cpu, DeviceStream stream, int reps, RooflineFigures roof)
+    {
+        Console.WriteLine("| decode GEMM (B [N,K]) | M×N×K | ours GFLOP/s | ours GB/s | roofline bound GFLOP/s | % of bound | OpenBLAS GFLOP/s |");
+        Console.WriteLine("|---|---|---|---|---|---|---|");
+        foreach ((int m, int n, int k) in DecodeShapes)
+        {
+            (double ours, double blas) = Sgemm(cpu, stream, m, n, k, reps);
+            double bytes = ((double)n * k) + ((double)m * k) + ((double)m * n);
+            double intensity = 2.0 * m * n * k / (bytes * 4);
+            double bound = Math.Min(roof.PeakGflops, intensity * roof.BandwidthGBs);
+            double gbs = ours / intensity;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| decode | {m}×{n}×{k} | {ours:F1} | {gbs:F1} | {bound:F0} | {100 * ours / bound:F0}% | {(double.IsNaN(blas) ? "-" : blas.ToString("F1", CultureInfo.InvariantCulture))} |"));
+        }
+
+        Console.WriteLine();
+    }
+
+    private static void MemoryBound(Device cpu, DeviceStream stream, int reps)
+    {
+        Console.WriteLine("| memory-bound op (f32, default shape) | op GB/s | copy GB/s (same bytes, beside it) | % of copy |");
+        Console.WriteLine("|---|---|---|---|");
+        foreach (string op in MemoryOps)
+        {
+            OpSpec spec = OpCatalog.Get(op);
+            OpCase c = spec.CreateCase(spec.DefaultShape, DType.F32, 1);
+            using OpRun run = c.Prepare(cpu, stream);
+            long half = (long)(c.BytesMoved / 2 / 4);
+            TensorView from = cpu.Allocate(DType.F32, (int)half), to = cpu.Allocate(DType.F32, (int)half);
+            try
+            {
+                stream.Fill(from, 1f);
+                var opMs = new List<double>();
+                var copyMs = new List<double>();
+                for (int i = 0; i < 3; i++)
+                {
+                    run.Launch(stream);
+                    stream.Copy(from, to);
+                }
+
+                stream.Synchronize();
+                for (int i = 0; i < reps * 4; i++)
+                {
+                    opMs.Add(Time(stream, () => run.Launch(stream)));
+                    copyMs.Add(Time(stream, () => stream.Copy(from, to)));
+                }
+
+                double opGbs = c.BytesMoved / Median(opMs) / 1e6, copyGbs = half * 8.0 / Median(copyMs) / 1e6;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {op} {c.Shape} | {opGbs:F1} | {copyGbs:F1} | {100 * opGbs / copyGbs:F0}% |"));
+            }
+            finally
+            {
+                from.Buffer.Dispose();
+                to.Buffer.Dispose();
+            }
+        }
+
+        Console.WriteLine();
+    }
+
+    private static (double Ours, double Blas) Sgemm(Device cpu, DeviceStream stream, int m, int n, int k, int reps)
+    {
+        var rnd = new Random(m * 31 + n * 7 + k);
+        float[] a = new float[(long)m * k], b = new float[(long)n * k];
+        for (long i = 0; i < a.Length; i++)
+        {
+            a[i] = (float)(rnd.NextDouble() - 0.5);
+        }
+
+        for (long i = 0; i < b.Length; i++)
+        {
+            b[i] = (float)(rnd.NextDouble() - 0.5);
+        }
+
+        TensorView da = cpu.Allocate(DType.F32, m, k), db = cpu.Allocate(DType.F32, n, k), dc = cpu.Allocate(DType.F32, m, n);
+        float* ha = (float*)NativeMemory.AlignedAlloc((nuint)a.Length * 4, 64), hb = (float*)NativeMemory.AlignedAlloc((nuint)b.Length * 4, 64);
+        float* hc = (float*)NativeMemory.AlignedAlloc((nuint)((long)m * n * 4), 64);
+        try
+        {
+            stream.Write<float>(da, a);
+            stream.Write<float>(db, b);
+            a.AsSpan().CopyTo(new Span<float>(ha, a.Length));
+            b.AsSpan().CopyTo(new Span<float>(hb, b.Length));
+            var options = new GemmOptions { TransB = true };
+            void Ours()
+            {
+                cpu.Kernels.Gemm(stream, da, db, dc, options);
+                stream.Synchronize();
+            }
+
+            void Blas() => OpenBlas.SgemmNT(m, n, k, ha, hb, hc);
+            double flops = 2.0 * m * n * k;
+            int inner = (int)Math.Clamp(2e8 / flops, 1, 200); // short problems repeat so each sample is ≥ ~1 ms
+            Ours();
+            if (OpenBlas.IsAvailable)
+            {
+                Blas();
+            }
+
+            var ours = new List<double>();
+            var blas = new List<double>();
+            for (int r = 0; r < reps; r++)
+            {
+                ours.Add(Wall(Ours, inner));
+                if (OpenBlas.IsAvailable)
+                {
+                    blas.Add(Wall(Blas, inner));
+                }
+            }
+
+            return (flops / Median(ours) / 1e6, OpenBlas.IsAvailable ? flops / Median(blas) / 1e6 : double.NaN);
+        }
+        finally
+        {
+            da.Buffer.Dispose();
+            db.Buffer.Dispose();
+            dc.Buffer.Dispose();
+            NativeMemory.AlignedFree(ha);
+            NativeMemory.AlignedFree(hb);
+            NativeMemory.AlignedFree(hc);
+        }
+    }
+
+    private static void GroupedVersusDense(Device cpu, DeviceStream stream, int reps)
+    {
+        // The moe-prefill expert projection: 512 tokens × top-8 = 4096 rows over 32 resident experts, 7168 → 2048.
+        OpSpec spec = OpCatalog.Get("grouped-gemm");
+        OpShape shape = spec.DefaultShape.With("R", 4096).With("N", 2048).With("K", 7168).With("E", 32).With("tb", 1);
+        OpCase grouped = spec.CreateCase(shape, DType.F32, 1);
+        using OpRun g = grouped.Prepare(cpu, stream);
+        TensorView a = cpu.Allocate(DType.F32, 4096, 7168), w = cpu.Allocate(DType.F32, 2048, 7168), c = cpu.Allocate(DType.F32, 4096, 2048);
+        try
+        {
+            stream.Fill(a, 0.01f);
+            stream.Fill(w, 0.02f);
+            var options = new GemmOptions { TransB = true };
+            g.Launch(stream);
+            cpu.Kernels.Gemm(stream, a, w, c, options);
+            var gm = new List<double>();
+            var dm = new List<double>();
+            for (int i = 0; i < reps; i++)
+            {
+                gm.Add(Time(stream, () => g.Launch(stream)));
+                dm.Add(Time(stream, () => cpu.Kernels.Gemm(stream, a, w, c, options)));
+            }
+
+            double flops = 2.0 * 4096 * 2048 * 7168;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"grouped GEMM {shape}: {flops / Median(gm) / 1e6:F1} GFLOP/s; one dense GEMM 4096×2048×7168 of the same FLOPs: {flops / Median(dm) / 1e6:F1} GFLOP/s; grouped / dense = {Median(dm) / Median(gm):F2}"));
+        }
+        finally
+        {
+            a.Buffer.Dispose();
+            w.Buffer.Dispose();
+            c.Buffer.Dispose();
+        }
+    }
+
+    private static void TinyOpLatency(Device cpu, DeviceStream stream)
+    {
+        TensorView x = cpu.Allocate(DType.F32, 16), y = cpu.Allocate(DType.F32, 16);
+        try
+        {
+            stream.Fill(x, 1f);
+            stream.Synchronize();
+            var us = new List<double>();
+            for (int i = 0; i < 2000; i++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                cpu.Kernels.Add(stream, x, x, y);
+                stream.Synchronize();
+                us.Add(Stopwatch.GetElapsedTime(t0).TotalMicroseconds);
+            }
+
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"tiny op (add of 16 floats), launch to completion on a CPU stream: median {Median(us.Skip(500).ToList()):F1} µs"));
+        }
+        finally
+        {
+            x.Buffer.Dispose();
+            y.Buffer.Dispose();
+        }
+    }
+
+    private static double Time(DeviceStream stream, Action queue)
+    {
+        using DeviceEvent s = stream.Record();
+        queue();
+        using DeviceEvent e = stream.Record();
+        return e.ElapsedMillisecondsSince(s);
+    }
+
+    private static double Wall(Action run, int inner)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        for (int i = 0; i < inner; i++)
+        {
+            run();
+        }
+
+        return Stopwatch.GetElapsedTime(t0).TotalMilliseconds / inner;
+    }
+
+    private static double Median(List<double> v)
+    {
+        var s = v.OrderBy(x => x).ToList();
+        return s.Count % 2 == 1 ? s[s.Count / 2] : (s[(s.Count / 2) - 1] + s[s.Count / 2]) / 2;
+    }
+}
