@@ -8,6 +8,22 @@ internal static class CpuParallel
 {
     private static readonly ParallelOptions Options = new() { MaxDegreeOfParallelism = Environment.ProcessorCount };
 
+    [ThreadStatic]
+    private static bool t_serial;
+
+    /// <summary>
+    /// Whether work on this thread runs inline: set while one of several independent pieces runs on each core (the
+    /// experts of a grouped GEMM), so a piece does not fan out again.
+    /// </summary>
+    public static bool Serial
+    {
+        get => t_serial;
+        set => t_serial = value;
+    }
+
+    /// <summary>Cores a kernel on this thread may use: 1 inside <see cref="Serial"/> work, else every core.</summary>
+    public static int Workers => t_serial ? 1 : Environment.ProcessorCount;
+
     /// <summary>Runs <paramref name="body"/> over [0, count) in chunks of at least <paramref name="grain"/> indices.</summary>
     public static void For(long count, long grain, Action<long, long> body)
     {
@@ -17,7 +33,7 @@ internal static class CpuParallel
         }
 
         grain = Math.Max(1, grain);
-        int workers = Environment.ProcessorCount;
+        int workers = Workers;
         if (count <= grain || workers == 1)
         {
             body(0, count);

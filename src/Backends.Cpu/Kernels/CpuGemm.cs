@@ -16,7 +16,7 @@ namespace Backends.Cpu;
 internal static unsafe partial class CpuGemm
 {
     private const int MR = 6;
-    private const int KC = 256;
+    private const int KC = 384;
     private const int MC = 96;
     private const int NC = 2048;
 
@@ -115,7 +115,7 @@ internal static unsafe partial class CpuGemm
         int ncMax = Math.Min(NC, RoundUp(n, nr));
         float[] bPackArray = GC.AllocateUninitializedArray<float>(KC * ncMax, pinned: true);
         float* bPack = (float*)Unsafe.AsPointer(ref bPackArray[0]);
-        int workers = Environment.ProcessorCount;
+        int workers = CpuParallel.Workers;
         for (int jc = 0; jc < n; jc += NC)
         {
             int nc = Math.Min(NC, n - jc);
@@ -124,17 +124,20 @@ internal static unsafe partial class CpuGemm
             {
                 int kc = Math.Min(KC, k - pc);
                 PackB(p, pc, kc, jc, nc, nr, bPack);
+                // Row blocks of equal height (a multiple of MR, at most MC), so no worker gets a thin leftover block.
                 int mBlocks = (m + MC - 1) / MC;
+                int mcBlock = Math.Min(MC, RoundUp((m + mBlocks - 1) / mBlocks, MR));
+                mBlocks = (m + mcBlock - 1) / mcBlock;
 
                 // Enough tasks to keep every core busy: split the NR panels when there are few row blocks.
                 int jSplit = Math.Clamp((2 * workers) / mBlocks, 1, panels);
                 int panelsPerTask = (panels + jSplit - 1) / jSplit;
                 int tasks = mBlocks * jSplit;
                 int pcLocal = pc, jcLocal = jc, kcLocal = kc;
-                Parallel.For(0, tasks, new ParallelOptions { MaxDegreeOfParallelism = workers }, t =>
+                void Task(int t)
                 {
                     int ib = t / jSplit, js = t % jSplit;
-                    int i0 = ib * MC, mc = Math.Min(MC, m - i0);
+                    int i0 = ib * mcBlock, mc = Math.Min(mcBlock, m - i0);
                     int jp0 = js * panelsPerTask, jp1 = Math.Min(panels, jp0 + panelsPerTask);
                     if (jp0 >= jp1)
                     {
@@ -155,7 +158,19 @@ internal static unsafe partial class CpuGemm
                             Micro<TOps, TVec>(kcLocal, aPack + (ir * kcLocal), bp, cTile, ldcf, p.Alpha, mRows, nCols);
                         }
                     }
-                });
+                }
+
+                if (workers == 1)
+                {
+                    for (int t = 0; t < tasks; t++)
+                    {
+                        Task(t);
+                    }
+                }
+                else
+                {
+                    Parallel.For(0, tasks, new ParallelOptions { MaxDegreeOfParallelism = workers }, Task);
+                }
             }
         }
 

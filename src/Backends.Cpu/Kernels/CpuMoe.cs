@@ -1,4 +1,6 @@
 using System;
+using System.Linq;
+using System.Threading.Tasks;
 using System.Numerics.Tensors;
 
 namespace Backends.Cpu;
@@ -218,20 +220,37 @@ internal static unsafe class CpuMoe
         long lda = a.LdA, ldc = a.LdC;
         ClearRows(c, 0, eff[0], n, ldc, cSize);
         ClearRows(c, eff[a.Experts], rows, n, ldc, cSize);
-        for (int e = 0; e < a.Experts; e++)
-        {
-            int r0 = eff[e], m = eff[e + 1] - r0;
-            if (m == 0)
-            {
-                continue;
-            }
+        GemmProblem Expert(int e) => new(
+            aPtr + (nint)(eff[e] * lda * inSize),
+            w + (nint)((long)e * n * k * inSize),
+            c + (nint)(eff[e] * ldc * cSize),
+            eff[e + 1] - eff[e], n, k, false, a.TransB, inT, cT, 1f, 0f, lda, a.TransB ? k : n, ldc);
 
-            var p = new GemmProblem(
-                aPtr + (nint)(r0 * lda * inSize),
-                w + (nint)((long)e * n * k * inSize),
-                c + (nint)(r0 * ldc * cSize),
-                m, n, k, false, a.TransB, inT, cT, 1f, 0f, lda, a.TransB ? k : n, ldc);
-            CpuGemm.Run(p);
+        int[] busy = [.. Enumerable.Range(0, a.Experts).Where(e => eff[e + 1] > eff[e]).OrderByDescending(e => eff[e + 1] - eff[e])];
+        int workers = CpuParallel.Workers;
+        if (workers > 1 && busy.Length >= 2 * workers && busy.All(e => eff[e + 1] - eff[e] > 16))
+        {
+            // Many experts with prefill-sized groups: one expert per core at a time, each GEMM on its own core (no
+            // barriers between its K slabs, no thin row blocks split over cores), largest groups first.
+            Parallel.For(0, busy.Length, new ParallelOptions { MaxDegreeOfParallelism = workers }, i =>
+            {
+                CpuParallel.Serial = true;
+                try
+                {
+                    CpuGemm.Run(Expert(busy[i]));
+                }
+                finally
+                {
+                    CpuParallel.Serial = false;
+                }
+            });
+            return;
+        }
+
+        // Few experts, or decode-sized groups (whose path streams the weights with every core): one after another.
+        foreach (int e in busy)
+        {
+            CpuGemm.Run(Expert(e));
         }
     }
 
