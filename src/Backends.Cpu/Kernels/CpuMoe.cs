@@ -228,9 +228,9 @@ internal static unsafe class CpuMoe
 
         int[] busy = [.. Enumerable.Range(0, a.Experts).Where(e => eff[e + 1] > eff[e]).OrderByDescending(e => eff[e + 1] - eff[e])];
         int workers = CpuParallel.Workers;
-        if (workers > 1 && busy.Length >= 2 * workers && busy.All(e => eff[e + 1] - eff[e] > 16))
+        if (workers > 1 && busy.Length >= 2 * workers && (eff[a.Experts] - eff[0]) / busy.Length > 16)
         {
-            // Many experts with prefill-sized groups: one expert per core at a time, each GEMM on its own core (no
+            // Many experts with prefill-sized groups (over 16 rows on average): one expert per core at a time, each GEMM on its own core (no
             // barriers between its K slabs, no thin row blocks split over cores), largest groups first.
             Parallel.For(0, busy.Length, new ParallelOptions { MaxDegreeOfParallelism = workers }, i =>
             {

@@ -42,7 +42,7 @@ internal sealed class GroupedGemmSpec : OpSpec
         S(128, 96, 80, 16, 1, 0, 1),
         S(16, 300, 257, 32, 1, 1),
 
-        // Prefill-sized groups (more than 16 rows each, at least 4 experts): the CPU runs one expert per core.
+        // Prefill-sized groups (over 16 rows per expert on average, at least 4 experts): the CPU runs one expert per core.
         S(170, 24, 40, 5, 1, 0), S(150, 20, 36, 4, 0, 0, 1),
         S(7, 17, 33, 4).With("pad", 3), S(64, 65, 31, 8, 1, 1).With("pad", 5), S(45, 33, 17, 6, 0, 3, 1).With("pad", 2),
     ];
