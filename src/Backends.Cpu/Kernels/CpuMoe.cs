@@ -184,8 +184,25 @@ internal static unsafe class CpuMoe
         {
             Span<float> acc = CpuConvert.Scratch(0, h);
             Span<float> row = CpuConvert.Scratch(1, h);
+            const int MaxFused = 64; // choices per token summed in registers; more take the row-by-row path
+            float** rowsOf = stackalloc float*[MaxFused];
+            float* ws = stackalloc float[MaxFused];
             for (long t = t0; t < t1; t++)
             {
+                if (dt == DType.F32 && k <= MaxFused)
+                {
+                    // One pass: each output vector sums its k expert rows in registers, in choice order.
+                    for (int j = 0; j < k; j++)
+                    {
+                        int s = ((int*)slotOf)[(t * k) + j];
+                        rowsOf[j] = (uint)s < (uint)rows ? (float*)expertOut + ((long)s * h) : null;
+                        ws[j] = ((float*)weights)[(t * k) + j];
+                    }
+
+                    CpuFused.WeightedSum(rowsOf, ws, k, (float*)output + (t * h), h);
+                    continue;
+                }
+
                 acc.Clear();
                 for (int j = 0; j < k; j++)
                 {

@@ -294,4 +294,56 @@ internal static unsafe class CpuFused
             sin[p] = (float)sn;
         }
     }
+
+    /// <summary>y[i] = Σ_j w[j]·rows[j][i] over j in order (a null row contributes nothing), in one pass over the rows.</summary>
+    public static void WeightedSum(float** rows, float* w, int count, float* y, int n)
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            WeightedSum<Vec512, Vector512<float>>(rows, w, count, y, n);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            WeightedSum<Vec256, Vector256<float>>(rows, w, count, y, n);
+        }
+        else
+        {
+            WeightedSum<Vec128, Vector128<float>>(rows, w, count, y, n);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WeightedSum<TOps, TVec>(float** rows, float* w, int count, float* y, int n)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+    {
+        int width = TOps.Count, i = 0;
+        for (; i + width <= n; i += width)
+        {
+            TVec acc = TOps.Zero;
+            for (int j = 0; j < count; j++)
+            {
+                if (rows[j] != null)
+                {
+                    acc = TOps.MulAdd(TOps.Load(rows[j] + i), TOps.Broadcast(w[j]), acc);
+                }
+            }
+
+            TOps.Store(y + i, acc);
+        }
+
+        for (; i < n; i++)
+        {
+            float acc = 0;
+            for (int j = 0; j < count; j++)
+            {
+                if (rows[j] != null)
+                {
+                    acc = MathF.FusedMultiplyAdd(rows[j][i], w[j], acc);
+                }
+            }
+
+            y[i] = acc;
+        }
+    }
 }
