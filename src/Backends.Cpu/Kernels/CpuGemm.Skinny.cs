@@ -22,10 +22,10 @@ internal static unsafe partial class CpuGemm
         if (p.TransB)
         {
             // B is [N,K] (a Linear weight): every output is a dot product over a contiguous row of B, and B is streamed
-            // once. One row of A: eight B rows at a time (1×8 kernel). More rows: three B rows at a time, each feeding
-            // up to 8 rows of A through the 8×3 kernel (a second group for 9..16 rows, on B rows still in cache). K is
-            // walked in blocks of DecodeKBlock.
-            int step = m == 1 ? 8 : 3;
+            // once. Each B row is one hardware-prefetch stream and streaming B is the bound, so the tile takes many B
+            // rows when A has few: 1×8 for one row of A, 2×8 for two, 4×6 otherwise (groups of 4 rows of A on the same
+            // six B rows, the later groups reading them from cache). K is walked in blocks of DecodeKBlock.
+            int tileRows = m == 1 ? 1 : m == 2 ? 2 : 4, step = m <= 2 ? 8 : 6;
             CpuParallel.For((n + step - 1) / step, Math.Max(1, 8192 / Math.Max(k, 1)), (t0, t1) =>
             {
                 long j0 = t0 * step, j1 = Math.Min(n, t1 * step);
@@ -60,36 +60,15 @@ internal static unsafe partial class CpuGemm
                                 ldb = kb;
                             }
 
-                            if (m == 1)
+                            for (int g = 0; g < m; g += tileRows)
                             {
-                                // Past the last B row, rows alias the last one (their results are not used).
-                                if (cnt < 8)
-                                {
-                                    DotsTail(pa + q0, kb, b, ldb, cnt, o);
-                                }
-                                else
-                                {
-                                    Dots(pa + q0, kb, b, ldb, o);
-                                }
-
-                                for (int c = 0; c < cnt; c++)
-                                {
-                                    outs[(int)(j - j0) + c] += o[c];
-                                }
-
-                                continue;
-                            }
-
-                            float* b0 = b, b1 = cnt > 1 ? b + ldb : b0, b2 = cnt > 2 ? b + (2 * ldb) : b1;
-                            for (int g = 0; g < m; g += 8)
-                            {
-                                int mg = Math.Min(8, m - g);
-                                Dots(pa + ((long)g * k) + q0, mg, k, kb, b0, b1, b2, o);
+                                int mg = Math.Min(tileRows, m - g);
+                                Tile(tileRows, pa + ((long)g * k) + q0, mg, k, kb, b, ldb, cnt, o);
                                 for (int i = 0; i < mg; i++)
                                 {
                                     for (int c = 0; c < cnt; c++)
                                     {
-                                        outs[((g + i) * width) + (int)(j - j0) + c] += o[(i * 3) + c];
+                                        outs[((g + i) * width) + (int)(j - j0) + c] += o[(i * step) + c];
                                     }
                                 }
                             }
@@ -160,44 +139,38 @@ internal static unsafe partial class CpuGemm
     /// </summary>
     private const int DecodeKBlock = 2048;
 
-    private static void Dots(float* a, int m, int lda, int k, float* b0, float* b1, float* b2, float* o)
+    /// <summary>The decode tile for <paramref name="tileRows"/> rows of A (1×8, 2×8 or 4×6) on the widest vectors the CPU has.</summary>
+    private static void Tile(int tileRows, float* a, int m, int lda, int k, float* b, long ldb, int cnt, float* o)
     {
         if (Vector512.IsHardwareAccelerated)
         {
-            Dots8x3<Vec512, Vector512<float>>(a, m, lda, k, b0, b1, b2, o);
+            Tile<Vec512, Vector512<float>>(tileRows, a, m, lda, k, b, ldb, cnt, o);
         }
         else if (Vector256.IsHardwareAccelerated)
         {
-            Dots8x3<Vec256, Vector256<float>>(a, m, lda, k, b0, b1, b2, o);
+            Tile<Vec256, Vector256<float>>(tileRows, a, m, lda, k, b, ldb, cnt, o);
         }
         else
         {
-            Dots8x3<Vec128, Vector128<float>>(a, m, lda, k, b0, b1, b2, o);
+            Tile<Vec128, Vector128<float>>(tileRows, a, m, lda, k, b, ldb, cnt, o);
         }
     }
 
-    private static void Dots(float* a, int k, float* b, long ldb, float* o)
+    private static void Tile<TOps, TVec>(int tileRows, float* a, int m, int lda, int k, float* b, long ldb, int cnt, float* o)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
     {
-        if (Vector512.IsHardwareAccelerated)
+        switch (tileRows)
         {
-            Dots1x8<Vec512, Vector512<float>>(a, k, b, ldb, o);
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            Dots1x8<Vec256, Vector256<float>>(a, k, b, ldb, o);
-        }
-        else
-        {
-            Dots1x8<Vec128, Vector128<float>>(a, k, b, ldb, o);
-        }
-    }
-
-    /// <summary>The last, partial group of fewer than 8 B rows of the 1-row path.</summary>
-    private static void DotsTail(float* a, int k, float* b, long ldb, int cnt, float* o)
-    {
-        for (int c = 0; c < cnt; c++)
-        {
-            o[c] = System.Numerics.Tensors.TensorPrimitives.Dot(new ReadOnlySpan<float>(a, k), new ReadOnlySpan<float>(b + (c * ldb), k));
+            case 1:
+                Dots1x8<TOps, TVec>(a, k, b, ldb, cnt, o);
+                break;
+            case 2:
+                Dots2x8<TOps, TVec>(a, m, lda, k, b, ldb, cnt, o);
+                break;
+            default:
+                Dots4x6<TOps, TVec>(a, m, lda, k, b, ldb, cnt, o);
+                break;
         }
     }
 }
