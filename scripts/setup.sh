@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need when it is missing: PoCL (the CPU OpenCL device), the ICD loader, CLBlast for the
-# optional GEMM variant, and gcc + cmake + make for native/cann/acl-sim (the AscendCL stand-in the CANN tests run on). Debian/Ubuntu; runs apt-get as root (or through sudo -n).
+# optional GEMM variant, gcc + cmake + make for native/cann/acl-sim (the AscendCL stand-in the CANN tests run on), and
+# OpenBLAS for the CPU comparison benchmark. Debian/Ubuntu; runs apt-get as root (or through sudo -n).
 # Safe to run repeatedly: it does nothing when everything is present.
 set -euo pipefail
 
@@ -13,6 +14,8 @@ command -v gcc >/dev/null 2>&1 || need+=(gcc)
 [ -e /usr/include/stdio.h ] || need+=(libc6-dev)
 command -v cmake >/dev/null 2>&1 || need+=(cmake)
 command -v make >/dev/null 2>&1 || need+=(make)
+# OpenBLAS only for the CPU comparison benchmark (benchmarks/: cpu-compare); no test needs it.
+ldconfig -p 2>/dev/null | grep -q 'libopenblas.so.0' || need+=(libopenblas0-pthread)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
@@ -34,6 +37,6 @@ fi
 echo "setup: installing ${need[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq >/dev/null
-# CLBlast is optional: install the rest even if it is not in this distribution's archive.
+# CLBlast and OpenBLAS are optional: install the rest even if they are not in this distribution's archive.
 $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null 2>&1 ||
-  $sudo apt-get install -y -qq --no-install-recommends $(printf '%s\n' "${need[@]}" | grep -v clblast) >/dev/null
+  $sudo apt-get install -y -qq --no-install-recommends $(printf '%s\n' "${need[@]}" | grep -v 'clblast\|openblas') >/dev/null
