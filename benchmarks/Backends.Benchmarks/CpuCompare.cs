@@ -79,6 +79,10 @@ internal static unsafe class CpuCompare
         psi.Environment["OPENBLAS_NUM_THREADS"] = threads.ToString(CultureInfo.InvariantCulture);
         // OpenBLAS 0.3.21 does not know recent CPUs and falls back to old kernels; the reference is SkylakeX.
         psi.Environment["OPENBLAS_CORETYPE"] = coreType;
+
+        // OpenBLAS's threads spin ~0.1 s after each call by default, stealing a core from whatever runs next (ours, in
+        // an interleaved comparison); the shortest timeout lets them sleep at once.
+        psi.Environment["OPENBLAS_THREAD_TIMEOUT"] = "4";
         using Process p = Process.Start(psi)!;
         p.WaitForExit();
         return p.ExitCode;

@@ -113,7 +113,7 @@ internal static unsafe partial class CpuGemm
         InitC(p, cf, ldcf);
 
         int ncMax = Math.Min(NC, RoundUp(n, nr));
-        float[] bPackArray = GC.AllocateUninitializedArray<float>(KC * ncMax, pinned: true);
+        float[] bPackArray = PackBuffer(KC * ncMax);
         float* bPack = (float*)Unsafe.AsPointer(ref bPackArray[0]);
         int workers = CpuParallel.Workers;
         for (int jc = 0; jc < n; jc += NC)
@@ -186,6 +186,22 @@ internal static unsafe partial class CpuGemm
         }
 
         GC.KeepAlive(bPackArray);
+    }
+
+    [ThreadStatic]
+    private static float[]? t_bPack;
+
+    /// <summary>The calling thread's pinned B-pack buffer, grown on demand and kept (an allocation per call cost more than a 512³ GEMM's packing).</summary>
+    private static float[] PackBuffer(int floats)
+    {
+        float[]? b = t_bPack;
+        if (b is null || b.Length < floats)
+        {
+            b = GC.AllocateUninitializedArray<float>(floats, pinned: true);
+            t_bPack = b;
+        }
+
+        return b;
     }
 
     /// <summary>cf = beta·C, or 0 when beta = 0 (C is then not read, so NaN in it cannot leak); cf's rows are ldcf apart.</summary>
