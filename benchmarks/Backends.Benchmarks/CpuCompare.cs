@@ -174,7 +174,9 @@ internal static unsafe class CpuCompare
                 stream.Fill(from, 1f);
                 var opMs = new List<double>();
                 var copyMs = new List<double>();
-                for (int i = 0; i < 3; i++)
+                // 50 launches first: library code precompiled for a baseline ISA (System.Numerics.Tensors) is rejitted
+                // for this CPU only after 30 calls, and timing it before would measure that, not the kernel.
+                for (int i = 0; i < 50; i++)
                 {
                     run.Launch(stream);
                     stream.Copy(from, to);
@@ -233,10 +235,14 @@ internal static unsafe class CpuCompare
             void Blas() => OpenBlas.SgemmNT(m, n, k, ha, hb, hc);
             double flops = 2.0 * m * n * k;
             int inner = (int)Math.Clamp(2e8 / flops, 1, 200); // short problems repeat so each sample is ≥ ~1 ms
-            Ours();
-            if (OpenBlas.IsAvailable)
+            for (int i = 0; i < Math.Max(2, Math.Min(50, inner * 3)); i++)
             {
-                Blas();
+                // Warm-up (ours reaches code optimised for this CPU; OpenBLAS starts its threads).
+                Ours();
+                if (OpenBlas.IsAvailable)
+                {
+                    Blas();
+                }
             }
 
             var ours = new List<double>();
