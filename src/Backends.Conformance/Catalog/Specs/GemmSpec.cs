@@ -49,10 +49,12 @@ internal sealed class GemmSpec : OpSpec
         S(1, 200, 192, 160, 0, 0),
         S(1, 256, 256, 256, 0, 1),
 
-        // The CPU decode path's edges: K over one 2048-float block with a tail, N not a multiple of the 8- or 3-row
-        // B steps, 9..16 rows (a second group of 8), beta and an F32 C.
+        // The CPU decode path's edges: K over one 16384-float block with a tail, N not a multiple of the 8- or 6-row
+        // B steps, 3..16 rows (several groups of 4), beta and an F32 C.
         S(1, 1, 19, 2100, 0, 1),
         S(1, 11, 10, 4200, 0, 1, 1, 0, 1),
+        S(1, 1, 13, 16500, 0, 1),
+        S(1, 6, 7, 16400, 0, 1, 1),
         S(1, 17, 33, 15, 0, 1).With("pad", 3), S(1, 33, 65, 63, 1, 0, 1).With("pad", 5), S(1, 7, 40, 300, 0, 1).With("pad", 9),
         S(2, 13, 31, 9, 1, 0, 1, 1).With("pad", 4), S(3, 17, 19, 21, 0, 1).With("pad", 2), S(1, 130, 70, 257, 0, 0, 1, 0, 1).With("pad", 6),
     ];
