@@ -51,17 +51,30 @@ internal static unsafe class CpuFused
     /// </summary>
     public static void SoftmaxRow(float* x, float* y, int kept, int cols, float scale)
     {
-        if (Vector512.IsHardwareAccelerated)
+        if (scale == 1f)
         {
-            SoftmaxRow<Vec512, Vector512<float>>(x, y, kept, cols, scale);
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            SoftmaxRow<Vec256, Vector256<float>>(x, y, kept, cols, scale);
+            SoftmaxRow<Unscaled>(x, y, kept, cols, scale);
         }
         else
         {
-            SoftmaxRow<Vec128, Vector128<float>>(x, y, kept, cols, scale);
+            SoftmaxRow<Scaled>(x, y, kept, cols, scale);
+        }
+    }
+
+    private static void SoftmaxRow<TScale>(float* x, float* y, int kept, int cols, float scale)
+        where TScale : struct, IScale
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            SoftmaxRow<Vec512, Vector512<float>, TScale>(x, y, kept, cols, scale);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            SoftmaxRow<Vec256, Vector256<float>, TScale>(x, y, kept, cols, scale);
+        }
+        else
+        {
+            SoftmaxRow<Vec128, Vector128<float>, TScale>(x, y, kept, cols, scale);
         }
     }
 
@@ -160,9 +173,10 @@ internal static unsafe class CpuFused
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void SoftmaxRow<TOps, TVec>(float* x, float* y, int kept, int cols, float scale)
+    private static void SoftmaxRow<TOps, TVec, TScale>(float* x, float* y, int kept, int cols, float scale)
         where TOps : IVecOps<TVec>
         where TVec : struct
+        where TScale : struct, IScale
     {
         int w = TOps.Count;
         TVec s = TOps.Broadcast(scale);
@@ -173,10 +187,10 @@ internal static unsafe class CpuFused
             int i = 0;
             if (kept >= w)
             {
-                TVec m = TOps.Multiply(TOps.Load(x), s);
+                TVec m = Scale<TOps, TVec, TScale>(TOps.Load(x), s);
                 for (i = w; i + w <= kept; i += w)
                 {
-                    m = TOps.Max(m, TOps.Multiply(TOps.Load(x + i), s));
+                    m = TOps.Max(m, Scale<TOps, TVec, TScale>(TOps.Load(x + i), s));
                 }
 
                 max = TOps.MaxAcross(m);
@@ -192,7 +206,7 @@ internal static unsafe class CpuFused
             float sum = 0;
             for (i = 0; i + w <= kept; i += w)
             {
-                TVec e = TOps.FastExp(TOps.Subtract(TOps.Multiply(TOps.Load(x + i), s), mv));
+                TVec e = TOps.FastExp(TOps.Subtract(Scale<TOps, TVec, TScale>(TOps.Load(x + i), s), mv));
                 TOps.Store(y + i, e);
                 acc = TOps.Add(acc, e);
             }
@@ -346,4 +360,26 @@ internal static unsafe class CpuFused
             y[i] = acc;
         }
     }
+
+    /// <summary>Whether a softmax multiplies by its scale (a struct parameter, so the unscaled loops carry no multiply).</summary>
+    private interface IScale
+    {
+        static abstract bool Apply { get; }
+    }
+
+    private readonly struct Scaled : IScale
+    {
+        public static bool Apply => true;
+    }
+
+    private readonly struct Unscaled : IScale
+    {
+        public static bool Apply => false;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVec Scale<TOps, TVec, TScale>(TVec v, TVec s)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+        where TScale : struct, IScale => TScale.Apply ? TOps.Multiply(v, s) : v;
 }

@@ -86,7 +86,9 @@ internal readonly unsafe struct Vec512 : IVecOps<Vector512<float>>
     public static Vector512<float> FastExp(Vector512<float> v)
     {
         // e^x = 2^n · e^r, n = round(x·log2 e), r = x − n·ln 2 (in two parts), e^r by a degree-7 polynomial; 2^n built
-        // as 2^n1 · 2^n2 (n1 = n/2) so every n of the range stays a normal float; the edges are selected afterwards.
+        // as 2^n1 · 2^n2 (n1 = n/2) so every n of the range stays a normal float. Above ln(FLT_MAX) the product
+        // overflows to +∞ by itself (x is clamped to 88.8, where p·2^128 > FLT_MAX); −∞ and tiny x are selected to 0,
+        // NaN is passed through.
         Vector512<float> x = Vector512.Min(Vector512.Max(v, Vector512.Create(-103.9f)), Vector512.Create(88.8f));
         Vector512<float> n = Vector512.Round(x * Vector512.Create(1.44269504f));
         Vector512<float> r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-0.693145752f), x);
@@ -105,7 +107,6 @@ internal readonly unsafe struct Vec512 : IVecOps<Vector512<float>>
         Vector512<float> s1 = Vector512.ShiftLeft(n1 + Vector512.Create(127), 23).AsSingle();
         Vector512<float> s2 = Vector512.ShiftLeft(n2 + Vector512.Create(127), 23).AsSingle();
         Vector512<float> e = p * s1 * s2;
-        e = Vector512.ConditionalSelect(Vector512.GreaterThan(v, Vector512.Create(88.72283f)), Vector512.Create(float.PositiveInfinity), e);
         e = Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512.Create(-103.9f)), Vector512<float>.Zero, e);
         return Vector512.ConditionalSelect(Vector512.Equals(v, v), e, v);
     }
@@ -181,7 +182,9 @@ internal readonly unsafe struct Vec256 : IVecOps<Vector256<float>>
     public static Vector256<float> FastExp(Vector256<float> v)
     {
         // e^x = 2^n · e^r, n = round(x·log2 e), r = x − n·ln 2 (in two parts), e^r by a degree-7 polynomial; 2^n built
-        // as 2^n1 · 2^n2 (n1 = n/2) so every n of the range stays a normal float; the edges are selected afterwards.
+        // as 2^n1 · 2^n2 (n1 = n/2) so every n of the range stays a normal float. Above ln(FLT_MAX) the product
+        // overflows to +∞ by itself (x is clamped to 88.8, where p·2^128 > FLT_MAX); −∞ and tiny x are selected to 0,
+        // NaN is passed through.
         Vector256<float> x = Vector256.Min(Vector256.Max(v, Vector256.Create(-103.9f)), Vector256.Create(88.8f));
         Vector256<float> n = Vector256.Round(x * Vector256.Create(1.44269504f));
         Vector256<float> r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-0.693145752f), x);
@@ -200,7 +203,6 @@ internal readonly unsafe struct Vec256 : IVecOps<Vector256<float>>
         Vector256<float> s1 = Vector256.ShiftLeft(n1 + Vector256.Create(127), 23).AsSingle();
         Vector256<float> s2 = Vector256.ShiftLeft(n2 + Vector256.Create(127), 23).AsSingle();
         Vector256<float> e = p * s1 * s2;
-        e = Vector256.ConditionalSelect(Vector256.GreaterThan(v, Vector256.Create(88.72283f)), Vector256.Create(float.PositiveInfinity), e);
         e = Vector256.ConditionalSelect(Vector256.LessThan(v, Vector256.Create(-103.9f)), Vector256<float>.Zero, e);
         return Vector256.ConditionalSelect(Vector256.Equals(v, v), e, v);
     }
@@ -276,7 +278,9 @@ internal readonly unsafe struct Vec128 : IVecOps<Vector128<float>>
     public static Vector128<float> FastExp(Vector128<float> v)
     {
         // e^x = 2^n · e^r, n = round(x·log2 e), r = x − n·ln 2 (in two parts), e^r by a degree-7 polynomial; 2^n built
-        // as 2^n1 · 2^n2 (n1 = n/2) so every n of the range stays a normal float; the edges are selected afterwards.
+        // as 2^n1 · 2^n2 (n1 = n/2) so every n of the range stays a normal float. Above ln(FLT_MAX) the product
+        // overflows to +∞ by itself (x is clamped to 88.8, where p·2^128 > FLT_MAX); −∞ and tiny x are selected to 0,
+        // NaN is passed through.
         Vector128<float> x = Vector128.Min(Vector128.Max(v, Vector128.Create(-103.9f)), Vector128.Create(88.8f));
         Vector128<float> n = Vector128.Round(x * Vector128.Create(1.44269504f));
         Vector128<float> r = Vector128.FusedMultiplyAdd(n, Vector128.Create(-0.693145752f), x);
@@ -295,7 +299,6 @@ internal readonly unsafe struct Vec128 : IVecOps<Vector128<float>>
         Vector128<float> s1 = Vector128.ShiftLeft(n1 + Vector128.Create(127), 23).AsSingle();
         Vector128<float> s2 = Vector128.ShiftLeft(n2 + Vector128.Create(127), 23).AsSingle();
         Vector128<float> e = p * s1 * s2;
-        e = Vector128.ConditionalSelect(Vector128.GreaterThan(v, Vector128.Create(88.72283f)), Vector128.Create(float.PositiveInfinity), e);
         e = Vector128.ConditionalSelect(Vector128.LessThan(v, Vector128.Create(-103.9f)), Vector128<float>.Zero, e);
         return Vector128.ConditionalSelect(Vector128.Equals(v, v), e, v);
     }

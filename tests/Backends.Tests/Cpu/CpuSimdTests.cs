@@ -53,6 +53,9 @@ public sealed class CpuSimdTests
         One(89f, float.PositiveInfinity, "overflow");
         One(-120f, 0f, "underflow");
         One(0f, 1f, "zero");
+        One(88.7f, (float)Math.Exp(88.7f), "just below overflow");
+        One(88.73f, float.PositiveInfinity, "just above ln(FLT_MAX)");
+        One(-87.5f, (float)Math.Exp(-87.5f), "subnormal result");
         var rnd = new Random(12345);
         for (int i = 0; i < 20000; i++)
         {
