@@ -7,11 +7,12 @@ namespace Backends.Cpu;
 internal static unsafe partial class CpuGemm
 {
     /// <summary>
-    /// C[0..mRows, 0..nCols] += alpha · Apanel·Bpanel over kc, with 12 vector accumulators (6 rows × 2 vectors).
+    /// C[0..mRows, 0..nCols] += alpha · Apanel·Bpanel over kc (or = when <paramref name="overwrite"/>: the first K slab
+    /// of a beta = 0 problem, so C is neither cleared beforehand nor read), with 12 vector accumulators (6 rows × 2 vectors).
     /// Full tiles update C directly; edge tiles go through a small buffer so nothing outside C is touched.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Micro<TOps, TVec>(int kc, float* a, float* b, float* c, int ldc, float alpha, int mRows, int nCols)
+    private static void Micro<TOps, TVec>(int kc, float* a, float* b, float* c, int ldc, float alpha, int mRows, int nCols, bool overwrite)
         where TOps : IVecOps<TVec>
         where TVec : struct
     {
@@ -57,12 +58,12 @@ internal static unsafe partial class CpuGemm
         TVec al = TOps.Broadcast(alpha);
         if (mRows == MR && nCols == 2 * w)
         {
-            Update<TOps, TVec>(c, w, al, c00, c01);
-            Update<TOps, TVec>(c + ldc, w, al, c10, c11);
-            Update<TOps, TVec>(c + (2 * ldc), w, al, c20, c21);
-            Update<TOps, TVec>(c + (3 * ldc), w, al, c30, c31);
-            Update<TOps, TVec>(c + (4 * ldc), w, al, c40, c41);
-            Update<TOps, TVec>(c + (5 * ldc), w, al, c50, c51);
+            Update<TOps, TVec>(c, w, al, c00, c01, overwrite);
+            Update<TOps, TVec>(c + ldc, w, al, c10, c11, overwrite);
+            Update<TOps, TVec>(c + (2 * ldc), w, al, c20, c21, overwrite);
+            Update<TOps, TVec>(c + (3 * ldc), w, al, c30, c31, overwrite);
+            Update<TOps, TVec>(c + (4 * ldc), w, al, c40, c41, overwrite);
+            Update<TOps, TVec>(c + (5 * ldc), w, al, c50, c51, overwrite);
             return;
         }
 
@@ -84,16 +85,24 @@ internal static unsafe partial class CpuGemm
         {
             for (int j = 0; j < nCols; j++)
             {
-                c[((long)r * ldc) + j] += alpha * tile[(r * tw) + j];
+                float v = alpha * tile[(r * tw) + j];
+                c[((long)r * ldc) + j] = overwrite ? v : c[((long)r * ldc) + j] + v;
             }
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Update<TOps, TVec>(float* c, int w, TVec alpha, TVec v0, TVec v1)
+    private static void Update<TOps, TVec>(float* c, int w, TVec alpha, TVec v0, TVec v1, bool overwrite)
         where TOps : IVecOps<TVec>
         where TVec : struct
     {
+        if (overwrite)
+        {
+            TOps.Store(c, TOps.Multiply(alpha, v0));
+            TOps.Store(c + w, TOps.Multiply(alpha, v1));
+            return;
+        }
+
         TOps.Store(c, TOps.MulAdd(alpha, v0, TOps.Load(c)));
         TOps.Store(c + w, TOps.MulAdd(alpha, v1, TOps.Load(c + w)));
     }

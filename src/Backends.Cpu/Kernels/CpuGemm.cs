@@ -110,7 +110,12 @@ internal static unsafe partial class CpuGemm
     {
         int nr = 2 * TOps.Count;
         int m = p.M, n = p.N, k = p.K;
-        InitC(p, cf, ldcf);
+        // beta = 0: the first K slab overwrites C, so C is neither cleared first nor read (K = 0 still clears it).
+        bool overwriteFirst = p.Beta == 0 && k > 0;
+        if (!overwriteFirst)
+        {
+            InitC(p, cf, ldcf);
+        }
 
         int ncMax = Math.Min(NC, RoundUp(n, nr));
         float[] bPackArray = PackBuffer(KC * ncMax);
@@ -155,7 +160,7 @@ internal static unsafe partial class CpuGemm
                         {
                             int mRows = Math.Min(MR, mc - ir);
                             float* cTile = cf + ((long)(i0 + ir) * ldcf) + j;
-                            Micro<TOps, TVec>(kcLocal, aPack + (ir * kcLocal), bp, cTile, ldcf, p.Alpha, mRows, nCols);
+                            Micro<TOps, TVec>(kcLocal, aPack + (ir * kcLocal), bp, cTile, ldcf, p.Alpha, mRows, nCols, overwriteFirst && pcLocal == 0);
                         }
                     }
                 }
