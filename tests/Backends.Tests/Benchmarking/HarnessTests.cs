@@ -137,16 +137,31 @@ public sealed class HarnessTests
         Assert.Contains(items, i => i.Spec.Kind == OpKind.Gemm && i.Shape["M"] == 1);
     }
 
+    /// <summary>The devices that are timed: every device but the emulators (an absent device is listed, and skipped as absent).</summary>
+    public static TheoryData<string> TimedDevices() => [.. TestDevices.Ids.Where(id => !TestDevices.IsEmulator(id))];
+
+    /// <summary>The emulators present here (ILGPU's CPU accelerator, acl-sim).</summary>
+    public static TheoryData<string> Emulators() => [.. TestDevices.Ids.Where(TestDevices.IsEmulator)];
+
     [Theory]
-    [MemberData(nameof(StreamTests.Devices), MemberType = typeof(StreamTests))]
+    [MemberData(nameof(Emulators))]
+    public void Emulator_ClaimsNoComputeRoof(string device)
+    {
+        // An emulator checks kernels; its speed says nothing about the hardware it stands in for, so it offers no FMA
+        // probe and bench never reports a compute roof or a % of peak for it.
+        Device d = TestDevices.Get(device);
+        Assert.Equal(DevicePriority.Emulator, d.Info.Priority);
+        Assert.False(d is IPeakProbe, $"{d.Id} is an emulator but offers an FMA peak probe");
+        var roof = new RooflineFigures { DeviceId = d.Id, DeviceName = d.Info.Name, PeakGflops = double.NaN, BandwidthGBs = 10 };
+        BenchResult r = BenchRunner.WithRoofline(new BenchResult { Device = d.Id, Op = "gemm", Variant = "ours", DType = "f32", Shape = "-", Label = "-", MedianMs = 1, Flops = 1e9, Bytes = 1e6 }, roof);
+        Assert.Equal("memory", r.Bound);
+    }
+
+    [Theory]
+    [MemberData(nameof(TimedDevices))]
     public void RooflineMeter_MeasuresBothRoofs(string device)
     {
         Device d = TestDevices.Get(device);
-        if (d.Info.Priority == DevicePriority.Emulator)
-        {
-            Assert.Skip($"{d.Id} is an emulator: it checks kernels and is not timed");
-        }
-
         RooflineFigures f = RooflineMeter.Measure(d);
         Assert.True(f.PeakGflops > 1, $"peak {f.PeakGflops}");
         Assert.True(f.BandwidthGBs > 0.5, $"bandwidth {f.BandwidthGBs}");

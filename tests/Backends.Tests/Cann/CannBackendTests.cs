@@ -311,7 +311,7 @@ public sealed class AclSimSmokeTests
                 Assert.Fail("cann is required but BACKENDS_ASCENDCL_PATH is not set (scripts/test.sh builds acl-sim and sets it)");
             }
 
-            Assert.Skip("BACKENDS_ASCENDCL_PATH is not set: acl-sim was not built by this run");
+            Assert.Skip("cann:0 (acl-sim) is not present here: BACKENDS_ASCENDCL_PATH is not set (scripts/test.sh builds acl-sim and sets it)");
         }
 
         string smoke = Path.Combine(File.Exists(folder) ? Path.GetDirectoryName(folder)! : folder, "tests", "aclsim_smoke");

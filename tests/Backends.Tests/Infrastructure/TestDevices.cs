@@ -36,6 +36,11 @@ public static class TestDevices
     /// <summary>The registry of every backend this build has (<c>BackendRegistry.CreateDefault()</c>).</summary>
     public static BackendRegistry CreateRegistry() => BackendRegistry.CreateDefault();
 
+    /// <summary>Whether a device present here is an emulator (priority <see cref="DevicePriority.Emulator"/>); false when absent.</summary>
+    public static bool IsEmulator(string id) =>
+        WhyMissing(id) is null && BackendRegistry.TryParseId(id, out string name, out int index)
+            && Registry.Find(name)!.Devices[index].Priority == DevicePriority.Emulator;
+
     /// <summary>Whether a device id is required (by its id or its backend's name).</summary>
     public static bool IsRequired(string id)
     {
