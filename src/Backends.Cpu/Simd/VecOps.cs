@@ -32,8 +32,6 @@ internal unsafe interface IVecOps<TVec>
 
     static abstract TVec Max(TVec a, TVec b);
 
-    static abstract TVec Exp(TVec v);
-
     /// <summary>e^v to about 1 ulp, in ~15 vector instructions: IEEE at the edges (+∞ → +∞, −∞ → 0, NaN → NaN, overflow → +∞, tiny → 0 or subnormal).</summary>
     static abstract TVec FastExp(TVec v);
 
@@ -78,9 +76,6 @@ internal readonly unsafe struct Vec512 : IVecOps<Vector512<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Max(Vector512<float> a, Vector512<float> b) => Vector512.Max(a, b);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Exp(Vector512<float> v) => Vector512.Exp(v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> FastExp(Vector512<float> v)
@@ -176,9 +171,6 @@ internal readonly unsafe struct Vec256 : IVecOps<Vector256<float>>
     public static Vector256<float> Max(Vector256<float> a, Vector256<float> b) => Vector256.Max(a, b);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Exp(Vector256<float> v) => Vector256.Exp(v);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> FastExp(Vector256<float> v)
     {
         // e^x = 2^n · e^r, n = round(x·log2 e), r = x − n·ln 2 (in two parts), e^r by a degree-7 polynomial; 2^n built
@@ -270,9 +262,6 @@ internal readonly unsafe struct Vec128 : IVecOps<Vector128<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Max(Vector128<float> a, Vector128<float> b) => Vector128.Max(a, b);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Exp(Vector128<float> v) => Vector128.Exp(v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> FastExp(Vector128<float> v)
