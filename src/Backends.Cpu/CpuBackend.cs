@@ -32,6 +32,8 @@ public sealed class CpuBackend : Backend
         {
             new("threads", Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             new("simd", Simd()),
+            new("caches", CpuCaches.Describe()),
+            new("gemm blocking", CpuGemm.Blocking),
             new("os", RuntimeInformation.OSDescription),
             new("runtime", RuntimeInformation.FrameworkDescription),
         };

@@ -51,12 +51,12 @@ internal static unsafe partial class CpuGemm
             a0 = TOps.Broadcast(a[5]);
             c50 = TOps.MulAdd(a0, b0, c50);
             c51 = TOps.MulAdd(a0, b1, c51);
-            a += MR;
+            a += 6;
             b += 2 * w;
         }
 
         TVec al = TOps.Broadcast(alpha);
-        if (mRows == MR && nCols == 2 * w)
+        if (mRows == 6 && nCols == 2 * w)
         {
             Update<TOps, TVec>(c, w, al, c00, c01, overwrite);
             Update<TOps, TVec>(c + ldc, w, al, c10, c11, overwrite);
@@ -67,8 +67,8 @@ internal static unsafe partial class CpuGemm
             return;
         }
 
-        float* tile = stackalloc float[MR * 2 * 16];
         int tw = 2 * w;
+        float* tile = stackalloc float[6 * 2 * 16];
         TOps.Store(tile, c00);
         TOps.Store(tile + w, c01);
         TOps.Store(tile + tw, c10);
@@ -81,6 +81,126 @@ internal static unsafe partial class CpuGemm
         TOps.Store(tile + (4 * tw) + w, c41);
         TOps.Store(tile + (5 * tw), c50);
         TOps.Store(tile + (5 * tw) + w, c51);
+        StoreEdge(tile, tw, c, ldc, alpha, mRows, nCols, overwrite);
+    }
+
+    /// <summary>
+    /// The 512-bit micro-kernel: 12 rows × 2 vectors (24 accumulators of the 32 registers), so each B vector loaded
+    /// serves twelve FMAs. Same contract as <see cref="Micro{TOps, TVec}"/> with 12-row A panels.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Micro12<TOps, TVec>(int kc, float* a, float* b, float* c, int ldc, float alpha, int mRows, int nCols, bool overwrite)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+    {
+        int w = TOps.Count;
+        if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
+        {
+            for (int r = 0; r < mRows; r++)
+            {
+                System.Runtime.Intrinsics.X86.Sse.Prefetch0(c + ((long)r * ldc));
+                System.Runtime.Intrinsics.X86.Sse.Prefetch0(c + ((long)r * ldc) + (2 * w) - 1);
+            }
+        }
+
+        TVec c00 = TOps.Zero, c01 = TOps.Zero, c10 = TOps.Zero, c11 = TOps.Zero, c20 = TOps.Zero, c21 = TOps.Zero;
+        TVec c30 = TOps.Zero, c31 = TOps.Zero, c40 = TOps.Zero, c41 = TOps.Zero, c50 = TOps.Zero, c51 = TOps.Zero;
+        TVec c60 = TOps.Zero, c61 = TOps.Zero, c70 = TOps.Zero, c71 = TOps.Zero, c80 = TOps.Zero, c81 = TOps.Zero;
+        TVec c90 = TOps.Zero, c91 = TOps.Zero, c100 = TOps.Zero, c101 = TOps.Zero, c110 = TOps.Zero, c111 = TOps.Zero;
+        for (int p = 0; p < kc; p++)
+        {
+            TVec b0 = TOps.Load(b), b1 = TOps.Load(b + w);
+            TVec a0;
+            a0 = TOps.Broadcast(a[0]);
+            c00 = TOps.MulAdd(a0, b0, c00);
+            c01 = TOps.MulAdd(a0, b1, c01);
+            a0 = TOps.Broadcast(a[1]);
+            c10 = TOps.MulAdd(a0, b0, c10);
+            c11 = TOps.MulAdd(a0, b1, c11);
+            a0 = TOps.Broadcast(a[2]);
+            c20 = TOps.MulAdd(a0, b0, c20);
+            c21 = TOps.MulAdd(a0, b1, c21);
+            a0 = TOps.Broadcast(a[3]);
+            c30 = TOps.MulAdd(a0, b0, c30);
+            c31 = TOps.MulAdd(a0, b1, c31);
+            a0 = TOps.Broadcast(a[4]);
+            c40 = TOps.MulAdd(a0, b0, c40);
+            c41 = TOps.MulAdd(a0, b1, c41);
+            a0 = TOps.Broadcast(a[5]);
+            c50 = TOps.MulAdd(a0, b0, c50);
+            c51 = TOps.MulAdd(a0, b1, c51);
+            a0 = TOps.Broadcast(a[6]);
+            c60 = TOps.MulAdd(a0, b0, c60);
+            c61 = TOps.MulAdd(a0, b1, c61);
+            a0 = TOps.Broadcast(a[7]);
+            c70 = TOps.MulAdd(a0, b0, c70);
+            c71 = TOps.MulAdd(a0, b1, c71);
+            a0 = TOps.Broadcast(a[8]);
+            c80 = TOps.MulAdd(a0, b0, c80);
+            c81 = TOps.MulAdd(a0, b1, c81);
+            a0 = TOps.Broadcast(a[9]);
+            c90 = TOps.MulAdd(a0, b0, c90);
+            c91 = TOps.MulAdd(a0, b1, c91);
+            a0 = TOps.Broadcast(a[10]);
+            c100 = TOps.MulAdd(a0, b0, c100);
+            c101 = TOps.MulAdd(a0, b1, c101);
+            a0 = TOps.Broadcast(a[11]);
+            c110 = TOps.MulAdd(a0, b0, c110);
+            c111 = TOps.MulAdd(a0, b1, c111);
+            a += 12;
+            b += 2 * w;
+        }
+
+        TVec al = TOps.Broadcast(alpha);
+        if (mRows == 12 && nCols == 2 * w)
+        {
+            Update<TOps, TVec>(c, w, al, c00, c01, overwrite);
+            Update<TOps, TVec>(c + ldc, w, al, c10, c11, overwrite);
+            Update<TOps, TVec>(c + (2 * ldc), w, al, c20, c21, overwrite);
+            Update<TOps, TVec>(c + (3 * ldc), w, al, c30, c31, overwrite);
+            Update<TOps, TVec>(c + (4 * ldc), w, al, c40, c41, overwrite);
+            Update<TOps, TVec>(c + (5 * ldc), w, al, c50, c51, overwrite);
+            Update<TOps, TVec>(c + (6 * ldc), w, al, c60, c61, overwrite);
+            Update<TOps, TVec>(c + (7 * ldc), w, al, c70, c71, overwrite);
+            Update<TOps, TVec>(c + (8 * ldc), w, al, c80, c81, overwrite);
+            Update<TOps, TVec>(c + (9 * ldc), w, al, c90, c91, overwrite);
+            Update<TOps, TVec>(c + (10 * ldc), w, al, c100, c101, overwrite);
+            Update<TOps, TVec>(c + (11 * ldc), w, al, c110, c111, overwrite);
+            return;
+        }
+
+        int tw = 2 * w;
+        float* tile = stackalloc float[12 * 2 * 16];
+        TOps.Store(tile, c00);
+        TOps.Store(tile + w, c01);
+        TOps.Store(tile + tw, c10);
+        TOps.Store(tile + tw + w, c11);
+        TOps.Store(tile + (2 * tw), c20);
+        TOps.Store(tile + (2 * tw) + w, c21);
+        TOps.Store(tile + (3 * tw), c30);
+        TOps.Store(tile + (3 * tw) + w, c31);
+        TOps.Store(tile + (4 * tw), c40);
+        TOps.Store(tile + (4 * tw) + w, c41);
+        TOps.Store(tile + (5 * tw), c50);
+        TOps.Store(tile + (5 * tw) + w, c51);
+        TOps.Store(tile + (6 * tw), c60);
+        TOps.Store(tile + (6 * tw) + w, c61);
+        TOps.Store(tile + (7 * tw), c70);
+        TOps.Store(tile + (7 * tw) + w, c71);
+        TOps.Store(tile + (8 * tw), c80);
+        TOps.Store(tile + (8 * tw) + w, c81);
+        TOps.Store(tile + (9 * tw), c90);
+        TOps.Store(tile + (9 * tw) + w, c91);
+        TOps.Store(tile + (10 * tw), c100);
+        TOps.Store(tile + (10 * tw) + w, c101);
+        TOps.Store(tile + (11 * tw), c110);
+        TOps.Store(tile + (11 * tw) + w, c111);
+        StoreEdge(tile, tw, c, ldc, alpha, mRows, nCols, overwrite);
+    }
+
+    /// <summary>An edge tile's rows and columns that lie inside C, from the tile buffer (rows tw apart).</summary>
+    private static void StoreEdge(float* tile, int tw, float* c, int ldc, float alpha, int mRows, int nCols, bool overwrite)
+    {
         for (int r = 0; r < mRows; r++)
         {
             for (int j = 0; j < nCols; j++)

@@ -10,15 +10,36 @@ namespace Backends.Cpu;
 /// <summary>
 /// Packed SIMD GEMM in the GotoBLAS shape: B is packed once per (NC×KC) block into NR-wide panels shared by all
 /// threads, each thread packs MC×KC blocks of A into MR-high panels and runs an MR×NR register-blocked micro-kernel
-/// (MR = 6 rows × 2 vectors) that accumulates into an F32 C. F16/BF16 inputs are widened while packing, so one
+/// (12 rows × 2 vectors with 512-bit vectors, 6 × 2 otherwise) that accumulates into an F32 C. F16/BF16 inputs are widened while packing, so one
 /// kernel serves every dtype and transpose. Decode-sized problems (M ≤ 16) take a path that streams B once instead (CpuGemm.Skinny).
 /// </summary>
 internal static unsafe partial class CpuGemm
 {
-    private const int MR = 6;
-    private const int KC = 384;
+    /// <summary>A-panel height (micro-kernel rows) for a vector width: 12 with 512-bit vectors (32 registers), else 6 (16 registers).</summary>
+    private static int MrFor(int vectorFloats) => vectorFloats == 16 ? 12 : 6;
+    /// <summary>Rows of A packed at once (a multiple of both micro-kernel heights, 12 and 6).</summary>
     private const int MC = 96;
-    private const int NC = 2048;
+
+    /// <summary>
+    /// K depth of a slab, from the L2 size: the MC×KC block of A plus two KC×NR panels of B (NR = 32 floats) fill at
+    /// most half of L2 — 768 with a 1 MiB L2 — within [128, 1024], a multiple of 64. (Measured on a 1 MiB-L2 AMD EPYC:
+    /// 768 and 1024 ran 5–8% faster than 256 and 384, whose C-tile updates come more often.)
+    /// </summary>
+    internal static readonly int KC = (int)Math.Clamp(CpuCaches.L2 / 2 / (sizeof(float) * (MC + 64)) / 64 * 64, 128, 1024);
+
+    /// <summary>
+    /// Columns of B packed at once, from the L3 share of a core: the KC×NC block within half of it, within [256, 1024]
+    /// (so a worker's pack buffer stays ≤ 4 MiB).
+    /// </summary>
+    internal static readonly int NC = (int)Math.Clamp(CpuCaches.L3PerCore / 2 / (sizeof(float) * KC) / 64 * 64, 256, 1024);
+
+    /// <summary>The blocking in use, for device facts: e.g. "MC 96, KC 768, NC 1024, micro-kernel 12×32".</summary>
+    internal static string Blocking => string.Create(
+        System.Globalization.CultureInfo.InvariantCulture,
+        $"MC {MC}, KC {KC}, NC {NC}, micro-kernel {MrFor(VectorFloats)}×{2 * VectorFloats} (F32)");
+
+    /// <summary>Floats per vector of the width the GEMM runs on here.</summary>
+    private static int VectorFloats => Vector512.IsHardwareAccelerated ? 16 : Vector256.IsHardwareAccelerated ? 8 : 4;
 
     /// <summary>Up to this many rows, streaming B once (8×3 dot micro-kernel, or axpy per row) beats packing it: decode-sized GEMMs.</summary>
     private const int SkinnyRows = 16;
@@ -108,7 +129,7 @@ internal static unsafe partial class CpuGemm
         where TOps : IVecOps<TVec>
         where TVec : struct
     {
-        int nr = 2 * TOps.Count;
+        int nr = 2 * TOps.Count, mr = MrFor(TOps.Count);
         int m = p.M, n = p.N, k = p.K;
         // beta = 0: the first K slab overwrites C, so C is neither cleared first nor read (K = 0 still clears it).
         bool overwriteFirst = p.Beta == 0 && k > 0;
@@ -117,66 +138,41 @@ internal static unsafe partial class CpuGemm
             InitC(p, cf, ldcf);
         }
 
-        int ncMax = Math.Min(NC, RoundUp(n, nr));
-        float[] bPackArray = PackBuffer(KC * ncMax);
-        float* bPack = (float*)Unsafe.AsPointer(ref bPackArray[0]);
-        int workers = CpuParallel.Workers;
-        for (int jc = 0; jc < n; jc += NC)
+        // One parallel region per call: the workers split C in a wm × wn grid (units of mr rows and nr columns) and
+        // each packs its own A rows and B columns into its own buffers, so no worker waits on another between K slabs
+        // and every packed panel stays in the cache of the core that uses it. The grid is the one with the least work
+        // on its busiest worker (FMAs plus the packing it repeats).
+        (int wm, int wn) = Grid(CpuParallel.Workers, m, n, k, mr, nr);
+        int rowUnits = (m + mr - 1) / mr, colUnits = (n + nr - 1) / nr;
+        void Part(int t)
         {
-            int nc = Math.Min(NC, n - jc);
-            int panels = (nc + nr - 1) / nr;
-            for (int pc = 0; pc < k; pc += KC)
+            int im = t / wn, jn = t % wn;
+            int i0 = Math.Min(m, (int)((long)rowUnits * im / wm) * mr), i1 = Math.Min(m, (int)((long)rowUnits * (im + 1) / wm) * mr);
+            int j0 = Math.Min(n, (int)((long)colUnits * jn / wn) * nr), j1 = Math.Min(n, (int)((long)colUnits * (jn + 1) / wn) * nr);
+            if (i0 >= i1 || j0 >= j1)
             {
-                int kc = Math.Min(KC, k - pc);
-                PackB(p, pc, kc, jc, nc, nr, bPack);
-                // Row blocks of equal height (a multiple of MR, at most MC), so no worker gets a thin leftover block.
-                int mBlocks = (m + MC - 1) / MC;
-                int mcBlock = Math.Min(MC, RoundUp((m + mBlocks - 1) / mBlocks, MR));
-                mBlocks = (m + mcBlock - 1) / mcBlock;
-
-                // Enough tasks to keep every core busy: split the NR panels when there are few row blocks.
-                int jSplit = Math.Clamp((2 * workers) / mBlocks, 1, panels);
-                int panelsPerTask = (panels + jSplit - 1) / jSplit;
-                int tasks = mBlocks * jSplit;
-                int pcLocal = pc, jcLocal = jc, kcLocal = kc;
-                void Task(int t)
-                {
-                    int ib = t / jSplit, js = t % jSplit;
-                    int i0 = ib * mcBlock, mc = Math.Min(mcBlock, m - i0);
-                    int jp0 = js * panelsPerTask, jp1 = Math.Min(panels, jp0 + panelsPerTask);
-                    if (jp0 >= jp1)
-                    {
-                        return;
-                    }
-
-                    float* aPack = CpuConvert.ScratchPointer(0, RoundUp(MC, MR) * KC);
-                    PackA(p, i0, mc, pcLocal, kcLocal, aPack);
-                    for (int jp = jp0; jp < jp1; jp++)
-                    {
-                        int j = jcLocal + (jp * nr);
-                        int nCols = Math.Min(nr, n - j);
-                        float* bp = bPack + (jp * nr * kcLocal);
-                        for (int ir = 0; ir < mc; ir += MR)
-                        {
-                            int mRows = Math.Min(MR, mc - ir);
-                            float* cTile = cf + ((long)(i0 + ir) * ldcf) + j;
-                            Micro<TOps, TVec>(kcLocal, aPack + (ir * kcLocal), bp, cTile, ldcf, p.Alpha, mRows, nCols, overwriteFirst && pcLocal == 0);
-                        }
-                    }
-                }
-
-                if (workers == 1)
-                {
-                    for (int t = 0; t < tasks; t++)
-                    {
-                        Task(t);
-                    }
-                }
-                else
-                {
-                    Parallel.For(0, tasks, new ParallelOptions { MaxDegreeOfParallelism = workers }, Task);
-                }
+                return;
             }
+
+            bool wasSerial = CpuParallel.Serial;
+            CpuParallel.Serial = true;
+            try
+            {
+                BlockedPart<TOps, TVec>(p, cf, ldcf, overwriteFirst, i0, i1, j0, j1);
+            }
+            finally
+            {
+                CpuParallel.Serial = wasSerial;
+            }
+        }
+
+        if (wm * wn == 1)
+        {
+            Part(0);
+        }
+        else
+        {
+            Parallel.For(0, wm * wn, new ParallelOptions { MaxDegreeOfParallelism = wm * wn }, Part);
         }
 
         if (convert)
@@ -190,19 +186,114 @@ internal static unsafe partial class CpuGemm
             });
         }
 
+    }
+
+    /// <summary>
+    /// C[i0..i1, j0..j1] on the calling thread, GotoBLAS loop order: per NC column block and K slab, B packed into
+    /// NR-wide panels (its own buffer), then per MC row block A packed into MR-high panels and the micro-kernel over
+    /// every (B panel, A panel) pair, the B panel staying in L1 across the A panels.
+    /// </summary>
+    private static void BlockedPart<TOps, TVec>(GemmProblem p, float* cf, int ldcf, bool overwriteFirst, int i0, int i1, int j0, int j1)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+    {
+        int nr = 2 * TOps.Count, mr = MrFor(TOps.Count);
+        int k = p.K;
+        float[] bPackArray = PackBuffer(KC * Math.Min(NC, RoundUp(j1 - j0, nr)));
+        float* bPack = (float*)Unsafe.AsPointer(ref CpuConvert.Aligned64(bPackArray));
+        float* aPack = CpuConvert.ScratchPointer(0, RoundUp(MC, mr) * KC);
+
+        // K in slabs of equal depth (at most KC, a multiple of 8) and rows in blocks of equal height (at most MC, a
+        // multiple of mr), so no slab or block is a thin leftover.
+        int slabs = (k + KC - 1) / KC;
+        int kStep = Math.Min(KC, RoundUp((k + slabs - 1) / Math.Max(slabs, 1), 8));
+        int rowBlocks = (i1 - i0 + MC - 1) / MC;
+        int mcStep = Math.Min(MC, RoundUp((i1 - i0 + rowBlocks - 1) / rowBlocks, mr));
+        for (int jc = j0; jc < j1; jc += NC)
+        {
+            int nc = Math.Min(NC, j1 - jc);
+            int panels = (nc + nr - 1) / nr;
+            for (int pc = 0; pc < k; pc += kStep)
+            {
+                int kc = Math.Min(kStep, k - pc);
+                bool overwrite = overwriteFirst && pc == 0;
+                PackB(p, pc, kc, jc, nc, nr, bPack);
+                for (int ic = i0; ic < i1; ic += mcStep)
+                {
+                    int mc = Math.Min(mcStep, i1 - ic);
+                    PackA(p, ic, mc, pc, kc, aPack, mr);
+                    for (int jp = 0; jp < panels; jp++)
+                    {
+                        int j = jc + (jp * nr);
+                        int nCols = Math.Min(nr, j1 - j);
+                        float* bp = bPack + (jp * nr * kc);
+                        for (int ir = 0; ir < mc; ir += mr)
+                        {
+                            int mRows = Math.Min(mr, mc - ir);
+                            float* cTile = cf + ((long)(ic + ir) * ldcf) + j;
+                            if (mr == 12)
+                            {
+                                Micro12<TOps, TVec>(kc, aPack + (ir * kc), bp, cTile, ldcf, p.Alpha, mRows, nCols, overwrite);
+                            }
+                            else
+                            {
+                                Micro<TOps, TVec>(kc, aPack + (ir * kc), bp, cTile, ldcf, p.Alpha, mRows, nCols, overwrite);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
         GC.KeepAlive(bPackArray);
+    }
+
+    /// <summary>
+    /// The worker grid (wm row parts × wn column parts, wm·wn = workers) with the least estimated time on its busiest
+    /// worker: its FMAs (32 per cycle) plus the packing it does (about half a cycle per element; A is repacked for
+    /// every NC column block). Small problems run on one worker.
+    /// </summary>
+    internal static (int Wm, int Wn) Grid(int workers, int m, int n, int k, int mr, int nr)
+    {
+        if (workers <= 1 || (long)m * n * k < (1L << 21))
+        {
+            return (1, 1);
+        }
+
+        (int, int) best = (1, 1);
+        double bestCost = double.MaxValue;
+        int rowUnits = (m + mr - 1) / mr, colUnits = (n + nr - 1) / nr;
+        for (int wm = 1; wm <= workers; wm++)
+        {
+            if (workers % wm != 0)
+            {
+                continue;
+            }
+
+            int wn = workers / wm;
+            double rows = Math.Min(m, (double)((rowUnits + wm - 1) / wm) * mr);
+            double cols = Math.Min(n, (double)((colUnits + wn - 1) / wn) * nr);
+            double cost = (rows * cols / 32) + (0.5 * ((rows * Math.Ceiling(cols / NC)) + cols));
+            if (cost < bestCost)
+            {
+                bestCost = cost;
+                best = (wm, wn);
+            }
+        }
+
+        return best;
     }
 
     [ThreadStatic]
     private static float[]? t_bPack;
 
-    /// <summary>The calling thread's pinned B-pack buffer, grown on demand and kept (an allocation per call cost more than a 512³ GEMM's packing).</summary>
+    /// <summary>The calling thread's pinned B-pack buffer (15 floats of slack to start it on 64 bytes), grown on demand and kept (an allocation per call cost more than a 512³ GEMM's packing).</summary>
     private static float[] PackBuffer(int floats)
     {
         float[]? b = t_bPack;
-        if (b is null || b.Length < floats)
+        if (b is null || b.Length < floats + 16)
         {
-            b = GC.AllocateUninitializedArray<float>(floats, pinned: true);
+            b = GC.AllocateUninitializedArray<float>(floats + 16, pinned: true);
             t_bPack = b;
         }
 
@@ -312,31 +403,32 @@ internal static unsafe partial class CpuGemm
         });
     }
 
-    /// <summary>A[i0..i0+mc, pc..pc+kc] into MR-high panels, zero-padded: aPack[panel][k][MR].</summary>
-    private static void PackA(GemmProblem p, int i0, int mc, int pc, int kc, float* aPack)
+    /// <summary>A[i0..i0+mc, pc..pc+kc] into mr-high panels, zero-padded: aPack[panel][k][mr].</summary>
+    private static void PackA(GemmProblem p, int i0, int mc, int pc, int kc, float* aPack, int mr)
     {
-        for (int ir = 0; ir < mc; ir += MR)
+        for (int ir = 0; ir < mc; ir += mr)
         {
             float* dst = aPack + (ir * kc);
-            int rows = Math.Min(MR, mc - ir);
+            int rows = Math.Min(mr, mc - ir);
             if (p.InType == DType.F32 && !p.TransA)
             {
-                for (int r = 0; r < MR; r++)
+                // Rows in groups of four, transposed 4×4 at a time in registers; the rest (and the padding) element by element.
+                float* src0 = (float*)p.A + ((long)(i0 + ir) * p.LdA) + pc;
+                int r4 = System.Runtime.Intrinsics.X86.Sse.IsSupported ? rows & ~3 : 0, k4 = kc & ~3;
+                for (int r = 0; r < r4; r += 4)
                 {
-                    if (r < rows)
+                    for (int kk = 0; kk < k4; kk += 4)
                     {
-                        float* src = (float*)p.A + ((long)(i0 + ir + r) * p.LdA) + pc;
-                        for (int kk = 0; kk < kc; kk++)
-                        {
-                            dst[(kk * MR) + r] = src[kk];
-                        }
+                        Transpose4x4(src0 + ((long)r * p.LdA) + kk, p.LdA, dst + (kk * mr) + r, mr);
                     }
-                    else
+                }
+
+                for (int r = 0; r < mr; r++)
+                {
+                    float* src = src0 + ((long)r * p.LdA);
+                    for (int kk = r < r4 ? k4 : 0; kk < kc; kk++)
                     {
-                        for (int kk = 0; kk < kc; kk++)
-                        {
-                            dst[(kk * MR) + r] = 0;
-                        }
+                        dst[(kk * mr) + r] = r < rows ? src[kk] : 0;
                     }
                 }
             }
@@ -345,9 +437,15 @@ internal static unsafe partial class CpuGemm
                 for (int kk = 0; kk < kc; kk++)
                 {
                     float* src = (float*)p.A + ((long)(pc + kk) * p.LdA) + i0 + ir;
-                    for (int r = 0; r < MR; r++)
+                    if (rows == mr)
                     {
-                        dst[(kk * MR) + r] = r < rows ? src[r] : 0;
+                        Buffer.MemoryCopy(src, dst + (kk * mr), mr * sizeof(float), mr * sizeof(float));
+                        continue;
+                    }
+
+                    for (int r = 0; r < mr; r++)
+                    {
+                        dst[(kk * mr) + r] = r < rows ? src[r] : 0;
                     }
                 }
             }
@@ -355,13 +453,26 @@ internal static unsafe partial class CpuGemm
             {
                 for (int kk = 0; kk < kc; kk++)
                 {
-                    for (int r = 0; r < MR; r++)
+                    for (int r = 0; r < mr; r++)
                     {
-                        dst[(kk * MR) + r] = r < rows ? p.LoadA(i0 + ir + r, pc + kk) : 0;
+                        dst[(kk * mr) + r] = r < rows ? p.LoadA(i0 + ir + r, pc + kk) : 0;
                     }
                 }
             }
         }
+    }
+
+    /// <summary>dst[i·ldd + j] = src[j·lds + i] for a 4×4 block (SSE unpack and move).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose4x4(float* src, long lds, float* dst, long ldd)
+    {
+        Vector128<float> r0 = Vector128.Load(src), r1 = Vector128.Load(src + lds), r2 = Vector128.Load(src + (2 * lds)), r3 = Vector128.Load(src + (3 * lds));
+        Vector128<float> t0 = System.Runtime.Intrinsics.X86.Sse.UnpackLow(r0, r1), t1 = System.Runtime.Intrinsics.X86.Sse.UnpackLow(r2, r3);
+        Vector128<float> t2 = System.Runtime.Intrinsics.X86.Sse.UnpackHigh(r0, r1), t3 = System.Runtime.Intrinsics.X86.Sse.UnpackHigh(r2, r3);
+        System.Runtime.Intrinsics.X86.Sse.MoveLowToHigh(t0, t1).Store(dst);
+        System.Runtime.Intrinsics.X86.Sse.MoveHighToLow(t1, t0).Store(dst + ldd);
+        System.Runtime.Intrinsics.X86.Sse.MoveLowToHigh(t2, t3).Store(dst + (2 * ldd));
+        System.Runtime.Intrinsics.X86.Sse.MoveHighToLow(t3, t2).Store(dst + (3 * ldd));
     }
 
     /// <summary>dst[i·ldd + j] = src[j·lds + i] for an 8×8 block (AVX: unpack, shuffle, 128-bit lane permute).</summary>

@@ -139,18 +139,29 @@ internal static unsafe class CpuConvert
         _ => BitConverter.UInt32BitsToSingle((uint)((ushort*)p)[index] << 16),
     };
 
-    /// <summary>A thread-local scratch span of at least <paramref name="count"/> floats; slots 0..3 are independent.</summary>
+    /// <summary>
+    /// A thread-local scratch span of at least <paramref name="count"/> floats, starting on a 64-byte boundary (so
+    /// 512-bit loads never straddle two cache lines); slots 0..3 are independent.
+    /// </summary>
     public static Span<float> Scratch(int slot, int count)
     {
         t_scratch ??= new float[4][];
         float[]? a = t_scratch[slot];
-        if (a is null || a.Length < count)
+        if (a is null || a.Length < count + 16)
         {
-            a = GC.AllocateUninitializedArray<float>(Math.Max(count, 4096), pinned: true);
+            a = GC.AllocateUninitializedArray<float>(Math.Max(count + 16, 4096), pinned: true);
             t_scratch[slot] = a;
         }
 
-        return MemoryMarshal.CreateSpan(ref MemoryMarshal.GetArrayDataReference(a), count);
+        return MemoryMarshal.CreateSpan(ref Aligned64(a), count);
+    }
+
+    /// <summary>The first element of a pinned array that lies on a 64-byte boundary (the array needs 15 floats of slack).</summary>
+    public static ref float Aligned64(float[] pinned)
+    {
+        ref float first = ref MemoryMarshal.GetArrayDataReference(pinned);
+        int skip = (int)(((64 - ((nint)Unsafe.AsPointer(ref first) & 63)) & 63) / sizeof(float));
+        return ref Unsafe.Add(ref first, skip);
     }
 
     /// <summary>The address of a scratch slot (pinned), valid until the slot grows.</summary>

@@ -202,9 +202,20 @@ internal static unsafe class CpuFused
             }
 
             // Sweep 2: e = exp(scale·x − max) into y, summed. Sweep 3: y · (1/sum).
-            TVec mv = TOps.Broadcast(max), acc = TOps.Zero;
+            TVec mv = TOps.Broadcast(max), acc = TOps.Zero, acc2 = TOps.Zero;
             float sum = 0;
-            for (i = 0; i + w <= kept; i += w)
+            for (i = 0; i + (2 * w) <= kept; i += 2 * w)
+            {
+                TVec e0 = TOps.FastExp(TOps.Subtract(Scale<TOps, TVec, TScale>(TOps.Load(x + i), s), mv));
+                TVec e1 = TOps.FastExp(TOps.Subtract(Scale<TOps, TVec, TScale>(TOps.Load(x + i + w), s), mv));
+                TOps.Store(y + i, e0);
+                TOps.Store(y + i + w, e1);
+                acc = TOps.Add(acc, e0);
+                acc2 = TOps.Add(acc2, e1);
+            }
+
+            acc = TOps.Add(acc, acc2);
+            for (; i + w <= kept; i += w)
             {
                 TVec e = TOps.FastExp(TOps.Subtract(Scale<TOps, TVec, TScale>(TOps.Load(x + i), s), mv));
                 TOps.Store(y + i, e);

@@ -30,6 +30,7 @@ internal unsafe interface IVecOps<TVec>
 
     static abstract TVec Divide(TVec a, TVec b);
 
+    /// <summary>The raw max instruction: with a NaN operand either operand may come back (callers that care check NaN otherwise).</summary>
     static abstract TVec Max(TVec a, TVec b);
 
     /// <summary>e^v to about 1 ulp, in ~15 vector instructions: IEEE at the edges (+∞ → +∞, −∞ → 0, NaN → NaN, overflow → +∞, tiny → 0 or subnormal).</summary>
@@ -75,16 +76,17 @@ internal readonly unsafe struct Vec512 : IVecOps<Vector512<float>>
     public static Vector512<float> Divide(Vector512<float> a, Vector512<float> b) => a / b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Max(Vector512<float> a, Vector512<float> b) => Vector512.Max(a, b);
+    public static Vector512<float> Max(Vector512<float> a, Vector512<float> b) => Vector512.MaxNative(a, b);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> FastExp(Vector512<float> v)
     {
-        // e^x = 2^n · e^r, n = round(x·log2 e), r = x − n·ln 2 (in two parts), e^r by a degree-7 polynomial; 2^n built
-        // as 2^n1 · 2^n2 (n1 = n/2) so every n of the range stays a normal float. Above ln(FLT_MAX) the product
-        // overflows to +∞ by itself (x is clamped to 88.8, where p·2^128 > FLT_MAX); −∞ and tiny x are selected to 0,
-        // NaN is passed through.
-        Vector512<float> x = Vector512.Min(Vector512.Max(v, Vector512.Create(-103.9f)), Vector512.Create(88.8f));
+        // e^x = 2^n · e^r, n = round(x·log2 e), r = x − n·ln 2 (in two parts), e^r by a degree-7 polynomial, and 2^n
+        // applied by VSCALEFPS, which rounds a denormal result correctly, overflows to +∞ and underflows to 0 by
+        // itself: x is clamped to [−110, 88.8] (e^−110 rounds to 0; p·2^128 > FLT_MAX at 88.8), so −∞ → 0 and
+        // +∞ → +∞ with no select. The clamps are the raw min/max instructions (no NaN fix-ups); NaN is passed
+        // through by the one select at the end.
+        Vector512<float> x = Vector512.MinNative(Vector512.MaxNative(v, Vector512.Create(-110f)), Vector512.Create(88.8f));
         Vector512<float> n = Vector512.Round(x * Vector512.Create(1.44269504f));
         Vector512<float> r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-0.693145752f), x);
         r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-1.42860677e-6f), r);
@@ -96,13 +98,7 @@ internal readonly unsafe struct Vec512 : IVecOps<Vector512<float>>
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(0.5f));
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.0f));
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.0f));
-        Vector512<int> ni = Vector512.ConvertToInt32(n);
-        Vector512<int> n1 = Vector512.ShiftRightArithmetic(ni, 1);
-        Vector512<int> n2 = ni - n1;
-        Vector512<float> s1 = Vector512.ShiftLeft(n1 + Vector512.Create(127), 23).AsSingle();
-        Vector512<float> s2 = Vector512.ShiftLeft(n2 + Vector512.Create(127), 23).AsSingle();
-        Vector512<float> e = p * s1 * s2;
-        e = Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512.Create(-103.9f)), Vector512<float>.Zero, e);
+        Vector512<float> e = System.Runtime.Intrinsics.X86.Avx512F.Scale(p, n);
         return Vector512.ConditionalSelect(Vector512.Equals(v, v), e, v);
     }
 
@@ -168,7 +164,7 @@ internal readonly unsafe struct Vec256 : IVecOps<Vector256<float>>
     public static Vector256<float> Divide(Vector256<float> a, Vector256<float> b) => a / b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Max(Vector256<float> a, Vector256<float> b) => Vector256.Max(a, b);
+    public static Vector256<float> Max(Vector256<float> a, Vector256<float> b) => Vector256.MaxNative(a, b);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> FastExp(Vector256<float> v)
@@ -177,7 +173,7 @@ internal readonly unsafe struct Vec256 : IVecOps<Vector256<float>>
         // as 2^n1 · 2^n2 (n1 = n/2) so every n of the range stays a normal float. Above ln(FLT_MAX) the product
         // overflows to +∞ by itself (x is clamped to 88.8, where p·2^128 > FLT_MAX); −∞ and tiny x are selected to 0,
         // NaN is passed through.
-        Vector256<float> x = Vector256.Min(Vector256.Max(v, Vector256.Create(-103.9f)), Vector256.Create(88.8f));
+        Vector256<float> x = Vector256.MinNative(Vector256.MaxNative(v, Vector256.Create(-103.9f)), Vector256.Create(88.8f));
         Vector256<float> n = Vector256.Round(x * Vector256.Create(1.44269504f));
         Vector256<float> r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-0.693145752f), x);
         r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-1.42860677e-6f), r);
@@ -189,7 +185,7 @@ internal readonly unsafe struct Vec256 : IVecOps<Vector256<float>>
         p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(0.5f));
         p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1.0f));
         p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1.0f));
-        Vector256<int> ni = Vector256.ConvertToInt32(n);
+        Vector256<int> ni = Vector256.ConvertToInt32Native(n);
         Vector256<int> n1 = Vector256.ShiftRightArithmetic(ni, 1);
         Vector256<int> n2 = ni - n1;
         Vector256<float> s1 = Vector256.ShiftLeft(n1 + Vector256.Create(127), 23).AsSingle();
@@ -261,7 +257,7 @@ internal readonly unsafe struct Vec128 : IVecOps<Vector128<float>>
     public static Vector128<float> Divide(Vector128<float> a, Vector128<float> b) => a / b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Max(Vector128<float> a, Vector128<float> b) => Vector128.Max(a, b);
+    public static Vector128<float> Max(Vector128<float> a, Vector128<float> b) => Vector128.MaxNative(a, b);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> FastExp(Vector128<float> v)
@@ -270,7 +266,7 @@ internal readonly unsafe struct Vec128 : IVecOps<Vector128<float>>
         // as 2^n1 · 2^n2 (n1 = n/2) so every n of the range stays a normal float. Above ln(FLT_MAX) the product
         // overflows to +∞ by itself (x is clamped to 88.8, where p·2^128 > FLT_MAX); −∞ and tiny x are selected to 0,
         // NaN is passed through.
-        Vector128<float> x = Vector128.Min(Vector128.Max(v, Vector128.Create(-103.9f)), Vector128.Create(88.8f));
+        Vector128<float> x = Vector128.MinNative(Vector128.MaxNative(v, Vector128.Create(-103.9f)), Vector128.Create(88.8f));
         Vector128<float> n = Vector128.Round(x * Vector128.Create(1.44269504f));
         Vector128<float> r = Vector128.FusedMultiplyAdd(n, Vector128.Create(-0.693145752f), x);
         r = Vector128.FusedMultiplyAdd(n, Vector128.Create(-1.42860677e-6f), r);
@@ -282,7 +278,7 @@ internal readonly unsafe struct Vec128 : IVecOps<Vector128<float>>
         p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(0.5f));
         p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(1.0f));
         p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(1.0f));
-        Vector128<int> ni = Vector128.ConvertToInt32(n);
+        Vector128<int> ni = Vector128.ConvertToInt32Native(n);
         Vector128<int> n1 = Vector128.ShiftRightArithmetic(ni, 1);
         Vector128<int> n2 = ni - n1;
         Vector128<float> s1 = Vector128.ShiftLeft(n1 + Vector128.Create(127), 23).AsSingle();

@@ -55,6 +55,13 @@ internal sealed class GemmSpec : OpSpec
         S(1, 11, 10, 4200, 0, 1, 1, 0, 1),
         S(1, 1, 13, 16500, 0, 1),
         S(1, 6, 7, 16400, 0, 1, 1),
+        // The CPU blocked path's edges: K over one slab (KC ≤ 1024) cut into equal slabs, with beta and a transposed
+        // A; N over one column block (NC ≤ 1024) per worker; rows split over workers with a 12-row panel edge, 4-row
+        // groups plus a ragged rest, and column edges.
+        S(1, 40, 70, 1100, 0, 1),
+        S(1, 29, 45, 1600, 1, 0, 1),
+        S(1, 24, 2100, 48, 0, 1),
+        S(1, 301, 40, 200, 0, 0),
         S(1, 17, 33, 15, 0, 1).With("pad", 3), S(1, 33, 65, 63, 1, 0, 1).With("pad", 5), S(1, 7, 40, 300, 0, 1).With("pad", 9),
         S(2, 13, 31, 9, 1, 0, 1, 1).With("pad", 4), S(3, 17, 19, 21, 0, 1).With("pad", 2), S(1, 130, 70, 257, 0, 0, 1, 0, 1).With("pad", 6),
     ];
