@@ -1,5 +1,6 @@
 using System;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace Backends.Cpu;
@@ -10,16 +11,58 @@ internal static unsafe partial class CpuGemm
     private static void Skinny(GemmProblem p)
     {
         int m = p.M, n = p.N, k = p.K;
-        var a = new float[m * k];
-        for (int i = 0; i < m; i++)
+
+        // A widened to F32 once, each row starting on 64 bytes (no 512-bit load of A straddles two cache lines) and
+        // rows one cache line more than a multiple of 64 bytes apart (so the rows of A do not all fall in the same L1
+        // sets as each other and as B's rows, whose stride is usually a multiple of 4 KiB).
+        int lda = RoundUp(k, 16) + 16;
+        float* a = RentCallBuffer(4, (long)m * lda, out bool owned);
+        try
         {
-            for (int q = 0; q < k; q++)
+            for (int i = 0; i < m; i++)
             {
-                a[(i * k) + q] = p.LoadA(i, q);
+                if (p.InType == DType.F32 && !p.TransA)
+                {
+                    new ReadOnlySpan<float>((float*)p.A + ((long)i * p.LdA), k).CopyTo(new Span<float>(a + ((long)i * lda), k));
+                    continue;
+                }
+
+                for (int q = 0; q < k; q++)
+                {
+                    a[((long)i * lda) + q] = p.LoadA(i, q);
+                }
+            }
+
+            SkinnyWith(p, a, lda);
+        }
+        finally
+        {
+            if (owned)
+            {
+                NativeMemory.AlignedFree(a);
             }
         }
+    }
 
-        if (p.TransB)
+    /// <summary>
+    /// A per-call buffer of the calling thread: its pinned scratch slot while that stays at most 4 Mi floats (16 MiB;
+    /// no allocation, page faults or unmapping per call), else a fresh aligned allocation the caller frees (<paramref name="owned"/>).
+    /// </summary>
+    private static float* RentCallBuffer(int slot, long floats, out bool owned)
+    {
+        owned = floats > (1 << 22);
+        return owned ? (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64) : CpuConvert.ScratchPointer(slot, (int)Math.Max(floats, 1));
+    }
+
+    private static void SkinnyWith(GemmProblem p, float* pa, int lda)
+    {
+        int m = p.M, n = p.N, k = p.K;
+
+        if (p.TransB && m >= 3 && Vector512.IsHardwareAccelerated)
+        {
+            DecodeBroadcast(p, pa, lda);
+        }
+        else if (p.TransB)
         {
             // B is [N,K] (a Linear weight): every output is a dot product over a contiguous row of B, and B is streamed
             // once. Each B row is one hardware-prefetch stream and streaming B is the bound, so the tile takes many B
@@ -34,7 +77,7 @@ internal static unsafe partial class CpuGemm
                 Span<float> outs = CpuConvert.Scratch(1, m * width);
                 outs.Clear();
                 float* o = stackalloc float[24];
-                fixed (float* pa = a, pr = rows)
+                fixed (float* pr = rows)
                 {
                     for (int q0 = 0; q0 < k; q0 += DecodeKBlock)
                     {
@@ -63,7 +106,7 @@ internal static unsafe partial class CpuGemm
                             for (int g = 0; g < m; g += tileRows)
                             {
                                 int mg = Math.Min(tileRows, m - g);
-                                Tile(tileRows, pa + ((long)g * k) + q0, mg, k, kb, b, ldb, cnt, o);
+                                Tile(tileRows, pa + ((long)g * lda) + q0, mg, lda, kb, b, ldb, cnt, o);
                                 for (int i = 0; i < mg; i++)
                                 {
                                     for (int c = 0; c < cnt; c++)
@@ -105,7 +148,7 @@ internal static unsafe partial class CpuGemm
                         for (int i = 0; i < m; i++)
                         {
                             Span<float> ai = acc.Slice(i * w, w);
-                            TensorPrimitives.MultiplyAdd(bSeg, a[(i * k) + q], ai, ai);
+                            TensorPrimitives.MultiplyAdd(bSeg, pa[((long)i * lda) + q], ai, ai);
                         }
                     }
 

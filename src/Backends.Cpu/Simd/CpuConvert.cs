@@ -141,11 +141,12 @@ internal static unsafe class CpuConvert
 
     /// <summary>
     /// A thread-local scratch span of at least <paramref name="count"/> floats, starting on a 64-byte boundary (so
-    /// 512-bit loads never straddle two cache lines); slots 0..3 are independent.
+    /// 512-bit loads never straddle two cache lines); slots 0..5 are independent (4 and 5: the GEMM decode path's
+    /// per-call copies of A, taken on the calling thread).
     /// </summary>
     public static Span<float> Scratch(int slot, int count)
     {
-        t_scratch ??= new float[4][];
+        t_scratch ??= new float[6][];
         float[]? a = t_scratch[slot];
         if (a is null || a.Length < count + 16)
         {

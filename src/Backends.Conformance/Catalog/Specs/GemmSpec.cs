@@ -55,6 +55,13 @@ internal sealed class GemmSpec : OpSpec
         S(1, 11, 10, 4200, 0, 1, 1, 0, 1),
         S(1, 1, 13, 16500, 0, 1),
         S(1, 6, 7, 16400, 0, 1, 1),
+
+        // The AVX-512 broadcast decode kernel: 4, 2 and 1 k per vector (3..4, 5..8, 9..16 rows of A), K tails that are
+        // not a multiple of those, B rows in full tiles of 12 or 8 plus a short tile, beta, a transposed A.
+        S(1, 3, 29, 103, 0, 1),
+        S(1, 7, 37, 61, 0, 1, 1),
+        S(1, 16, 21, 130, 0, 1),
+        S(1, 12, 8, 33, 1, 1),
         // The CPU blocked path's edges: K over one slab (KC ≤ 1024) cut into equal slabs, with beta and a transposed
         // A; N over one column block (NC ≤ 1024) per worker; rows split over workers with a 12-row panel edge, 4-row
         // groups plus a ragged rest, and column edges.

@@ -1,0 +1,309 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Backends.Cpu;
+
+/// <content>
+/// The decode path for 3..16 rows of A with B as [N,K] (a Linear weight) on AVX-512: A is packed transposed so that
+/// one 512-bit vector holds every row of A at a few consecutive k (16 rows × 1 k, 8 × 2 or 4 × 4), and each element
+/// (or pair, or quad) of B is broadcast straight from its row into an FMA against that vector. B is read exactly
+/// once, by scalar-broadcast loads that the FMA folds in, with no packing and no horizontal sums in the K loop;
+/// twelve B rows at a time share each A vector.
+/// </content>
+internal static unsafe partial class CpuGemm
+{
+    /// <summary>
+    /// B rows per tile: 8 when a vector holds one k (9..16 rows of A: compute-bound, and 8 rows ran 8–10% faster than
+    /// 12 here), 12 when it holds two or four (fewer rows of A: each A vector then serves more B rows).
+    /// </summary>
+    private static int BroadcastRowsFor(int kPer) => kPer == 1 ? 8 : 12;
+
+    /// <summary>C = alpha·A·Bᵀ + beta·C for M = 3..16 and B [N,K] with 512-bit vectors; A already widened to F32, rows <paramref name="lda"/> apart.</summary>
+    private static void DecodeBroadcast(GemmProblem p, float* pa, int lda)
+    {
+        int m = p.M;
+        if (m <= 4)
+        {
+            DecodeBroadcast<Quad>(p, pa, lda);
+        }
+        else if (m <= 8)
+        {
+            DecodeBroadcast<Pair>(p, pa, lda);
+        }
+        else
+        {
+            DecodeBroadcast<Single1>(p, pa, lda);
+        }
+    }
+
+    private static void DecodeBroadcast<TB>(GemmProblem p, float* pa, int lda)
+        where TB : struct, IBroadcastK
+    {
+        int m = p.M, n = p.N, k = p.K, kPer = TB.KPerVector, rowsPer = 16 / kPer, tileRows = BroadcastRowsFor(kPer);
+        int kv = k - (k % kPer);
+
+        // aT[s][i·kPer + j] = A[i, s·kPer + j] for the vector part of K (rows past M zero): runs of kPer floats of a
+        // row of A per vector, or 4×4 register transposes when a vector holds one k.
+        float* aT = RentCallBuffer(5, Math.Max(kv, 1) * (long)rowsPer, out bool owned);
+        try
+        {
+            int steps = kv / kPer;
+            int full = kPer == 1 && System.Runtime.Intrinsics.X86.Sse.IsSupported ? m & ~3 : 0, s4 = steps & ~3;
+            for (int i = 0; i < full; i += 4)
+            {
+                for (int s = 0; s < s4; s += 4)
+                {
+                    Transpose4x4(pa + ((long)i * lda) + s, lda, aT + (s * 16L) + i, 16);
+                }
+            }
+
+            for (int i = 0; i < rowsPer; i++)
+            {
+                float* src = pa + ((long)i * lda);
+                for (int s = i < full ? s4 : 0; s < steps; s++)
+                {
+                    float* dst = aT + (s * 16L) + (i * kPer);
+                    for (int j = 0; j < kPer; j++)
+                    {
+                        dst[j] = i < m ? src[(s * kPer) + j] : 0;
+                    }
+                }
+            }
+
+            int tiles = (n + tileRows - 1) / tileRows;
+            CpuParallel.For(tiles, Math.Max(1, 65536 / Math.Max(k, 1)), (t0, t1) =>
+            {
+                int j0 = (int)(t0 * tileRows), j1 = (int)Math.Min(n, t1 * tileRows), width = j1 - j0;
+                int ldr = RoundUp(Math.Max(k, 1), 16) + 16;
+                float* rowsF32 = p.InType == DType.F32 ? null : CpuConvert.ScratchPointer(0, tileRows * ldr);
+                float* outs = CpuConvert.ScratchPointer(1, m * width);
+                float* vacc = stackalloc float[tileRows * 16];
+                for (int j = j0; j < j1; j += tileRows)
+                {
+                    int cnt = Math.Min(tileRows, j1 - j);
+                    float* b;
+                    long ldb;
+                    if (p.InType == DType.F32)
+                    {
+                        b = (float*)p.B + ((long)j * p.LdB);
+                        ldb = p.LdB;
+                    }
+                    else
+                    {
+                        for (int r = 0; r < cnt; r++)
+                        {
+                            CpuConvert.ToFloat(p.InType, p.B, (long)(j + r) * p.LdB, new Span<float>(rowsF32 + ((long)r * ldr), k));
+                        }
+
+                        b = rowsF32;
+                        ldb = ldr;
+                    }
+
+                    if (cnt < tileRows)
+                    {
+                        BroadcastTileShort<TB>(kv / kPer, aT, (byte*)b, (nint)(ldb * sizeof(float)), cnt, vacc);
+                    }
+                    else if (tileRows == 12)
+                    {
+                        BroadcastTile12<TB>(kv / kPer, aT, b, ldb, vacc);
+                    }
+                    else
+                    {
+                        BroadcastTile8<TB>(kv / kPer, aT, b, ldb, vacc);
+                    }
+
+                    // Lane i·kPer + j of row r's accumulator holds A[i, ·]·B[r, ·] over the k ≡ j (mod kPer): sum the
+                    // kPer lanes, then the K tail.
+                    for (int r = 0; r < cnt; r++)
+                    {
+                        float* brow = b + (r * ldb);
+                        for (int i = 0; i < m; i++)
+                        {
+                            float v = 0;
+                            for (int q = 0; q < kPer; q++)
+                            {
+                                v += vacc[(r * 16) + (i * kPer) + q];
+                            }
+
+                            for (int q = kv; q < k; q++)
+                            {
+                                v += pa[((long)i * lda) + q] * brow[q];
+                            }
+
+                            outs[(i * width) + (j - j0) + r] = v;
+                        }
+                    }
+                }
+
+                for (int i = 0; i < m; i++)
+                {
+                    WriteRow(p, i, j0, new Span<float>(outs + (i * width), width));
+                }
+            });
+        }
+        finally
+        {
+            if (owned)
+            {
+                NativeMemory.AlignedFree(aT);
+            }
+        }
+    }
+
+    /// <summary>How a run of B's row is broadcast against a vector of packed Aᵀ: 1, 2 or 4 consecutive k per 512-bit vector.</summary>
+    private interface IBroadcastK
+    {
+        /// <summary>Consecutive k in one vector of Aᵀ (16 / rows of A it holds).</summary>
+        static abstract int KPerVector { get; }
+
+        /// <summary>B[r, q..q+KPerVector) repeated across the vector.</summary>
+        static abstract Vector512<float> Load(byte* p);
+    }
+
+    private readonly struct Single1 : IBroadcastK
+    {
+        public static int KPerVector => 1;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Load(byte* p) => Vector512.Create(*(float*)p);
+    }
+
+    private readonly struct Pair : IBroadcastK
+    {
+        public static int KPerVector => 2;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Load(byte* p) => Vector512.Create(Unsafe.ReadUnaligned<double>(p)).AsSingle();
+    }
+
+    private readonly struct Quad : IBroadcastK
+    {
+        public static int KPerVector => 4;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Load(byte* p) => Vector512.Create(Vector128.Load((float*)p));
+    }
+
+    /// <summary>
+    /// acc[r][0..16) = Σ_s aT[s]·broadcast(B[r, s·kPer ..]) over s &lt; steps for the 12 B rows b + r·ldb. The rows are
+    /// addressed from base pointers three rows apart and one stride register, so the broadcasts fold into the FMAs
+    /// as memory operands.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void BroadcastTile12<TB>(int steps, float* aT, float* b, long ldb, float* acc)
+        where TB : struct, IBroadcastK
+    {
+        nint ld = (nint)(ldb * sizeof(float));
+        byte* b0 = (byte*)b;
+        byte* p0 = b0, p3 = b0 + (3 * ld), p6 = b0 + (6 * ld), p9 = b0 + (9 * ld);
+        nint step = TB.KPerVector * sizeof(float);
+        Vector512<float> c0 = Vector512<float>.Zero, c1 = Vector512<float>.Zero, c2 = Vector512<float>.Zero, c3 = Vector512<float>.Zero, c4 = Vector512<float>.Zero, c5 = Vector512<float>.Zero;
+        Vector512<float> c6 = Vector512<float>.Zero, c7 = Vector512<float>.Zero, c8 = Vector512<float>.Zero, c9 = Vector512<float>.Zero, c10 = Vector512<float>.Zero, c11 = Vector512<float>.Zero;
+        for (int s = 0; s < steps; s++)
+        {
+            Vector512<float> a = Vector512.Load(aT);
+            c0 = Vector512.FusedMultiplyAdd(TB.Load(p0), a, c0);
+            c1 = Vector512.FusedMultiplyAdd(TB.Load(p0 + ld), a, c1);
+            c2 = Vector512.FusedMultiplyAdd(TB.Load(p0 + (ld << 1)), a, c2);
+            c3 = Vector512.FusedMultiplyAdd(TB.Load(p3), a, c3);
+            c4 = Vector512.FusedMultiplyAdd(TB.Load(p3 + ld), a, c4);
+            c5 = Vector512.FusedMultiplyAdd(TB.Load(p3 + (ld << 1)), a, c5);
+            c6 = Vector512.FusedMultiplyAdd(TB.Load(p6), a, c6);
+            c7 = Vector512.FusedMultiplyAdd(TB.Load(p6 + ld), a, c7);
+            c8 = Vector512.FusedMultiplyAdd(TB.Load(p6 + (ld << 1)), a, c8);
+            c9 = Vector512.FusedMultiplyAdd(TB.Load(p9), a, c9);
+            c10 = Vector512.FusedMultiplyAdd(TB.Load(p9 + ld), a, c10);
+            c11 = Vector512.FusedMultiplyAdd(TB.Load(p9 + (ld << 1)), a, c11);
+            aT += 16;
+            p0 += step;
+            p3 += step;
+            p6 += step;
+            p9 += step;
+        }
+
+        c0.Store(acc + 0);
+        c1.Store(acc + 16);
+        c2.Store(acc + 32);
+        c3.Store(acc + 48);
+        c4.Store(acc + 64);
+        c5.Store(acc + 80);
+        c6.Store(acc + 96);
+        c7.Store(acc + 112);
+        c8.Store(acc + 128);
+        c9.Store(acc + 144);
+        c10.Store(acc + 160);
+        c11.Store(acc + 176);
+    }
+
+    /// <summary>
+    /// acc[r][0..16) = Σ_s aT[s]·broadcast(B[r, s·kPer ..]) over s &lt; steps for the 8 B rows b + r·ldb. The rows are
+    /// addressed from base pointers three rows apart and one stride register, so the broadcasts fold into the FMAs
+    /// as memory operands.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void BroadcastTile8<TB>(int steps, float* aT, float* b, long ldb, float* acc)
+        where TB : struct, IBroadcastK
+    {
+        nint ld = (nint)(ldb * sizeof(float));
+        byte* b0 = (byte*)b;
+        byte* p0 = b0, p3 = b0 + (3 * ld), p6 = b0 + (6 * ld);
+        nint step = TB.KPerVector * sizeof(float);
+        Vector512<float> c0 = Vector512<float>.Zero, c1 = Vector512<float>.Zero, c2 = Vector512<float>.Zero, c3 = Vector512<float>.Zero, c4 = Vector512<float>.Zero, c5 = Vector512<float>.Zero;
+        Vector512<float> c6 = Vector512<float>.Zero, c7 = Vector512<float>.Zero;
+        for (int s = 0; s < steps; s++)
+        {
+            Vector512<float> a = Vector512.Load(aT);
+            c0 = Vector512.FusedMultiplyAdd(TB.Load(p0), a, c0);
+            c1 = Vector512.FusedMultiplyAdd(TB.Load(p0 + ld), a, c1);
+            c2 = Vector512.FusedMultiplyAdd(TB.Load(p0 + (ld << 1)), a, c2);
+            c3 = Vector512.FusedMultiplyAdd(TB.Load(p3), a, c3);
+            c4 = Vector512.FusedMultiplyAdd(TB.Load(p3 + ld), a, c4);
+            c5 = Vector512.FusedMultiplyAdd(TB.Load(p3 + (ld << 1)), a, c5);
+            c6 = Vector512.FusedMultiplyAdd(TB.Load(p6), a, c6);
+            c7 = Vector512.FusedMultiplyAdd(TB.Load(p6 + ld), a, c7);
+            aT += 16;
+            p0 += step;
+            p3 += step;
+            p6 += step;
+        }
+
+        c0.Store(acc + 0);
+        c1.Store(acc + 16);
+        c2.Store(acc + 32);
+        c3.Store(acc + 48);
+        c4.Store(acc + 64);
+        c5.Store(acc + 80);
+        c6.Store(acc + 96);
+        c7.Store(acc + 112);
+    }
+
+    /// <summary>The same over fewer B rows than a tile (the last tile of a row count that is not a multiple of it), one row at a time.</summary>
+    private static void BroadcastTileShort<TB>(int steps, float* aT, byte* b0, nint ld, int cnt, float* acc)
+        where TB : struct, IBroadcastK
+    {
+        nint step = TB.KPerVector * sizeof(float);
+        for (int r = 0; r < cnt; r++)
+        {
+            byte* pr = b0 + (r * ld);
+            float* a = aT;
+            Vector512<float> c0 = Vector512<float>.Zero, c1 = Vector512<float>.Zero;
+            int s = 0;
+            for (; s + 2 <= steps; s += 2)
+            {
+                c0 = Vector512.FusedMultiplyAdd(TB.Load(pr), Vector512.Load(a), c0);
+                c1 = Vector512.FusedMultiplyAdd(TB.Load(pr + step), Vector512.Load(a + 16), c1);
+                pr += 2 * step;
+                a += 32;
+            }
+
+            if (s < steps)
+            {
+                c0 = Vector512.FusedMultiplyAdd(TB.Load(pr), Vector512.Load(a), c0);
+            }
+
+            (c0 + c1).Store(acc + (r * 16));
+        }
+    }
+}
