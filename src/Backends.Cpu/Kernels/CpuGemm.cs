@@ -76,6 +76,12 @@ internal static unsafe partial class CpuGemm
             return;
         }
 
+        if (UseBroadcastGemm(p))
+        {
+            BroadcastGemm(p);
+            return;
+        }
+
         if (p.CType != DType.F32 && (long)p.M * p.N > MaxAccumulatorElements && p.M > 1)
         {
             int rows = (int)Math.Clamp(MaxAccumulatorElements / p.N / MC * MC, 1, p.M);
