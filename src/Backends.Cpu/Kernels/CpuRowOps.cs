@@ -56,6 +56,11 @@ internal static class CpuRowOps
         float[] g = new float[cols];
         CpuConvert.ToFloat(t, gamma, 0, g);
         TensorView xv = a.X, yv = a.Y;
+
+        // A large output goes out with non-temporal stores (not read again soon, and no read-for-ownership of its
+        // lines): only when it is in another buffer than the input.
+        bool disjoint = !ReferenceEquals(xv.Buffer, yv.Buffer);
+        bool stream = (long)a.Rows * cols * sizeof(float) >= StreamingBytes && disjoint;
         CpuParallel.For(a.Rows, Math.Max(1, 16384 / cols), (r0, r1) =>
         {
             Span<float> scratch = t == DType.F32 ? default : CpuConvert.Scratch(0, cols);
@@ -77,17 +82,25 @@ internal static class CpuRowOps
                 }
 
                 double ms = TensorPrimitives.SumOfSquares(row) / (double)cols;
-                ScaleBoth(row, g, (float)(1.0 / Math.Sqrt(ms + a.Eps)), dst);
+                ScaleBoth(row, g, (float)(1.0 / Math.Sqrt(ms + a.Eps)), dst, stream && t == DType.F32);
                 if (t != DType.F32)
                 {
                     CpuConvert.FromFloat(t, scratch, y, yat);
                 }
             }
+
+            if (stream && System.Runtime.Intrinsics.X86.Sse.IsSupported)
+            {
+                System.Runtime.Intrinsics.X86.Sse.StoreFence(); // the non-temporal stores are visible before the chunk ends
+            }
         });
     }
 
-    /// <summary>dst = x · s · g in one pass (x and dst may be the same span).</summary>
-    private static unsafe void ScaleBoth(ReadOnlySpan<float> x, ReadOnlySpan<float> g, float s, Span<float> dst)
+    /// <summary>Outputs of at least this many bytes are written with non-temporal stores by the row ops that can.</summary>
+    internal const long StreamingBytes = 8 << 20;
+
+    /// <summary>dst = x · s · g in one pass (x and dst may be the same span unless <paramref name="nonTemporal"/>).</summary>
+    private static unsafe void ScaleBoth(ReadOnlySpan<float> x, ReadOnlySpan<float> g, float s, Span<float> dst, bool nonTemporal)
     {
         int i = 0, n = x.Length;
         fixed (float* px = x, pg = g, pd = dst)
@@ -95,6 +108,14 @@ internal static class CpuRowOps
             if (Vector512.IsHardwareAccelerated)
             {
                 Vector512<float> vs = Vector512.Create(s);
+                if (nonTemporal)
+                {
+                    for (; i + 16 <= n; i += 16)
+                    {
+                        Vec512.StoreNonTemporal(pd + i, Vector512.Load(px + i) * vs * Vector512.Load(pg + i));
+                    }
+                }
+
                 for (; i + 16 <= n; i += 16)
                 {
                     (Vector512.Load(px + i) * vs * Vector512.Load(pg + i)).Store(pd + i);
