@@ -203,7 +203,7 @@ internal sealed class CpuStream : DeviceStream
         var spinner = default(SpinWait);
         while (Volatile.Read(ref _done) < goal && System.Diagnostics.Stopwatch.GetTimestamp() < spinUntil)
         {
-            spinner.SpinOnce(sleep1Threshold: -1);
+            Pause(ref spinner);
         }
 
         lock (_gate)
@@ -255,6 +255,23 @@ internal sealed class CpuStream : DeviceStream
         }
     }
 
+    /// <summary>
+    /// One step of a short spin: with more than one processor a plain pause loop (no system call, so the other thread
+    /// sees the result within a fraction of a microsecond), with one processor a yield (spinning could only delay the
+    /// thread being waited for).
+    /// </summary>
+    private static void Pause(ref SpinWait spinner)
+    {
+        if (Environment.ProcessorCount > 1)
+        {
+            Thread.SpinWait(8);
+        }
+        else
+        {
+            spinner.SpinOnce(sleep1Threshold: -1);
+        }
+    }
+
     /// <summary>How long a stream's worker (and a synchronising caller) spins for the next item before blocking: 50 µs.</summary>
     private static readonly long SpinTicks = System.Diagnostics.Stopwatch.Frequency / 20_000;
 
@@ -280,7 +297,7 @@ internal sealed class CpuStream : DeviceStream
                 break;
             }
 
-            spinner.SpinOnce(sleep1Threshold: -1);
+            Pause(ref spinner);
         }
 
         try
