@@ -43,7 +43,7 @@ internal static unsafe partial class CpuGemm
         where TB : struct, IBroadcastK
     {
         int m = p.M, n = p.N, k = p.K, kPer = TB.KPerVector, rowsPer = 16 / kPer, tileRows = BroadcastRowsFor(kPer);
-        int kv = k - (k % kPer);
+        int kv = k - (k % (kPer == 4 ? 16 : kPer)); // the 4-k tile takes 16 k per load of B; the rest is the scalar tail
 
         // aT[s][i·kPer + j] = A[i, s·kPer + j] for the vector part of K (rows past M zero): runs of kPer floats of a
         // row of A per vector, or 4×4 register transposes when a vector holds one k.
@@ -228,7 +228,7 @@ internal static unsafe partial class CpuGemm
             p9 += step;
         }
 
-        c0.Store(acc + 0);
+        c0.Store(acc);
         c1.Store(acc + 16);
         c2.Store(acc + 32);
         c3.Store(acc + 48);
@@ -274,7 +274,7 @@ internal static unsafe partial class CpuGemm
             p6 += step;
         }
 
-        c0.Store(acc + 0);
+        c0.Store(acc);
         c1.Store(acc + 16);
         c2.Store(acc + 32);
         c3.Store(acc + 48);
@@ -290,7 +290,7 @@ internal static unsafe partial class CpuGemm
     /// 4 bytes at a time, and twelve such slow streams drew only about half the memory bandwidth of 64-byte loads in a
     /// test here (17 against 34 GB/s on one core); this tile ran 40% faster than the broadcast-load one at 3..4 rows.
     /// (The same for two k per vector needs two shuffles per pair and ran 5–15% slower than broadcast loads at 5..8
-    /// rows, so those keep them.) The last steps (fewer than four) take the broadcast loads.
+    /// rows, so those keep them.) <paramref name="steps"/> is a multiple of 4 (the caller leaves the rest of K to its scalar tail).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void QuadTile12(int steps, float* aT, float* b, long ldb, float* acc)
@@ -299,8 +299,7 @@ internal static unsafe partial class CpuGemm
         byte* p0 = (byte*)b, p3 = p0 + (3 * ld), p6 = p0 + (6 * ld), p9 = p0 + (9 * ld);
         Vector512<float> c0 = Vector512<float>.Zero, c1 = Vector512<float>.Zero, c2 = Vector512<float>.Zero, c3 = Vector512<float>.Zero, c4 = Vector512<float>.Zero, c5 = Vector512<float>.Zero;
         Vector512<float> c6 = Vector512<float>.Zero, c7 = Vector512<float>.Zero, c8 = Vector512<float>.Zero, c9 = Vector512<float>.Zero, c10 = Vector512<float>.Zero, c11 = Vector512<float>.Zero;
-        int s = 0;
-        for (; s + 4 <= steps; s += 4)
+        for (int s = 0; s < steps; s += 4)
         {
             Vector512<float> a0 = Vector512.Load(aT), a1 = Vector512.Load(aT + 16), a2 = Vector512.Load(aT + 32), a3 = Vector512.Load(aT + 48), v;
             v = Vector512.Load((float*)(p0));
@@ -370,29 +369,7 @@ internal static unsafe partial class CpuGemm
             p9 += 64;
         }
 
-        for (; s < steps; s++)
-        {
-            Vector512<float> a = Vector512.Load(aT);
-            c0 = Vector512.FusedMultiplyAdd(Quad.Load(p0), a, c0);
-            c1 = Vector512.FusedMultiplyAdd(Quad.Load(p0 + ld), a, c1);
-            c2 = Vector512.FusedMultiplyAdd(Quad.Load(p0 + (ld << 1)), a, c2);
-            c3 = Vector512.FusedMultiplyAdd(Quad.Load(p3), a, c3);
-            c4 = Vector512.FusedMultiplyAdd(Quad.Load(p3 + ld), a, c4);
-            c5 = Vector512.FusedMultiplyAdd(Quad.Load(p3 + (ld << 1)), a, c5);
-            c6 = Vector512.FusedMultiplyAdd(Quad.Load(p6), a, c6);
-            c7 = Vector512.FusedMultiplyAdd(Quad.Load(p6 + ld), a, c7);
-            c8 = Vector512.FusedMultiplyAdd(Quad.Load(p6 + (ld << 1)), a, c8);
-            c9 = Vector512.FusedMultiplyAdd(Quad.Load(p9), a, c9);
-            c10 = Vector512.FusedMultiplyAdd(Quad.Load(p9 + ld), a, c10);
-            c11 = Vector512.FusedMultiplyAdd(Quad.Load(p9 + (ld << 1)), a, c11);
-            aT += 16;
-            p0 += 16;
-            p3 += 16;
-            p6 += 16;
-            p9 += 16;
-        }
-
-        c0.Store(acc + 0);
+        c0.Store(acc);
         c1.Store(acc + 16);
         c2.Store(acc + 32);
         c3.Store(acc + 48);

@@ -59,6 +59,7 @@ internal sealed class GemmSpec : OpSpec
         // The AVX-512 broadcast decode kernel: 4, 2 and 1 k per vector (3..4, 5..8, 9..16 rows of A), K tails that are
         // not a multiple of those, B rows in full tiles of 12 or 8 plus a short tile, beta, a transposed A.
         S(1, 3, 29, 103, 0, 1),
+        S(1, 4, 13, 9, 0, 1),
         S(1, 7, 37, 61, 0, 1, 1),
         S(1, 16, 21, 130, 0, 1),
         S(1, 12, 8, 33, 1, 1),
