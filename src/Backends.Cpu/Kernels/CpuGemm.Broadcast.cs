@@ -106,10 +106,15 @@ internal static unsafe partial class CpuGemm
                         }
 
                         float* c = ct + ((long)(j - j0) * mPad);
+
+                        // The next tile's rows of this K block (F32 and full: the staged ones are read from the source anyway).
+                        int jn = j + BroadcastTileRows;
+                        byte* next = p.InType == DType.F32 && jn + BroadcastTileRows <= j1 && System.Runtime.Intrinsics.X86.Sse.IsSupported
+                            ? (byte*)((float*)p.B + ((long)jn * p.LdB) + pc) : null;
                         int g = 0;
                         for (; g + 2 <= groups; g += 2)
                         {
-                            BroadcastMicro2(kc, aT + ((((long)g * k) + pc) * 16), aT + ((((long)(g + 1) * k) + pc) * 16), b, ldb, c + (g * 16), mPad, pc == 0);
+                            BroadcastMicro2(kc, aT + ((((long)g * k) + pc) * 16), aT + ((((long)(g + 1) * k) + pc) * 16), b, ldb, c + (g * 16), mPad, pc == 0, g == 0 ? next : null, (nint)(p.LdB * sizeof(float)));
                         }
 
                         if (g < groups)
@@ -146,10 +151,15 @@ internal static unsafe partial class CpuGemm
     /// broadcast of B serving two FMAs. Rows addressed from four base pointers and one stride register.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void BroadcastMicro2(int kc, float* aT0, float* aT1, float* b, long ldb, float* ct, int ldc, bool overwrite)
+    private static void BroadcastMicro2(int kc, float* aT0, float* aT1, float* b, long ldb, float* ct, int ldc, bool overwrite, byte* next, nint nextLd)
     {
         nint ld = (nint)(ldb * sizeof(float));
         byte* p0 = (byte*)b, p3 = p0 + (3 * ld), p6 = p0 + (6 * ld), p9 = p0 + (9 * ld);
+
+        // Prefetch (to L2) the next tile's 12 × kc segment of B, one cache line per step, row by row: its first pass
+        // would otherwise wait on memory for every line (a broadcast-load stream draws memory slowly).
+        int pfRow = 0;
+        nint pfOff = 0, pfEnd = kc * sizeof(float);
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default;
@@ -181,6 +191,16 @@ internal static unsafe partial class CpuGemm
             ca0 = Vector512.FusedMultiplyAdd(x, a0, ca0); ca1 = Vector512.FusedMultiplyAdd(x, a1, ca1);
             x = Vector512.Create(*(float*)(p9 + (ld << 1)));
             cb0 = Vector512.FusedMultiplyAdd(x, a0, cb0); cb1 = Vector512.FusedMultiplyAdd(x, a1, cb1);
+            if (next != null && pfOff < pfEnd)
+            {
+                System.Runtime.Intrinsics.X86.Sse.Prefetch1(next + (pfRow * nextLd) + pfOff);
+                if (++pfRow == BroadcastTileRows)
+                {
+                    pfRow = 0;
+                    pfOff += 64;
+                }
+            }
+
             aT0 += 16;
             aT1 += 16;
             p0 += sizeof(float);
