@@ -303,18 +303,11 @@ public sealed class AclSimSmokeTests
     [Fact]
     public void AclSim_SmokeTest_Passes()
     {
-        string? folder = Environment.GetEnvironmentVariable("BACKENDS_ASCENDCL_PATH");
-        if (string.IsNullOrEmpty(folder))
-        {
-            if (TestDevices.IsRequired("cann:0"))
-            {
-                Assert.Fail("cann is required but BACKENDS_ASCENDCL_PATH is not set (scripts/test.sh builds acl-sim and sets it)");
-            }
-
-            Assert.Skip("cann:0 (acl-sim) is not present here: BACKENDS_ASCENDCL_PATH is not set (scripts/test.sh builds acl-sim and sets it)");
-        }
-
-        string smoke = Path.Combine(File.Exists(folder) ? Path.GetDirectoryName(folder)! : folder, "tests", "aclsim_smoke");
+        // The shared device gate: skipped only when cann:0 is absent, failed when it is required.
+        TestDevices.Get("cann:0");
+        CannLibrary.Loaded lib = CannLibrary.Current ?? throw new InvalidOperationException("cann:0 opened without a loaded runtime");
+        Assert.True(lib.SimulatorIdentity is not null, $"the AscendCL runtime loaded from {lib.Folder} is not acl-sim (this suite's cann tests run on the stand-in)");
+        string smoke = Path.Combine(lib.Folder, "tests", "aclsim_smoke");
         Assert.True(File.Exists(smoke), $"{smoke} is missing (native/cann/acl-sim/build.sh builds it)");
         var psi = new ProcessStartInfo(smoke) { RedirectStandardOutput = true, RedirectStandardError = true };
         using Process p = Process.Start(psi)!;
