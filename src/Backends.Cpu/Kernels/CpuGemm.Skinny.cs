@@ -66,8 +66,9 @@ internal static unsafe partial class CpuGemm
         {
             // B is [N,K] (a Linear weight): every output is a dot product over a contiguous row of B, and B is streamed
             // once. Each B row is one hardware-prefetch stream and streaming B is the bound, so the tile takes many B
-            // rows when A has few: 1×8 for one row of A, 2×8 for two, 4×6 otherwise (groups of 4 rows of A on the same
-            // six B rows, the later groups reading them from cache). K is walked in blocks of DecodeKBlock.
+            // rows when A has few: 1×8 for one row of A, 2×8 for two, 4×6 otherwise — 3..16 rows reach here only without
+            // AVX-512 (with it they take DecodeBroadcast) — groups of 4 rows of A on the same six B rows, the later groups
+            // reading them from cache. K is walked in blocks of DecodeKBlock.
             int tileRows = m == 1 ? 1 : m == 2 ? 2 : 4, step = m <= 2 ? 8 : 6;
             CpuParallel.For((n + step - 1) / step, Math.Max(1, 8192 / Math.Max(k, 1)), (t0, t1) =>
             {
