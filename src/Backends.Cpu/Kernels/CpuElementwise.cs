@@ -9,41 +9,60 @@ internal static class CpuElementwise
     /// <summary>Elements per chunk: small enough that three F32 chunks stay in L1/L2.</summary>
     public const int Chunk = 8192;
 
-    private delegate void Body(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y);
+    /// <summary>One contiguous segment: y from a (and b); <c>nonTemporal</c>: y is stored around the caches.</summary>
+    private delegate void Body(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y, bool nonTemporal);
 
     /// <summary>y = x·sigmoid(x).</summary>
-    public static void Silu(DType t, Operand x, Operand y, long count) =>
-        Map(t, x, default, count, y, count, 1, static (xs, _, ys) =>
+    public static void Silu(DType t, Operand x, Operand y, long count, bool streamOut) =>
+        Map(t, x, default, count, y, count, 1, streamOut, static (xs, _, ys, nt) =>
         {
             unsafe
             {
                 fixed (float* px = xs, py = ys)
                 {
-                    CpuFused.Silu(px, py, xs.Length);
+                    CpuFused.Silu(px, py, xs.Length, nt);
                 }
             }
         });
 
     /// <summary>y = silu(gate)·up.</summary>
-    public static void SwiGlu(DType t, Operand gate, Operand up, Operand y, long count) =>
-        Map(t, gate, up, count, y, count, 2, static (g, u, ys) =>
+    public static void SwiGlu(DType t, Operand gate, Operand up, Operand y, long count, bool streamOut) =>
+        Map(t, gate, up, count, y, count, 2, streamOut, static (g, u, ys, nt) =>
         {
             unsafe
             {
                 fixed (float* pg = g, pu = u, py = ys)
                 {
-                    CpuFused.SwiGlu(pg, pu, py, g.Length);
+                    CpuFused.SwiGlu(pg, pu, py, g.Length, nt);
                 }
             }
         });
 
     /// <summary>y = a + b[i mod bCount].</summary>
-    public static void Add(DType t, Operand a, Operand b, long bCount, Operand y, long count) =>
-        Map(t, a, b, bCount, y, count, 2, static (x, z, ys) => TensorPrimitives.Add(x, z, ys));
+    public static void Add(DType t, Operand a, Operand b, long bCount, Operand y, long count, bool streamOut) =>
+        Map(t, a, b, bCount, y, count, 2, streamOut, static (x, z, ys, nt) =>
+        {
+            unsafe
+            {
+                fixed (float* px = x, pz = z, py = ys)
+                {
+                    CpuFused.Add(px, pz, py, ys.Length, nt);
+                }
+            }
+        });
 
     /// <summary>y = a · b[i mod bCount].</summary>
-    public static void Mul(DType t, Operand a, Operand b, long bCount, Operand y, long count) =>
-        Map(t, a, b, bCount, y, count, 2, static (x, z, ys) => TensorPrimitives.Multiply(x, z, ys));
+    public static void Mul(DType t, Operand a, Operand b, long bCount, Operand y, long count, bool streamOut) =>
+        Map(t, a, b, bCount, y, count, 2, streamOut, static (x, z, ys, nt) =>
+        {
+            unsafe
+            {
+                fixed (float* px = x, pz = z, py = ys)
+                {
+                    CpuFused.Multiply(px, pz, py, ys.Length, nt);
+                }
+            }
+        });
 
     /// <summary>Converts count elements from one float dtype to another (same dtype: a copy).</summary>
     public static unsafe void Cast(DType from, Operand x, DType to, Operand y, long count)
@@ -82,10 +101,13 @@ internal static class CpuElementwise
     /// <summary>
     /// Drives a body over [0, count): operand b is read at flat index i mod bCount (bCount = count for plain
     /// elementwise), and each call to the body sees one segment that is contiguous in every operand (it does not cross
-    /// a strided row or wrap around b).
+    /// a strided row or wrap around b). With <paramref name="streamOut"/> (see <see cref="StreamsOutput"/>) an F32 body
+    /// writes into a cache-resident scratch chunk that then goes to y with non-temporal stores: y's lines are not read
+    /// for ownership first, so the op moves only the bytes it reads and writes.
     /// </summary>
-    private static unsafe void Map(DType t, Operand a, Operand b, long bCount, Operand y, long count, int inputs, Body body)
+    private static unsafe void Map(DType t, Operand a, Operand b, long bCount, Operand y, long count, int inputs, bool streamOut, Body body)
     {
+        streamOut &= t == DType.F32;
         CpuParallel.For((count + Chunk - 1) / Chunk, 4, (c0, c1) =>
         {
             for (long c = c0; c < c1; c++)
@@ -107,7 +129,8 @@ internal static class CpuElementwise
                         body(
                             new ReadOnlySpan<float>((float*)a.Pointer + ai, n),
                             inputs == 2 ? new ReadOnlySpan<float>((float*)b.Pointer + bj, n) : default,
-                            new Span<float>((float*)y.Pointer + yi, n));
+                            new Span<float>((float*)y.Pointer + yi, n),
+                            streamOut);
                     }
                     else
                     {
@@ -120,14 +143,42 @@ internal static class CpuElementwise
                             CpuConvert.ToFloat(t, b.Pointer, bj, fb);
                         }
 
-                        body(fa, fb, fy);
+                        body(fa, fb, fy, false);
                         CpuConvert.FromFloat(t, fy, y.Pointer, yi);
                     }
 
                     i += n;
                 }
             }
+
+            if (streamOut && System.Runtime.Intrinsics.X86.Sse.IsSupported)
+            {
+                System.Runtime.Intrinsics.X86.Sse.StoreFence(); // this worker's non-temporal stores are done before it reports
+            }
         });
+    }
+
+    /// <summary>
+    /// Whether an elementwise op writes <paramref name="y"/> with non-temporal stores: an F32 output of at least
+    /// <see cref="CpuRowOps.StreamingBytes"/> in a buffer that none of the inputs is in (it is not read back soon, and
+    /// an input read from the same lines would lose them from the cache).
+    /// </summary>
+    public static bool StreamsOutput(TensorView y, params ReadOnlySpan<TensorView> inputs)
+    {
+        if (y.DType != DType.F32 || (long)y.ElementCount * sizeof(float) < CpuRowOps.StreamingBytes)
+        {
+            return false;
+        }
+
+        foreach (TensorView x in inputs)
+        {
+            if (ReferenceEquals(x.Buffer, y.Buffer))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>

@@ -14,7 +14,7 @@ internal static class CpuRowOps
         DType t = a.X.DType;
         int cols = a.Cols;
         TensorView xv = a.X, yv = a.Y;
-        CpuParallel.For(a.Rows, Math.Max(1, 16384 / cols), (r0, r1) =>
+        CpuParallel.For(a.Rows, RowsPerChunk(cols), (r0, r1) =>
         {
             Span<float> scratch = t == DType.F32 ? default : CpuConvert.Scratch(0, cols);
             for (long r = r0; r < r1; r++)
@@ -37,7 +37,9 @@ internal static class CpuRowOps
 
                 fixed (float* ps = src, pd = dst)
                 {
-                    CpuFused.SoftmaxRow(ps, pd, kept, cols, a.Scale);
+                    // The next row of this chunk is fetched during this one's exp sweep (F32 rows are read in place).
+                    float* next = t == DType.F32 && r + 1 < r1 ? (float*)x + xv.ElementOffset((r + 1) * cols) : null;
+                    CpuFused.SoftmaxRow(ps, pd, kept, cols, a.Scale, next);
                 }
 
                 if (t != DType.F32)
@@ -61,7 +63,7 @@ internal static class CpuRowOps
         // lines): only when it is in another buffer than the input.
         bool disjoint = !ReferenceEquals(xv.Buffer, yv.Buffer);
         bool stream = (long)a.Rows * cols * sizeof(float) >= StreamingBytes && disjoint;
-        CpuParallel.For(a.Rows, Math.Max(1, 16384 / cols), (r0, r1) =>
+        CpuParallel.For(a.Rows, RowsPerChunk(cols), (r0, r1) =>
         {
             Span<float> scratch = t == DType.F32 ? default : CpuConvert.Scratch(0, cols);
             for (long r = r0; r < r1; r++)
@@ -95,6 +97,10 @@ internal static class CpuRowOps
             }
         });
     }
+
+    /// <summary>Rows per unit of work: about 128 KiB of each, so a worker's rows follow one another (each fetches
+    /// the next while it computes) and the units are still many.</summary>
+    private static long RowsPerChunk(int cols) => Math.Max(1, 32768 / cols);
 
     /// <summary>Outputs of at least this many bytes are written with non-temporal stores by the row ops that can.</summary>
     internal const long StreamingBytes = 8 << 20;

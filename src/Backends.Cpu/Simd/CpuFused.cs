@@ -12,74 +12,149 @@ namespace Backends.Cpu;
 internal static unsafe class CpuFused
 {
     /// <summary>y = x / (1 + exp(−x)) (silu(−∞) = −∞/∞ = NaN, as the contract's IEEE x·σ(x)).</summary>
-    public static void Silu(float* x, float* y, int n)
+    /// <param name="x">The input.</param>
+    /// <param name="y">The output (may be x).</param>
+    /// <param name="n">Elements.</param>
+    /// <param name="nonTemporal">Aligned stores bypass the caches (a large output not read again soon); the caller fences.</param>
+    public static void Silu(float* x, float* y, int n, bool nonTemporal = false)
     {
-        if (Vector512.IsHardwareAccelerated)
+        if (nonTemporal)
         {
-            Silu<Vec512, Vector512<float>>(x, y, n);
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            Silu<Vec256, Vector256<float>>(x, y, n);
+            Silu<Streamed>(x, y, n);
         }
         else
         {
-            Silu<Vec128, Vector128<float>>(x, y, n);
+            Silu<Cached>(x, y, n);
         }
     }
 
-    /// <summary>y = silu(g)·u.</summary>
-    public static void SwiGlu(float* g, float* u, float* y, int n)
+    /// <summary>y = silu(g)·u (<paramref name="nonTemporal"/> as for <see cref="Silu(float*, float*, int, bool)"/>).</summary>
+    public static void SwiGlu(float* g, float* u, float* y, int n, bool nonTemporal = false)
     {
-        if (Vector512.IsHardwareAccelerated)
+        if (nonTemporal)
         {
-            SwiGlu<Vec512, Vector512<float>>(g, u, y, n);
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            SwiGlu<Vec256, Vector256<float>>(g, u, y, n);
+            SwiGlu<Streamed>(g, u, y, n);
         }
         else
         {
-            SwiGlu<Vec128, Vector128<float>>(g, u, y, n);
+            SwiGlu<Cached>(g, u, y, n);
+        }
+    }
+
+    /// <summary>y = a + b (<paramref name="nonTemporal"/> as for <see cref="Silu(float*, float*, int, bool)"/>).</summary>
+    public static void Add(float* a, float* b, float* y, int n, bool nonTemporal) =>
+        Binary<Sum>(a, b, y, n, nonTemporal);
+
+    /// <summary>y = a · b (<paramref name="nonTemporal"/> as for <see cref="Silu(float*, float*, int, bool)"/>).</summary>
+    public static void Multiply(float* a, float* b, float* y, int n, bool nonTemporal) =>
+        Binary<Product>(a, b, y, n, nonTemporal);
+
+    private static void Silu<TStore>(float* x, float* y, int n)
+        where TStore : struct, IStore
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Silu<Vec512, Vector512<float>, TStore>(x, y, n);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            Silu<Vec256, Vector256<float>, TStore>(x, y, n);
+        }
+        else
+        {
+            Silu<Vec128, Vector128<float>, TStore>(x, y, n);
+        }
+    }
+
+    private static void SwiGlu<TStore>(float* g, float* u, float* y, int n)
+        where TStore : struct, IStore
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            SwiGlu<Vec512, Vector512<float>, TStore>(g, u, y, n);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            SwiGlu<Vec256, Vector256<float>, TStore>(g, u, y, n);
+        }
+        else
+        {
+            SwiGlu<Vec128, Vector128<float>, TStore>(g, u, y, n);
+        }
+    }
+
+    private static void Binary<TOp>(float* a, float* b, float* y, int n, bool nonTemporal)
+        where TOp : struct, IBinary
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            if (nonTemporal)
+            {
+                Binary<Vec512, Vector512<float>, TOp, Streamed>(a, b, y, n);
+            }
+            else
+            {
+                Binary<Vec512, Vector512<float>, TOp, Cached>(a, b, y, n);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            if (nonTemporal)
+            {
+                Binary<Vec256, Vector256<float>, TOp, Streamed>(a, b, y, n);
+            }
+            else
+            {
+                Binary<Vec256, Vector256<float>, TOp, Cached>(a, b, y, n);
+            }
+        }
+        else
+        {
+            Binary<Vec128, Vector128<float>, TOp, Cached>(a, b, y, n);
         }
     }
 
     /// <summary>
     /// y[0..kept) = softmax(scale·x[0..kept)) (max-subtracted; a NaN or +∞ makes the sum, so the row, NaN), y[kept..cols) = 0.
-    /// x and y may be the same row.
+    /// x and y may be the same row. <paramref name="next"/>: the row that comes next (its first <paramref name="kept"/>
+    /// floats are fetched into the cache during the exp sweep), or null.
     /// </summary>
-    public static void SoftmaxRow(float* x, float* y, int kept, int cols, float scale)
+    public static void SoftmaxRow(float* x, float* y, int kept, int cols, float scale, float* next)
     {
         if (scale == 1f)
         {
-            SoftmaxRow<Unscaled>(x, y, kept, cols, scale);
+            SoftmaxRow<Unscaled>(x, y, kept, cols, scale, next);
         }
         else
         {
-            SoftmaxRow<Scaled>(x, y, kept, cols, scale);
+            SoftmaxRow<Scaled>(x, y, kept, cols, scale, next);
         }
     }
 
-    private static void SoftmaxRow<TScale>(float* x, float* y, int kept, int cols, float scale)
+    private static void SoftmaxRow<TScale>(float* x, float* y, int kept, int cols, float scale, float* next)
         where TScale : struct, IScale
     {
         if (Vector512.IsHardwareAccelerated)
         {
-            SoftmaxRow<Vec512, Vector512<float>, TScale>(x, y, kept, cols, scale);
+            SoftmaxRow<Vec512, Vector512<float>, TScale>(x, y, kept, cols, scale, next);
         }
         else if (Vector256.IsHardwareAccelerated)
         {
-            SoftmaxRow<Vec256, Vector256<float>, TScale>(x, y, kept, cols, scale);
+            SoftmaxRow<Vec256, Vector256<float>, TScale>(x, y, kept, cols, scale, next);
         }
         else
         {
-            SoftmaxRow<Vec128, Vector128<float>, TScale>(x, y, kept, cols, scale);
+            SoftmaxRow<Vec128, Vector128<float>, TScale>(x, y, kept, cols, scale, next);
         }
     }
 
     /// <summary>Copies bytes with stores that bypass the caches (the destination is not read again soon): a large move's full bandwidth.</summary>
-    public static void CopyStreaming(byte* src, byte* dst, long bytes)
+    /// <param name="src">Where the bytes are.</param>
+    /// <param name="dst">Where they go (must not overlap <paramref name="src"/>).</param>
+    /// <param name="bytes">How many.</param>
+    /// <param name="fence">Ends with a store fence, so the stores are ordered before whatever follows; a caller that
+    /// streams many pieces passes false and fences once after the last.</param>
+    public static void CopyStreaming(byte* src, byte* dst, long bytes, bool fence = true)
     {
         // Align the destination to 64 bytes with a plain copy, stream the 64-byte blocks, copy the tail.
         long head = Math.Min(bytes, (64 - ((nint)dst & 63)) & 63);
@@ -103,7 +178,7 @@ internal static unsafe class CpuFused
 
         long done = blocks * 64;
         Buffer.MemoryCopy(src + done, dst + done, bytes - done, bytes - done);
-        if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
+        if (fence && System.Runtime.Intrinsics.X86.Sse.IsSupported)
         {
             System.Runtime.Intrinsics.X86.Sse.StoreFence();
         }
@@ -132,16 +207,28 @@ internal static unsafe class CpuFused
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Silu<TOps, TVec>(float* x, float* y, int n)
+    private static void Silu<TOps, TVec, TStore>(float* x, float* y, int n)
         where TOps : IVecOps<TVec>
         where TVec : struct
+        where TStore : struct, IStore
     {
         int w = TOps.Count, i = 0;
         TVec one = TOps.Broadcast(1f), zero = TOps.Zero;
+
+        // Two vectors a step: the exp is one long dependency chain, and two independent ones side by side keep the
+        // vector pipes busier than the out-of-order window alone does.
+        for (; i + (2 * w) <= n; i += 2 * w)
+        {
+            TVec v0 = TOps.Load(x + i), v1 = TOps.Load(x + i + w);
+            TVec e0 = TOps.FastExp(TOps.Subtract(zero, v0)), e1 = TOps.FastExp(TOps.Subtract(zero, v1));
+            Put<TOps, TVec, TStore>(y + i, TOps.Divide(v0, TOps.Add(one, e0)));
+            Put<TOps, TVec, TStore>(y + i + w, TOps.Divide(v1, TOps.Add(one, e1)));
+        }
+
         for (; i + w <= n; i += w)
         {
             TVec v = TOps.Load(x + i);
-            TOps.Store(y + i, TOps.Divide(v, TOps.Add(one, TOps.FastExp(TOps.Subtract(zero, v)))));
+            Put<TOps, TVec, TStore>(y + i, TOps.Divide(v, TOps.Add(one, TOps.FastExp(TOps.Subtract(zero, v)))));
         }
 
         for (; i < n; i++)
@@ -152,9 +239,10 @@ internal static unsafe class CpuFused
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void SwiGlu<TOps, TVec>(float* g, float* u, float* y, int n)
+    private static void SwiGlu<TOps, TVec, TStore>(float* g, float* u, float* y, int n)
         where TOps : IVecOps<TVec>
         where TVec : struct
+        where TStore : struct, IStore
     {
         int w = TOps.Count, i = 0;
         TVec one = TOps.Broadcast(1f), zero = TOps.Zero;
@@ -162,7 +250,7 @@ internal static unsafe class CpuFused
         {
             TVec v = TOps.Load(g + i);
             TVec s = TOps.Divide(v, TOps.Add(one, TOps.FastExp(TOps.Subtract(zero, v))));
-            TOps.Store(y + i, TOps.Multiply(s, TOps.Load(u + i)));
+            Put<TOps, TVec, TStore>(y + i, TOps.Multiply(s, TOps.Load(u + i)));
         }
 
         for (; i < n; i++)
@@ -173,7 +261,34 @@ internal static unsafe class CpuFused
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void SoftmaxRow<TOps, TVec, TScale>(float* x, float* y, int kept, int cols, float scale)
+    private static void Binary<TOps, TVec, TOp, TStore>(float* a, float* b, float* y, int n)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+        where TOp : struct, IBinary
+        where TStore : struct, IStore
+    {
+        int w = TOps.Count, i = 0;
+        for (; i + (2 * w) <= n; i += 2 * w)
+        {
+            TVec r0 = TOp.Apply<TOps, TVec>(TOps.Load(a + i), TOps.Load(b + i));
+            TVec r1 = TOp.Apply<TOps, TVec>(TOps.Load(a + i + w), TOps.Load(b + i + w));
+            Put<TOps, TVec, TStore>(y + i, r0);
+            Put<TOps, TVec, TStore>(y + i + w, r1);
+        }
+
+        for (; i + w <= n; i += w)
+        {
+            Put<TOps, TVec, TStore>(y + i, TOp.Apply<TOps, TVec>(TOps.Load(a + i), TOps.Load(b + i)));
+        }
+
+        for (; i < n; i++)
+        {
+            y[i] = TOp.Apply(a[i], b[i]);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SoftmaxRow<TOps, TVec, TScale>(float* x, float* y, int kept, int cols, float scale, float* next)
         where TOps : IVecOps<TVec>
         where TVec : struct
         where TScale : struct, IScale
@@ -187,13 +302,19 @@ internal static unsafe class CpuFused
             int i = 0;
             if (kept >= w)
             {
-                TVec m = Scale<TOps, TVec, TScale>(TOps.Load(x), s);
-                for (i = w; i + w <= kept; i += w)
+                TVec m = Scale<TOps, TVec, TScale>(TOps.Load(x), s), m2 = m;
+                for (i = w; i + (2 * w) <= kept; i += 2 * w)
+                {
+                    m = TOps.Max(m, Scale<TOps, TVec, TScale>(TOps.Load(x + i), s));
+                    m2 = TOps.Max(m2, Scale<TOps, TVec, TScale>(TOps.Load(x + i + w), s));
+                }
+
+                for (; i + w <= kept; i += w)
                 {
                     m = TOps.Max(m, Scale<TOps, TVec, TScale>(TOps.Load(x + i), s));
                 }
 
-                max = TOps.MaxAcross(m);
+                max = TOps.MaxAcross(TOps.Max(m, m2));
             }
 
             for (; i < kept; i++)
@@ -204,8 +325,19 @@ internal static unsafe class CpuFused
             // Sweep 2: e = exp(scale·x − max) into y, summed. Sweep 3: y · (1/sum).
             TVec mv = TOps.Broadcast(max), acc = TOps.Zero, acc2 = TOps.Zero;
             float sum = 0;
+            // The exp sweep is compute-bound and touches no memory outside the cache: the next row is fetched
+            // meanwhile (a line per 64 bytes), so its max sweep does not wait on memory with the vector pipes idle.
+            bool fetch = next != null && System.Runtime.Intrinsics.X86.Sse.IsSupported;
             for (i = 0; i + (2 * w) <= kept; i += 2 * w)
             {
+                if (fetch)
+                {
+                    for (int l = 0; l < 2 * w; l += 16)
+                    {
+                        System.Runtime.Intrinsics.X86.Sse.Prefetch0(next + i + l);
+                    }
+                }
+
                 TVec e0 = TOps.FastExp(TOps.Subtract(Scale<TOps, TVec, TScale>(TOps.Load(x + i), s), mv));
                 TVec e1 = TOps.FastExp(TOps.Subtract(Scale<TOps, TVec, TScale>(TOps.Load(x + i + w), s), mv));
                 TOps.Store(y + i, e0);
@@ -386,6 +518,68 @@ internal static unsafe class CpuFused
     private readonly struct Unscaled : IScale
     {
         public static bool Apply => false;
+    }
+
+    /// <summary>How a kernel stores its vectors: through the caches, or around them (aligned addresses only).</summary>
+    private interface IStore
+    {
+        static abstract bool NonTemporal { get; }
+    }
+
+    private readonly struct Cached : IStore
+    {
+        public static bool NonTemporal => false;
+    }
+
+    private readonly struct Streamed : IStore
+    {
+        public static bool NonTemporal => true;
+    }
+
+    /// <summary>An elementwise binary operation, on vectors and on scalars.</summary>
+    private interface IBinary
+    {
+        static abstract TVec Apply<TOps, TVec>(TVec a, TVec b)
+            where TOps : IVecOps<TVec>
+            where TVec : struct;
+
+        static abstract float Apply(float a, float b);
+    }
+
+    private readonly struct Sum : IBinary
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TVec Apply<TOps, TVec>(TVec a, TVec b)
+            where TOps : IVecOps<TVec>
+            where TVec : struct => TOps.Add(a, b);
+
+        public static float Apply(float a, float b) => a + b;
+    }
+
+    private readonly struct Product : IBinary
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TVec Apply<TOps, TVec>(TVec a, TVec b)
+            where TOps : IVecOps<TVec>
+            where TVec : struct => TOps.Multiply(a, b);
+
+        public static float Apply(float a, float b) => a * b;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Put<TOps, TVec, TStore>(float* p, TVec v)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+        where TStore : struct, IStore
+    {
+        if (TStore.NonTemporal)
+        {
+            TOps.StoreNonTemporal(p, v);
+        }
+        else
+        {
+            TOps.Store(p, v);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -84,9 +84,10 @@ internal readonly unsafe struct Vec512 : IVecOps<Vector512<float>>
         // e^x = 2^n · e^r, n = round(x·log2 e), r = x − n·ln 2 (in two parts), e^r by a degree-7 polynomial, and 2^n
         // applied by VSCALEFPS, which rounds a denormal result correctly, overflows to +∞ and underflows to 0 by
         // itself: x is clamped to [−110, 88.8] (e^−110 rounds to 0; p·2^128 > FLT_MAX at 88.8), so −∞ → 0 and
-        // +∞ → +∞ with no select. The clamps are the raw min/max instructions (no NaN fix-ups); NaN is passed
-        // through by the one select at the end.
-        Vector512<float> x = Vector512.MinNative(Vector512.MaxNative(v, Vector512.Create(-110f)), Vector512.Create(88.8f));
+        // +∞ → +∞ with no select. The clamps are the raw VMAXPS/VMINPS with the bound first: when either operand is
+        // NaN they return the second, so a NaN passes both clamps and every later step as NaN, with no select.
+        Vector512<float> x = System.Runtime.Intrinsics.X86.Avx512F.Min(
+            Vector512.Create(88.8f), System.Runtime.Intrinsics.X86.Avx512F.Max(Vector512.Create(-110f), v));
         Vector512<float> n = Vector512.Round(x * Vector512.Create(1.44269504f));
         Vector512<float> r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-0.693145752f), x);
         r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-1.42860677e-6f), r);
@@ -98,8 +99,7 @@ internal readonly unsafe struct Vec512 : IVecOps<Vector512<float>>
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(0.5f));
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.0f));
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.0f));
-        Vector512<float> e = System.Runtime.Intrinsics.X86.Avx512F.Scale(p, n);
-        return Vector512.ConditionalSelect(Vector512.Equals(v, v), e, v);
+        return System.Runtime.Intrinsics.X86.Avx512F.Scale(p, n);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
