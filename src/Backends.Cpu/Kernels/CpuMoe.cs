@@ -180,6 +180,10 @@ internal static unsafe class CpuMoe
     {
         int h = a.H, k = a.K, rows = a.Rows;
         DType dt = a.ExpertOutput.DType;
+
+        // A large F32 output of its own goes out with non-temporal stores (no read for ownership of its lines).
+        bool stream = dt == DType.F32 && (long)a.T * h * sizeof(float) >= CpuRowOps.StreamingBytes
+            && !ReferenceEquals(a.Output.Buffer, a.ExpertOutput.Buffer);
         CpuParallel.For(a.T, Math.Max(1, 16384 / Math.Max(h * k, 1)), (t0, t1) =>
         {
             Span<float> acc = CpuConvert.Scratch(0, h);
@@ -199,7 +203,7 @@ internal static unsafe class CpuMoe
                         ws[j] = ((float*)weights)[(t * k) + j];
                     }
 
-                    CpuFused.WeightedSum(rowsOf, ws, k, (float*)output + (t * h), h);
+                    CpuFused.WeightedSum(rowsOf, ws, k, (float*)output + (t * h), h, stream);
                     continue;
                 }
 
@@ -223,6 +227,11 @@ internal static unsafe class CpuMoe
                 }
 
                 CpuConvert.FromFloat(dt, acc, output, t * h);
+            }
+
+            if (stream && System.Runtime.Intrinsics.X86.Sse.IsSupported)
+            {
+                System.Runtime.Intrinsics.X86.Sse.StoreFence(); // this worker's non-temporal stores are done before it reports
             }
         });
     }

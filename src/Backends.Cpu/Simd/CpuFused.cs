@@ -149,12 +149,7 @@ internal static unsafe class CpuFused
     }
 
     /// <summary>Copies bytes with stores that bypass the caches (the destination is not read again soon): a large move's full bandwidth.</summary>
-    /// <param name="src">Where the bytes are.</param>
-    /// <param name="dst">Where they go (must not overlap <paramref name="src"/>).</param>
-    /// <param name="bytes">How many.</param>
-    /// <param name="fence">Ends with a store fence, so the stores are ordered before whatever follows; a caller that
-    /// streams many pieces passes false and fences once after the last.</param>
-    public static void CopyStreaming(byte* src, byte* dst, long bytes, bool fence = true)
+    public static void CopyStreaming(byte* src, byte* dst, long bytes)
     {
         // Align the destination to 64 bytes with a plain copy, stream the 64-byte blocks, copy the tail.
         long head = Math.Min(bytes, (64 - ((nint)dst & 63)) & 63);
@@ -178,7 +173,7 @@ internal static unsafe class CpuFused
 
         long done = blocks * 64;
         Buffer.MemoryCopy(src + done, dst + done, bytes - done, bytes - done);
-        if (fence && System.Runtime.Intrinsics.X86.Sse.IsSupported)
+        if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
         {
             System.Runtime.Intrinsics.X86.Sse.StoreFence();
         }
@@ -452,27 +447,43 @@ internal static unsafe class CpuFused
         }
     }
 
-    /// <summary>y[i] = Σ_j w[j]·rows[j][i] over j in order (a null row contributes nothing), in one pass over the rows.</summary>
-    public static void WeightedSum(float** rows, float* w, int count, float* y, int n)
+    /// <summary>y[i] = Σ_j w[j]·rows[j][i] over j in order (a null row contributes nothing), in one pass over the rows
+    /// (<paramref name="nonTemporal"/>: aligned stores of y bypass the caches; the caller fences).</summary>
+    public static void WeightedSum(float** rows, float* w, int count, float* y, int n, bool nonTemporal)
     {
         if (Vector512.IsHardwareAccelerated)
         {
-            WeightedSum<Vec512, Vector512<float>>(rows, w, count, y, n);
+            if (nonTemporal)
+            {
+                WeightedSum<Vec512, Vector512<float>, Streamed>(rows, w, count, y, n);
+            }
+            else
+            {
+                WeightedSum<Vec512, Vector512<float>, Cached>(rows, w, count, y, n);
+            }
         }
         else if (Vector256.IsHardwareAccelerated)
         {
-            WeightedSum<Vec256, Vector256<float>>(rows, w, count, y, n);
+            if (nonTemporal)
+            {
+                WeightedSum<Vec256, Vector256<float>, Streamed>(rows, w, count, y, n);
+            }
+            else
+            {
+                WeightedSum<Vec256, Vector256<float>, Cached>(rows, w, count, y, n);
+            }
         }
         else
         {
-            WeightedSum<Vec128, Vector128<float>>(rows, w, count, y, n);
+            WeightedSum<Vec128, Vector128<float>, Cached>(rows, w, count, y, n);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WeightedSum<TOps, TVec>(float** rows, float* w, int count, float* y, int n)
+    private static void WeightedSum<TOps, TVec, TStore>(float** rows, float* w, int count, float* y, int n)
         where TOps : IVecOps<TVec>
         where TVec : struct
+        where TStore : struct, IStore
     {
         int width = TOps.Count, i = 0;
         for (; i + width <= n; i += width)
@@ -486,7 +497,7 @@ internal static unsafe class CpuFused
                 }
             }
 
-            TOps.Store(y + i, acc);
+            Put<TOps, TVec, TStore>(y + i, acc);
         }
 
         for (; i < n; i++)
