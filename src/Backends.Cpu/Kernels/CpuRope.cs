@@ -1,10 +1,26 @@
 using System;
+using System.Numerics;
+using System.Threading;
 
 namespace Backends.Cpu;
 
-/// <summary>Rotary position embedding: one token per task, the position's cos/sin table shared by its heads.</summary>
+/// <summary>
+/// Rotary position embedding: one token per task, the position's cos/sin row shared by its heads. The rows of
+/// positions 0..<see cref="CachedPositions"/> are kept between calls (a model calls RoPE with the same positions and
+/// frequencies in every layer), computed once by the same code that computes an uncached row, so the results are
+/// the same bits either way.
+/// </summary>
 internal static class CpuRope
 {
+    /// <summary>Cached rows at most: this many floats in each of the cos and sin tables (4 MiB each).</summary>
+    private const int MaxCachedFloats = 1 << 20;
+
+    private static readonly object s_gate = new();
+    private static Table? s_table;
+
+    /// <summary>Positions whose rows are cached now, for the (theta, rotary dims) of the last call (for tests).</summary>
+    internal static int CachedPositions => s_table?.Positions ?? 0;
+
     public static void Run(RopeArgs a, nint x, nint positions, nint y)
     {
         int half = a.RotaryDims / 2, d = a.HeadDim, heads = a.Heads;
@@ -14,9 +30,14 @@ internal static class CpuRope
             invFreq[p] = OpContracts.RopeInverseFrequency(a.Theta, p, a.RotaryDims);
         }
 
+        Table? table = half == 0 ? null : TableFor(a, positions, invFreq);
         DType t = a.X.DType;
         bool interleaved = a.Layout == RopeLayout.Interleaved;
         TensorView xv = a.X, yv = a.Y;
+
+        // A large F32 output of its own goes out with non-temporal stores (no read for ownership of its lines).
+        bool stream = t == DType.F32 && !interleaved && !ReferenceEquals(xv.Buffer, yv.Buffer)
+            && (long)a.Tokens * heads * d * sizeof(float) >= CpuRowOps.StreamingBytes;
         CpuParallel.For(a.Tokens, Math.Max(1, 8192 / Math.Max(1, heads * d)), (t0, t1) =>
         {
             Span<float> cos = CpuConvert.Scratch(1, Math.Max(half, 1));
@@ -30,11 +51,19 @@ internal static class CpuRope
                     pos = ((int*)positions)[tok];
                 }
 
-                unsafe
+                if (table is not null && (uint)pos < (uint)table.Positions)
                 {
-                    fixed (float* pf = invFreq, pc = cos, ps = sin)
+                    table.Cos.AsSpan(pos * half, half).CopyTo(cos);
+                    table.Sin.AsSpan(pos * half, half).CopyTo(sin);
+                }
+                else
+                {
+                    unsafe
                     {
-                        CpuFused.RopeTable(pos, pf, pc, ps, half);
+                        fixed (float* pf = invFreq, pc = cos, ps = sin)
+                        {
+                            CpuFused.RopeTable(pos, pf, pc, ps, half);
+                        }
                     }
                 }
 
@@ -45,13 +74,21 @@ internal static class CpuRope
                     {
                         fixed (float* pc = cos, ps = sin)
                         {
+                            if (!interleaved && a.RotaryDims == d && xv.IsContiguous && yv.IsContiguous)
+                            {
+                                // All of the token's heads in one call (contiguous rows, nothing passed through).
+                                long r0 = tok * heads * d;
+                                CpuFused.RotateHalf((float*)x + r0, (float*)y + r0, pc, ps, half, heads, d, stream);
+                                continue;
+                            }
+
                             for (int h = 0; h < heads; h++)
                             {
                                 long r = ((tok * heads) + h) * d;
                                 float* src = (float*)x + xv.ElementOffset(r), dst = (float*)y + yv.ElementOffset(r);
                                 if (!interleaved)
                                 {
-                                    CpuFused.RotateHalf(src, dst, pc, ps, half);
+                                    CpuFused.RotateHalf(src, dst, pc, ps, half, nonTemporal: stream);
                                 }
                                 else
                                 {
@@ -89,6 +126,78 @@ internal static class CpuRope
                     CpuConvert.FromFloat(t, row, y, yv.ElementOffset(r));
                 }
             }
+
+            if (stream && System.Runtime.Intrinsics.X86.Sse.IsSupported)
+            {
+                System.Runtime.Intrinsics.X86.Sse.StoreFence(); // this worker's non-temporal stores are done before it reports
+            }
         });
     }
+
+    /// <summary>
+    /// The cached rows for this call's theta and rotary dims, grown (to a power of two, at most
+    /// <see cref="MaxCachedFloats"/> floats) to cover its largest position below that limit; null when none of its
+    /// positions can be cached. A token whose position is not in the rows returned is computed on its own.
+    /// </summary>
+    private static unsafe Table? TableFor(RopeArgs a, nint positions, float[] invFreq)
+    {
+        // The largest position that can be cached (positions beyond the limit, or negative, are computed per token).
+        int half = invFreq.Length, limit = MaxCachedFloats / half, maxPos = -1;
+        for (int i = 0; i < a.Tokens; i++)
+        {
+            int pos = ((int*)positions)[i];
+            if (pos < limit)
+            {
+                maxPos = Math.Max(maxPos, pos);
+            }
+        }
+
+        Table? table = Volatile.Read(ref s_table);
+        bool matches = table is not null && table.Theta == a.Theta && table.RotaryDims == a.RotaryDims;
+        if (maxPos < 0 || (matches && maxPos < table!.Positions))
+        {
+            return matches ? table : null;
+        }
+
+        lock (s_gate)
+        {
+            table = s_table;
+            bool same = table is not null && table.Theta == a.Theta && table.RotaryDims == a.RotaryDims;
+            if (same && maxPos < table!.Positions)
+            {
+                return table;
+            }
+
+            int count = (int)Math.Min(limit, Math.Max(256, (long)BitOperations.RoundUpToPowerOf2((uint)maxPos + 1)));
+            if (same && count <= table!.Positions)
+            {
+                return table;
+            }
+
+            int from = same ? table!.Positions : 0;
+            var grown = new Table(a.Theta, a.RotaryDims, count, new float[(long)count * half], new float[(long)count * half]);
+            if (same)
+            {
+                table!.Cos.CopyTo(grown.Cos, 0);
+                table.Sin.CopyTo(grown.Sin, 0);
+            }
+
+            CpuParallel.For(count - from, 64, (p0, p1) =>
+            {
+                fixed (float* pf = invFreq, pc = grown.Cos, ps = grown.Sin)
+                {
+                    for (long p = from + p0; p < from + p1; p++)
+                    {
+                        CpuFused.RopeTable((int)p, pf, pc + (p * half), ps + (p * half), half);
+                    }
+                }
+            });
+
+            Volatile.Write(ref s_table, grown);
+            return grown;
+        }
+    }
+
+    /// <summary>cos/sin rows of positions 0..Positions − 1, [position, pair], for one theta and rotary dims; never changed once published.</summary>
+    private sealed record Table(float Theta, int RotaryDims, int Positions, float[] Cos, float[] Sin);
 }

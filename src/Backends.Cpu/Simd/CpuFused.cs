@@ -373,41 +373,62 @@ internal static unsafe class CpuFused
         new Span<float>(y + kept, cols - kept).Clear();
     }
 
-    /// <summary>Half-split rotation of one head: (x[p], x[p+half]) turned by (cos[p], sin[p]); x and y may be the same.</summary>
-    public static void RotateHalf(float* x, float* y, float* cos, float* sin, int half)
+    /// <summary>Half-split rotation of <paramref name="heads"/> heads <paramref name="stride"/> floats apart, all by one
+    /// position's rows: (x[p], x[p+half]) turned by (cos[p], sin[p]); x and y may be the same unless
+    /// <paramref name="nonTemporal"/> (aligned stores of y bypass the caches; the caller fences).</summary>
+    public static void RotateHalf(float* x, float* y, float* cos, float* sin, int half, int heads = 1, int stride = 0, bool nonTemporal = false)
     {
         if (Vector512.IsHardwareAccelerated)
         {
-            RotateHalf<Vec512, Vector512<float>>(x, y, cos, sin, half);
+            if (nonTemporal)
+            {
+                RotateHalf<Vec512, Vector512<float>, Streamed>(x, y, cos, sin, half, heads, stride);
+            }
+            else
+            {
+                RotateHalf<Vec512, Vector512<float>, Cached>(x, y, cos, sin, half, heads, stride);
+            }
         }
         else if (Vector256.IsHardwareAccelerated)
         {
-            RotateHalf<Vec256, Vector256<float>>(x, y, cos, sin, half);
+            if (nonTemporal)
+            {
+                RotateHalf<Vec256, Vector256<float>, Streamed>(x, y, cos, sin, half, heads, stride);
+            }
+            else
+            {
+                RotateHalf<Vec256, Vector256<float>, Cached>(x, y, cos, sin, half, heads, stride);
+            }
         }
         else
         {
-            RotateHalf<Vec128, Vector128<float>>(x, y, cos, sin, half);
+            RotateHalf<Vec128, Vector128<float>, Cached>(x, y, cos, sin, half, heads, stride);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RotateHalf<TOps, TVec>(float* x, float* y, float* cos, float* sin, int half)
+    private static void RotateHalf<TOps, TVec, TStore>(float* x, float* y, float* cos, float* sin, int half, int heads, int stride)
         where TOps : IVecOps<TVec>
         where TVec : struct
+        where TStore : struct, IStore
     {
-        int w = TOps.Count, p = 0;
-        for (; p + w <= half; p += w)
+        int w = TOps.Count;
+        for (int h = 0; h < heads; h++, x += stride, y += stride)
         {
-            TVec x0 = TOps.Load(x + p), x1 = TOps.Load(x + half + p), c = TOps.Load(cos + p), s = TOps.Load(sin + p);
-            TOps.Store(y + p, TOps.Subtract(TOps.Multiply(x0, c), TOps.Multiply(x1, s)));
-            TOps.Store(y + half + p, TOps.Add(TOps.Multiply(x0, s), TOps.Multiply(x1, c)));
-        }
+            int p = 0;
+            for (; p + w <= half; p += w)
+            {
+                TVec x0 = TOps.Load(x + p), x1 = TOps.Load(x + half + p), c = TOps.Load(cos + p), s = TOps.Load(sin + p);
+                Put<TOps, TVec, TStore>(y + p, TOps.Subtract(TOps.Multiply(x0, c), TOps.Multiply(x1, s)));
+                Put<TOps, TVec, TStore>(y + half + p, TOps.Add(TOps.Multiply(x0, s), TOps.Multiply(x1, c)));
+            }
 
-        for (; p < half; p++)
-        {
-            float x0 = x[p], x1 = x[half + p];
-            y[p] = (x0 * cos[p]) - (x1 * sin[p]);
-            y[half + p] = (x0 * sin[p]) + (x1 * cos[p]);
+            for (; p < half; p++)
+            {
+                float x0 = x[p], x1 = x[half + p];
+                y[p] = (x0 * cos[p]) - (x1 * sin[p]);
+                y[half + p] = (x0 * sin[p]) + (x1 * cos[p]);
+            }
         }
     }
 

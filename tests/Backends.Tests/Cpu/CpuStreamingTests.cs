@@ -130,6 +130,105 @@ public sealed class CpuStreamingTests
         }
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public void LargeRopeOutput_MatchesFloat64(int outputOffset)
+    {
+        const int H = 4, D = 64;
+        int tokens = (int)(CpuRowOps.StreamingBytes / sizeof(float) / (H * D)) + 2;
+        int seed = Environment.TickCount;
+        var rnd = new Random(seed);
+        int n = tokens * H * D;
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++)
+        {
+            x[i] = (float)((rnd.NextDouble() * 4) - 2);
+        }
+
+        int[] positions = new int[tokens];
+        for (int i = 0; i < tokens; i++)
+        {
+            positions[i] = i % 7 == 0 ? rnd.Next() : rnd.Next(2048);
+        }
+
+        using Device cpu = new BackendRegistry().AddCpu().Open("cpu:0");
+        using DeviceStream s = cpu.CreateStream();
+        TensorView vx = cpu.Allocate(DType.F32, tokens, H, D), vp = cpu.Allocate(DType.I32, tokens);
+        TensorView outBuffer = cpu.Allocate(DType.F32, n + outputOffset);
+        TensorView vy = outBuffer.Slice(outputOffset, n).Reshape(tokens, H, D);
+        s.Write<float>(vx, x);
+        s.Write<int>(vp, positions);
+        s.Fill(outBuffer, float.NaN);
+        cpu.Kernels.Rope(s, vx, vp, vy);
+        float[] y = s.Read<float>(vy);
+        for (int t = 0; t < tokens; t++)
+        {
+            for (int p = 0; p < D / 2; p++)
+            {
+                float angle = OpContracts.RopeAngle(positions[t], OpContracts.RopeInverseFrequency(new RopeOptions().Theta, p, D));
+                double c = (float)Math.Cos(angle), sn = (float)Math.Sin(angle);
+                for (int h = 0; h < H; h++)
+                {
+                    int at = (((t * H) + h) * D) + p;
+                    double x0 = x[at], x1 = x[at + (D / 2)];
+                    string what = $"rope token {t} (position {positions[t]}) head {h} pair {p} (output offset {outputOffset}, seed {seed})";
+                    AssertClose((x0 * c) - (x1 * sn), y[at], what, 1e-6);
+                    AssertClose((x0 * sn) + (x1 * c), y[at + (D / 2)], what, 1e-6);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void LargeUnpermuteOutput_MatchesFloat64()
+    {
+        const int H = 4096, K = 3;
+        int tokens = (int)(CpuRowOps.StreamingBytes / sizeof(float) / H) + 2, rows = tokens * K;
+        int seed = Environment.TickCount;
+        var rnd = new Random(seed);
+        float[] e = new float[(long)rows * H], w = new float[tokens * K];
+        int[] slot = new int[tokens * K];
+        for (long i = 0; i < e.Length; i++)
+        {
+            e[i] = (float)((rnd.NextDouble() * 4) - 2);
+        }
+
+        for (int i = 0; i < slot.Length; i++)
+        {
+            slot[i] = i % 11 == 5 ? -1 : rnd.Next(rows); // some choices dropped
+            w[i] = (float)rnd.NextDouble();
+        }
+
+        using Device cpu = new BackendRegistry().AddCpu().Open("cpu:0");
+        using DeviceStream s = cpu.CreateStream();
+        TensorView ve = cpu.Allocate(DType.F32, rows, H), vs = cpu.Allocate(DType.I32, tokens, K), vw = cpu.Allocate(DType.F32, tokens, K);
+        TensorView vo = cpu.Allocate(DType.F32, tokens, H);
+        s.Write<float>(ve, e);
+        s.Write<int>(vs, slot);
+        s.Write<float>(vw, w);
+        s.Fill(vo, float.NaN);
+        cpu.Kernels.MoeUnpermute(s, ve, vs, vw, vo);
+        float[] o = s.Read<float>(vo);
+        for (int t = 0; t < tokens; t++)
+        {
+            for (int c = 0; c < H; c++)
+            {
+                double want = 0;
+                for (int j = 0; j < K; j++)
+                {
+                    int r = slot[(t * K) + j];
+                    if (r >= 0)
+                    {
+                        want += (double)w[(t * K) + j] * e[((long)r * H) + c];
+                    }
+                }
+
+                AssertClose(want, o[((long)t * H) + c], $"unpermute token {t} column {c} (seed {seed})", 1e-5);
+            }
+        }
+    }
+
     private static float[] Inputs(Random rnd)
     {
         float[] v = new float[Count];
@@ -146,7 +245,7 @@ public sealed class CpuStreamingTests
         return v;
     }
 
-    private static void AssertClose(double want, float got, string what)
+    private static void AssertClose(double want, float got, string what, double absolute = 1e-30)
     {
         if (double.IsNaN(want) || double.IsInfinity(want))
         {
@@ -155,6 +254,6 @@ public sealed class CpuStreamingTests
         }
 
         double err = Math.Abs(got - want);
-        Assert.True(err <= (1e-5 * Math.Abs(want)) + 1e-30, $"{what}: got {got:R}, expected {want:R}");
+        Assert.True(err <= (1e-5 * Math.Abs(want)) + absolute, $"{what}: got {got:R}, expected {want:R}");
     }
 }
