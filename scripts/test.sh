@@ -2,6 +2,8 @@
 # Runs the whole test suite (what CI runs). Installs what the tests need first (scripts/setup.sh).
 # Builds native/cann/acl-sim and points BACKENDS_ASCENDCL_PATH at it, so cann:0 runs on the AscendCL stand-in.
 # BACKENDS_REQUIRE=cpu,opencl,cuda-emu,cann makes a missing device a failure instead of a skip; BACKENDS_SEED=N replays a run.
+# A full run (no arguments) then repeats the CPU tests at 256- and 128-bit vector widths (DOTNET_EnableAVX512=0,
+# DOTNET_EnableAVX2=0), so every fallback width of the CPU kernels is exercised on an AVX-512 machine too.
 # The last line printed is the total: "N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +23,19 @@ dotnet test Backends.sln -c Release --nologo \
   --logger "trx;LogFilePrefix=tests" \
   --logger "console;verbosity=minimal" \
   --results-directory TestResults "$@" || rc=$?
+
+# The CPU backend's tests again at the narrower vector widths (AVX2, then 128-bit without FMA), the fallback paths that
+# an AVX-512 machine never takes otherwise. Only for a full run (no arguments).
+if [ $# -eq 0 ]; then
+  for width in DOTNET_EnableAVX512=0:avx2 DOTNET_EnableAVX2=0:128bit; do
+    echo "test.sh: the CPU tests with ${width%%:*}"
+    env "${width%%:*}" dotnet test tests/Backends.Tests -c Release --no-build --nologo \
+      --filter "DisplayName~cpu:0|FullyQualifiedName~Backends.Tests.Cpu" \
+      --logger "trx;LogFilePrefix=cpu-${width##*:}" \
+      --logger "console;verbosity=minimal" \
+      --results-directory TestResults || rc=$?
+  done
+fi
 
 passed=0; failed=0; skipped=0; files=0
 for trx in TestResults/*.trx; do

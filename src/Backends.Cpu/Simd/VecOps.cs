@@ -146,7 +146,8 @@ internal readonly unsafe struct Vec256 : IVecOps<Vector256<float>>
     public static Vector256<float> Broadcast(float v) => Vector256.Create(v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> MulAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
+    public static Vector256<float> MulAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
+        System.Runtime.Intrinsics.X86.Fma.IsSupported ? Vector256.FusedMultiplyAdd(a, b, c) : (a * b) + c; // no FMA unit: not the software fused fallback
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
@@ -175,16 +176,16 @@ internal readonly unsafe struct Vec256 : IVecOps<Vector256<float>>
         // NaN is passed through.
         Vector256<float> x = Vector256.MinNative(Vector256.MaxNative(v, Vector256.Create(-103.9f)), Vector256.Create(88.8f));
         Vector256<float> n = Vector256.Round(x * Vector256.Create(1.44269504f));
-        Vector256<float> r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-0.693145752f), x);
-        r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-1.42860677e-6f), r);
+        Vector256<float> r = MulAdd(n, Vector256.Create(-0.693145752f), x);
+        r = MulAdd(n, Vector256.Create(-1.42860677e-6f), r);
         Vector256<float> p = Vector256.Create(1.0f / 5040);
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1.0f / 720));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1.0f / 120));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1.0f / 24));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1.0f / 6));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(0.5f));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1.0f));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1.0f));
+        p = MulAdd(p, r, Vector256.Create(1.0f / 720));
+        p = MulAdd(p, r, Vector256.Create(1.0f / 120));
+        p = MulAdd(p, r, Vector256.Create(1.0f / 24));
+        p = MulAdd(p, r, Vector256.Create(1.0f / 6));
+        p = MulAdd(p, r, Vector256.Create(0.5f));
+        p = MulAdd(p, r, Vector256.Create(1.0f));
+        p = MulAdd(p, r, Vector256.Create(1.0f));
         Vector256<int> ni = Vector256.ConvertToInt32Native(n);
         Vector256<int> n1 = Vector256.ShiftRightArithmetic(ni, 1);
         Vector256<int> n2 = ni - n1;
@@ -239,7 +240,10 @@ internal readonly unsafe struct Vec128 : IVecOps<Vector128<float>>
     public static Vector128<float> Broadcast(float v) => Vector128.Create(v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> MulAdd(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.FusedMultiplyAdd(a, b, c);
+    public static Vector128<float> MulAdd(Vector128<float> a, Vector128<float> b, Vector128<float> c) =>
+        System.Runtime.Intrinsics.X86.Fma.IsSupported || System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported
+            ? Vector128.FusedMultiplyAdd(a, b, c)
+            : (a * b) + c; // no FMA unit: not the software fused fallback, which is a hundred times slower
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Add(Vector128<float> a, Vector128<float> b) => a + b;
@@ -268,16 +272,16 @@ internal readonly unsafe struct Vec128 : IVecOps<Vector128<float>>
         // NaN is passed through.
         Vector128<float> x = Vector128.MinNative(Vector128.MaxNative(v, Vector128.Create(-103.9f)), Vector128.Create(88.8f));
         Vector128<float> n = Vector128.Round(x * Vector128.Create(1.44269504f));
-        Vector128<float> r = Vector128.FusedMultiplyAdd(n, Vector128.Create(-0.693145752f), x);
-        r = Vector128.FusedMultiplyAdd(n, Vector128.Create(-1.42860677e-6f), r);
+        Vector128<float> r = MulAdd(n, Vector128.Create(-0.693145752f), x);
+        r = MulAdd(n, Vector128.Create(-1.42860677e-6f), r);
         Vector128<float> p = Vector128.Create(1.0f / 5040);
-        p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(1.0f / 720));
-        p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(1.0f / 120));
-        p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(1.0f / 24));
-        p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(1.0f / 6));
-        p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(0.5f));
-        p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(1.0f));
-        p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(1.0f));
+        p = MulAdd(p, r, Vector128.Create(1.0f / 720));
+        p = MulAdd(p, r, Vector128.Create(1.0f / 120));
+        p = MulAdd(p, r, Vector128.Create(1.0f / 24));
+        p = MulAdd(p, r, Vector128.Create(1.0f / 6));
+        p = MulAdd(p, r, Vector128.Create(0.5f));
+        p = MulAdd(p, r, Vector128.Create(1.0f));
+        p = MulAdd(p, r, Vector128.Create(1.0f));
         Vector128<int> ni = Vector128.ConvertToInt32Native(n);
         Vector128<int> n1 = Vector128.ShiftRightArithmetic(ni, 1);
         Vector128<int> n2 = ni - n1;
