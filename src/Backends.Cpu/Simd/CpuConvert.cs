@@ -50,125 +50,25 @@ internal static unsafe class CpuConvert
     /// <summary>A span over F32 device memory.</summary>
     public static Span<float> Floats(nint p, long index, int count) => new((float*)p + index, count);
 
-    // The f16 conversions are this library's own code (not TensorPrimitives): compiled fully optimised on first use,
+    // The 16-bit conversions are this library's own code (not TensorPrimitives): compiled fully optimised on first use,
     // they do not depend on tiered compilation promoting a library method, which was seen not to happen in a process
-    // with one processor (the cast then ran at a tenth of its speed).
+    // with one processor (an F32 → F16 cast then ran at a tenth of its speed).
 
     /// <summary>f16 → f32, exactly (subnormals and ±∞ kept; NaN payloads kept, made quiet).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void HalfToFloat(ReadOnlySpan<ushort> src, Span<float> dst)
-    {
-        int i = 0;
-        fixed (ushort* s = src)
-        fixed (float* d = dst)
-        {
-            if (Vector512.IsHardwareAccelerated)
-            {
-                for (; i + 32 <= src.Length; i += 32)
-                {
-                    (Vector512<uint> lo, Vector512<uint> hi) = Vector512.Widen(Vector512.Load(s + i));
-                    Widen512(lo).Store(d + i);
-                    Widen512(hi).Store(d + i + 16);
-                }
-            }
-            else if (Vector256.IsHardwareAccelerated)
-            {
-                for (; i + 16 <= src.Length; i += 16)
-                {
-                    (Vector256<uint> lo, Vector256<uint> hi) = Vector256.Widen(Vector256.Load(s + i));
-                    Widen256(lo).Store(d + i);
-                    Widen256(hi).Store(d + i + 8);
-                }
-            }
-
-            for (; i < src.Length; i++)
-            {
-                d[i] = (float)BitConverter.UInt16BitsToHalf(s[i]);
-            }
-        }
-    }
+    public static void HalfToFloat(ReadOnlySpan<ushort> src, Span<float> dst) => Widen<F16>(src, dst);
 
     /// <summary>f32 → f16, round to nearest even: overflow to ±∞, subnormal results rounded, NaN kept quiet.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void FloatToHalf(ReadOnlySpan<float> src, Span<ushort> dst)
-    {
-        int i = 0;
-        fixed (float* s = src)
-        fixed (ushort* d = dst)
-        {
-            if (Vector512.IsHardwareAccelerated)
-            {
-                for (; i + 32 <= src.Length; i += 32)
-                {
-                    Vector512.Narrow(Narrow512(Vector512.Load(s + i).AsUInt32()), Narrow512(Vector512.Load(s + i + 16).AsUInt32())).Store(d + i);
-                }
-            }
-            else if (Vector256.IsHardwareAccelerated)
-            {
-                for (; i + 16 <= src.Length; i += 16)
-                {
-                    Vector256.Narrow(Narrow256(Vector256.Load(s + i).AsUInt32()), Narrow256(Vector256.Load(s + i + 8).AsUInt32())).Store(d + i);
-                }
-            }
-
-            for (; i < src.Length; i++)
-            {
-                d[i] = BitConverter.HalfToUInt16Bits((Half)s[i]);
-            }
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Widen512(Vector512<uint> h)
-    {
-        // Magnitude bits moved to f32's place and scaled by 2^112 (exact for normals and subnormals); ±∞/NaN by bits,
-        // a NaN made quiet as the scalar conversion does.
-        Vector512<uint> em = h & Vector512.Create(0x7FFFu);
-        Vector512<uint> finite = (Vector512.ShiftLeft(em, 13).AsSingle() * Vector512.Create(0x77800000u).AsSingle()).AsUInt32();
-        Vector512<uint> special = Vector512.ShiftLeft(em, 13) | Vector512.Create(0x7F800000u) | (Vector512.GreaterThan(em, Vector512.Create(0x7C00u)) & Vector512.Create(0x400000u));
-        Vector512<uint> mag = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(em, Vector512.Create(0x7C00u)), special, finite);
-        return (mag | Vector512.ShiftLeft(h & Vector512.Create(0x8000u), 16)).AsSingle();
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Widen256(Vector256<uint> h)
-    {
-        Vector256<uint> em = h & Vector256.Create(0x7FFFu);
-        Vector256<uint> finite = (Vector256.ShiftLeft(em, 13).AsSingle() * Vector256.Create(0x77800000u).AsSingle()).AsUInt32();
-        Vector256<uint> special = Vector256.ShiftLeft(em, 13) | Vector256.Create(0x7F800000u) | (Vector256.GreaterThan(em, Vector256.Create(0x7C00u)) & Vector256.Create(0x400000u));
-        Vector256<uint> mag = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(em, Vector256.Create(0x7C00u)), special, finite);
-        return (mag | Vector256.ShiftLeft(h & Vector256.Create(0x8000u), 16)).AsSingle();
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<uint> Narrow512(Vector512<uint> b)
-    {
-        // |x| ≥ 2^−14: rebias the exponent and round the 13 dropped bits to nearest even (a carry into the exponent
-        // is the right result, up to ∞ at 65520). |x| < 2^−14: x + 0.5 in F32 rounds x to a multiple of 2^−24, the
-        // f16 subnormal step, and its low bits are the f16 bits. NaN keeps its top payload bits, made quiet.
-        Vector512<uint> a = b & Vector512.Create(0x7FFFFFFFu);
-        Vector512<uint> normal = (a - Vector512.Create(0x38000000u) + Vector512.Create(0xFFFu) + ((a >> 13) & Vector512<uint>.One)) >> 13;
-        Vector512<uint> sub = (a.AsSingle() + Vector512.Create(0.5f)).AsUInt32() - Vector512.Create(0x3F000000u);
-        Vector512<uint> mag = Vector512.ConditionalSelect(Vector512.LessThan(a, Vector512.Create(0x38800000u)), sub, normal);
-        mag = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(a, Vector512.Create(0x477FF000u)), Vector512.Create(0x7C00u), mag);
-        mag = Vector512.ConditionalSelect(Vector512.GreaterThan(a, Vector512.Create(0x7F800000u)), Vector512.Create(0x7E00u) | ((a >> 13) & Vector512.Create(0x3FFu)), mag);
-        return mag | ((b >> 16) & Vector512.Create(0x8000u));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<uint> Narrow256(Vector256<uint> b)
-    {
-        Vector256<uint> a = b & Vector256.Create(0x7FFFFFFFu);
-        Vector256<uint> normal = (a - Vector256.Create(0x38000000u) + Vector256.Create(0xFFFu) + ((a >> 13) & Vector256<uint>.One)) >> 13;
-        Vector256<uint> sub = (a.AsSingle() + Vector256.Create(0.5f)).AsUInt32() - Vector256.Create(0x3F000000u);
-        Vector256<uint> mag = Vector256.ConditionalSelect(Vector256.LessThan(a, Vector256.Create(0x38800000u)), sub, normal);
-        mag = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(a, Vector256.Create(0x477FF000u)), Vector256.Create(0x7C00u), mag);
-        mag = Vector256.ConditionalSelect(Vector256.GreaterThan(a, Vector256.Create(0x7F800000u)), Vector256.Create(0x7E00u) | ((a >> 13) & Vector256.Create(0x3FFu)), mag);
-        return mag | ((b >> 16) & Vector256.Create(0x8000u));
-    }
+    public static void FloatToHalf(ReadOnlySpan<float> src, Span<ushort> dst) => Narrow<F16>(src, dst);
 
     /// <summary>bf16 → f32: the bits move to the upper half, exactly.</summary>
-    public static void BF16ToFloat(ReadOnlySpan<ushort> src, Span<float> dst)
+    public static void BF16ToFloat(ReadOnlySpan<ushort> src, Span<float> dst) => Widen<BF16>(src, dst);
+
+    /// <summary>f32 → bf16, round to nearest even, NaN kept (made quiet).</summary>
+    public static void FloatToBF16(ReadOnlySpan<float> src, Span<ushort> dst) => Narrow<BF16>(src, dst);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Widen<TFormat>(ReadOnlySpan<ushort> src, Span<float> dst)
+        where TFormat : struct, IFloat16
     {
         int i = 0;
         fixed (ushort* s = src)
@@ -179,8 +79,8 @@ internal static unsafe class CpuConvert
                 for (; i + 32 <= src.Length; i += 32)
                 {
                     (Vector512<uint> lo, Vector512<uint> hi) = Vector512.Widen(Vector512.Load(s + i));
-                    (lo << 16).AsSingle().Store(d + i);
-                    (hi << 16).AsSingle().Store(d + i + 16);
+                    TFormat.Widen(lo).Store(d + i);
+                    TFormat.Widen(hi).Store(d + i + 16);
                 }
             }
             else if (Vector256.IsHardwareAccelerated)
@@ -188,20 +88,21 @@ internal static unsafe class CpuConvert
                 for (; i + 16 <= src.Length; i += 16)
                 {
                     (Vector256<uint> lo, Vector256<uint> hi) = Vector256.Widen(Vector256.Load(s + i));
-                    (lo << 16).AsSingle().Store(d + i);
-                    (hi << 16).AsSingle().Store(d + i + 8);
+                    TFormat.Widen(lo).Store(d + i);
+                    TFormat.Widen(hi).Store(d + i + 8);
                 }
             }
 
             for (; i < src.Length; i++)
             {
-                d[i] = BitConverter.UInt32BitsToSingle((uint)s[i] << 16);
+                d[i] = TFormat.Widen(s[i]);
             }
         }
     }
 
-    /// <summary>f32 → bf16, round to nearest even, NaN kept (made quiet).</summary>
-    public static void FloatToBF16(ReadOnlySpan<float> src, Span<ushort> dst)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Narrow<TFormat>(ReadOnlySpan<float> src, Span<ushort> dst)
+        where TFormat : struct, IFloat16
     {
         int i = 0;
         fixed (float* s = src)
@@ -211,40 +112,127 @@ internal static unsafe class CpuConvert
             {
                 for (; i + 32 <= src.Length; i += 32)
                 {
-                    Vector512.Narrow(Round512(Vector512.Load(s + i).AsUInt32()), Round512(Vector512.Load(s + i + 16).AsUInt32())).Store(d + i);
+                    Vector512.Narrow(TFormat.Narrow(Vector512.Load(s + i).AsUInt32()), TFormat.Narrow(Vector512.Load(s + i + 16).AsUInt32())).Store(d + i);
                 }
             }
             else if (Vector256.IsHardwareAccelerated)
             {
                 for (; i + 16 <= src.Length; i += 16)
                 {
-                    Vector256.Narrow(Round256(Vector256.Load(s + i).AsUInt32()), Round256(Vector256.Load(s + i + 8).AsUInt32())).Store(d + i);
+                    Vector256.Narrow(TFormat.Narrow(Vector256.Load(s + i).AsUInt32()), TFormat.Narrow(Vector256.Load(s + i + 8).AsUInt32())).Store(d + i);
                 }
             }
 
             for (; i < src.Length; i++)
             {
-                d[i] = BFloat16.RoundBits(BitConverter.SingleToUInt32Bits(s[i]));
+                d[i] = TFormat.Narrow(s[i]);
             }
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<uint> Round512(Vector512<uint> bits)
+    /// <summary>A 16-bit float format: its bits (one per 32-bit lane) to and from F32, on 512- and 256-bit vectors and scalars.</summary>
+    private interface IFloat16
     {
-        Vector512<uint> rounded = (bits + Vector512.Create(0x7FFFu) + ((bits >> 16) & Vector512<uint>.One)) >> 16;
-        Vector512<uint> nan = (bits >> 16) | Vector512.Create(0x40u);
-        Vector512<uint> isNan = Vector512.GreaterThan(bits & Vector512.Create(0x7FFFFFFFu), Vector512.Create(0x7F800000u));
-        return Vector512.ConditionalSelect(isNan, nan, rounded);
+        static abstract Vector512<float> Widen(Vector512<uint> bits);
+
+        static abstract Vector256<float> Widen(Vector256<uint> bits);
+
+        static abstract float Widen(ushort bits);
+
+        static abstract Vector512<uint> Narrow(Vector512<uint> f32);
+
+        static abstract Vector256<uint> Narrow(Vector256<uint> f32);
+
+        static abstract ushort Narrow(float f32);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<uint> Round256(Vector256<uint> bits)
+    /// <summary>IEEE binary16.</summary>
+    private readonly struct F16 : IFloat16
     {
-        Vector256<uint> rounded = (bits + Vector256.Create(0x7FFFu) + ((bits >> 16) & Vector256<uint>.One)) >> 16;
-        Vector256<uint> nan = (bits >> 16) | Vector256.Create(0x40u);
-        Vector256<uint> isNan = Vector256.GreaterThan(bits & Vector256.Create(0x7FFFFFFFu), Vector256.Create(0x7F800000u));
-        return Vector256.ConditionalSelect(isNan, nan, rounded);
+        // Widening: the magnitude bits moved to f32's place and scaled by 2^112 (exact for normals and subnormals);
+        // ±∞/NaN by bits, a NaN made quiet as the scalar conversion does.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Widen(Vector512<uint> h)
+        {
+            Vector512<uint> em = h & Vector512.Create(0x7FFFu);
+            Vector512<uint> finite = (Vector512.ShiftLeft(em, 13).AsSingle() * Vector512.Create(0x77800000u).AsSingle()).AsUInt32();
+            Vector512<uint> special = Vector512.ShiftLeft(em, 13) | Vector512.Create(0x7F800000u) | (Vector512.GreaterThan(em, Vector512.Create(0x7C00u)) & Vector512.Create(0x400000u));
+            Vector512<uint> mag = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(em, Vector512.Create(0x7C00u)), special, finite);
+            return (mag | Vector512.ShiftLeft(h & Vector512.Create(0x8000u), 16)).AsSingle();
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Widen(Vector256<uint> h)
+        {
+            Vector256<uint> em = h & Vector256.Create(0x7FFFu);
+            Vector256<uint> finite = (Vector256.ShiftLeft(em, 13).AsSingle() * Vector256.Create(0x77800000u).AsSingle()).AsUInt32();
+            Vector256<uint> special = Vector256.ShiftLeft(em, 13) | Vector256.Create(0x7F800000u) | (Vector256.GreaterThan(em, Vector256.Create(0x7C00u)) & Vector256.Create(0x400000u));
+            Vector256<uint> mag = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(em, Vector256.Create(0x7C00u)), special, finite);
+            return (mag | Vector256.ShiftLeft(h & Vector256.Create(0x8000u), 16)).AsSingle();
+        }
+
+        public static float Widen(ushort bits) => (float)BitConverter.UInt16BitsToHalf(bits);
+
+        // Narrowing: |x| ≥ 2^−14: rebias the exponent and round the 13 dropped bits to nearest even (a carry into the
+        // exponent is the right result, up to ∞ at 65520). |x| < 2^−14: x + 0.5 in F32 rounds x to a multiple of
+        // 2^−24, the f16 subnormal step, and its low bits are the f16 bits. NaN keeps its top payload bits, made quiet.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<uint> Narrow(Vector512<uint> b)
+        {
+            Vector512<uint> a = b & Vector512.Create(0x7FFFFFFFu);
+            Vector512<uint> normal = (a - Vector512.Create(0x38000000u) + Vector512.Create(0xFFFu) + ((a >> 13) & Vector512<uint>.One)) >> 13;
+            Vector512<uint> sub = (a.AsSingle() + Vector512.Create(0.5f)).AsUInt32() - Vector512.Create(0x3F000000u);
+            Vector512<uint> mag = Vector512.ConditionalSelect(Vector512.LessThan(a, Vector512.Create(0x38800000u)), sub, normal);
+            mag = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(a, Vector512.Create(0x477FF000u)), Vector512.Create(0x7C00u), mag);
+            mag = Vector512.ConditionalSelect(Vector512.GreaterThan(a, Vector512.Create(0x7F800000u)), Vector512.Create(0x7E00u) | ((a >> 13) & Vector512.Create(0x3FFu)), mag);
+            return mag | ((b >> 16) & Vector512.Create(0x8000u));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<uint> Narrow(Vector256<uint> b)
+        {
+            Vector256<uint> a = b & Vector256.Create(0x7FFFFFFFu);
+            Vector256<uint> normal = (a - Vector256.Create(0x38000000u) + Vector256.Create(0xFFFu) + ((a >> 13) & Vector256<uint>.One)) >> 13;
+            Vector256<uint> sub = (a.AsSingle() + Vector256.Create(0.5f)).AsUInt32() - Vector256.Create(0x3F000000u);
+            Vector256<uint> mag = Vector256.ConditionalSelect(Vector256.LessThan(a, Vector256.Create(0x38800000u)), sub, normal);
+            mag = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(a, Vector256.Create(0x477FF000u)), Vector256.Create(0x7C00u), mag);
+            mag = Vector256.ConditionalSelect(Vector256.GreaterThan(a, Vector256.Create(0x7F800000u)), Vector256.Create(0x7E00u) | ((a >> 13) & Vector256.Create(0x3FFu)), mag);
+            return mag | ((b >> 16) & Vector256.Create(0x8000u));
+        }
+
+        public static ushort Narrow(float f32) => BitConverter.HalfToUInt16Bits((Half)f32);
+    }
+
+    /// <summary>bfloat16: the upper half of an F32.</summary>
+    private readonly struct BF16 : IFloat16
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Widen(Vector512<uint> bits) => (bits << 16).AsSingle();
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Widen(Vector256<uint> bits) => (bits << 16).AsSingle();
+
+        public static float Widen(ushort bits) => BitConverter.UInt32BitsToSingle((uint)bits << 16);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<uint> Narrow(Vector512<uint> bits)
+        {
+            Vector512<uint> rounded = (bits + Vector512.Create(0x7FFFu) + ((bits >> 16) & Vector512<uint>.One)) >> 16;
+            Vector512<uint> nan = (bits >> 16) | Vector512.Create(0x40u);
+            Vector512<uint> isNan = Vector512.GreaterThan(bits & Vector512.Create(0x7FFFFFFFu), Vector512.Create(0x7F800000u));
+            return Vector512.ConditionalSelect(isNan, nan, rounded);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<uint> Narrow(Vector256<uint> bits)
+        {
+            Vector256<uint> rounded = (bits + Vector256.Create(0x7FFFu) + ((bits >> 16) & Vector256<uint>.One)) >> 16;
+            Vector256<uint> nan = (bits >> 16) | Vector256.Create(0x40u);
+            Vector256<uint> isNan = Vector256.GreaterThan(bits & Vector256.Create(0x7FFFFFFFu), Vector256.Create(0x7F800000u));
+            return Vector256.ConditionalSelect(isNan, nan, rounded);
+        }
+
+        public static ushort Narrow(float f32) => BFloat16.RoundBits(BitConverter.SingleToUInt32Bits(f32));
     }
 
     /// <summary>Reads one element of a float dtype as F32.</summary>
