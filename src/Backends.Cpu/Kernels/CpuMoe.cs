@@ -22,24 +22,18 @@ internal static unsafe class CpuMoe
             bool[] elig = new bool[experts];
             for (long t = t0; t < t1; t++)
             {
-                ReadOnlySpan<float> l = new((float*)logits + (t * experts), experts);
-                if (o.Score == GatingScore.Softmax)
+                // Scores and keys by this library's own vector kernels (fully optimised on first use; the library
+                // math they replace stayed in unoptimised code in a one-processor process).
+                float* l = (float*)logits + (t * experts);
+                fixed (float* ps = s, pk = key)
                 {
-                    float max = TensorPrimitives.Max(l);
-                    TensorPrimitives.Subtract(l, max, s);
-                    TensorPrimitives.Exp(s, s);
-                    float sum = TensorPrimitives.Sum(s);
-                    TensorPrimitives.Divide(s, sum, s);
-                }
-                else
-                {
-                    TensorPrimitives.Sigmoid(l, s);
-                }
+                    bool softmax = o.Score == GatingScore.Softmax;
+                    if (softmax)
+                    {
+                        CpuFused.SoftmaxRow(l, ps, experts, experts, 1f, null);
+                    }
 
-                for (int e = 0; e < experts; e++)
-                {
-                    float v = s[e] + (hasBias ? ((float*)bias)[e] : 0f);
-                    key[e] = float.IsNaN(v) ? float.NegativeInfinity : v;
+                    CpuFused.GatingKeys(l, ps, hasBias ? (float*)bias : null, pk, experts, softmax);
                 }
 
                 if (groups > 1)
@@ -90,23 +84,40 @@ internal static unsafe class CpuMoe
 
                 float* w = (float*)weights + (t * k);
                 int* id = (int*)ids + (t * k);
+
+                // One pass over the eligible experts in id order, keeping the k best sorted by (key descending, id
+                // ascending): a newcomer goes after every kept key it does not strictly beat, so ties go to the
+                // lower id, the order k rounds of "strict > while scanning upwards" give. Most experts fail the
+                // comparison with the k-th kept key and cost one compare.
+                int kept = 0;
+                for (int e = 0; e < experts; e++)
+                {
+                    if (!elig[e])
+                    {
+                        continue;
+                    }
+
+                    float v = key[e];
+                    if (kept == k && !(v > key[id[k - 1]]))
+                    {
+                        continue;
+                    }
+
+                    int at = kept < k ? kept++ : k - 1;
+                    while (at > 0 && v > key[id[at - 1]])
+                    {
+                        id[at] = id[at - 1];
+                        at--;
+                    }
+
+                    id[at] = e;
+                }
+
                 float wsum = 0;
                 for (int j = 0; j < k; j++)
                 {
-                    // Strict > while scanning upwards: ties go to the lower id; taken experts drop out.
-                    int best = -1;
-                    for (int e = 0; e < experts; e++)
-                    {
-                        if (elig[e] && (best < 0 || key[e] > key[best]))
-                        {
-                            best = e;
-                        }
-                    }
-
-                    elig[best] = false;
-                    id[j] = best;
-                    w[j] = s[best];
-                    wsum += s[best];
+                    w[j] = s[id[j]];
+                    wsum += w[j];
                 }
 
                 for (int j = 0; j < k; j++)

@@ -28,6 +28,66 @@ internal static unsafe class CpuFused
         }
     }
 
+    /// <summary>
+    /// The router's selection keys: s = sigmoid(x) (1 / (1 + e^−x): −∞ → 0, +∞ → 1, NaN → NaN) unless
+    /// <paramref name="scoresReady"/> (then s is already filled), and key = s + bias (bias may be null), a NaN key
+    /// made −∞.
+    /// </summary>
+    public static void GatingKeys(float* x, float* s, float* bias, float* key, int n, bool scoresReady)
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            GatingKeys<Vec512, Vector512<float>>(x, s, bias, key, n, scoresReady);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            GatingKeys<Vec256, Vector256<float>>(x, s, bias, key, n, scoresReady);
+        }
+        else
+        {
+            GatingKeys<Vec128, Vector128<float>>(x, s, bias, key, n, scoresReady);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GatingKeys<TOps, TVec>(float* x, float* s, float* bias, float* key, int n, bool scoresReady)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+    {
+        int w = TOps.Count, i = 0;
+        TVec one = TOps.Broadcast(1f), zero = TOps.Zero;
+        for (; i + w <= n; i += w)
+        {
+            TVec v = scoresReady ? TOps.Load(s + i) : TOps.Divide(one, TOps.Add(one, TOps.FastExp(TOps.Subtract(zero, TOps.Load(x + i)))));
+            if (!scoresReady)
+            {
+                TOps.Store(s + i, v);
+            }
+
+            if (bias != null)
+            {
+                v = TOps.Add(v, TOps.Load(bias + i));
+            }
+
+            TOps.Store(key + i, v);
+        }
+
+        for (; i < n; i++)
+        {
+            float v = scoresReady ? s[i] : 1f / (1f + MathF.Exp(-x[i]));
+            s[i] = v;
+            key[i] = bias != null ? v + bias[i] : v;
+        }
+
+        for (i = 0; i < n; i++)
+        {
+            if (float.IsNaN(key[i]))
+            {
+                key[i] = float.NegativeInfinity;
+            }
+        }
+    }
+
     /// <summary>y = silu(g)·u (<paramref name="nonTemporal"/> as for <see cref="Silu(float*, float*, int, bool)"/>).</summary>
     public static void SwiGlu(float* g, float* u, float* y, int n, bool nonTemporal = false)
     {
