@@ -19,7 +19,7 @@ internal static unsafe class CpuMoe
             Span<float> s = CpuConvert.Scratch(0, experts);
             Span<float> key = CpuConvert.Scratch(1, experts);
             Span<float> gs = CpuConvert.Scratch(2, groups);
-            bool[] elig = new bool[experts];
+            bool[] keptGroup = new bool[groups];
             for (long t = t0; t < t1; t++)
             {
                 // Scores and keys by this library's own vector kernels (fully optimised on first use; the library
@@ -59,58 +59,63 @@ internal static unsafe class CpuMoe
                         gs[g] = float.IsNaN(score) ? float.NegativeInfinity : score;
                     }
 
-                    Array.Clear(elig);
+                    Array.Clear(keptGroup);
                     for (int round = 0; round < o.TopKGroups; round++)
                     {
                         int bestG = -1;
                         for (int g = 0; g < groups; g++)
                         {
-                            if (!elig[g * size] && (bestG < 0 || gs[g] > gs[bestG]))
+                            if (!keptGroup[g] && (bestG < 0 || gs[g] > gs[bestG]))
                             {
                                 bestG = g;
                             }
                         }
 
-                        for (int e = bestG * size; e < (bestG + 1) * size; e++)
-                        {
-                            elig[e] = true;
-                        }
+                        keptGroup[bestG] = true;
                     }
                 }
                 else
                 {
-                    Array.Fill(elig, true);
+                    keptGroup[0] = true;
                 }
 
                 float* w = (float*)weights + (t * k);
                 int* id = (int*)ids + (t * k);
 
-                // One pass over the eligible experts in id order, keeping the k best sorted by (key descending, id
-                // ascending): a newcomer goes after every kept key it does not strictly beat, so ties go to the
-                // lower id, the order k rounds of "strict > while scanning upwards" give. Most experts fail the
-                // comparison with the k-th kept key and cost one compare.
+                // One pass over the experts of the kept groups in id order, keeping the k best sorted by (key
+                // descending, id ascending): a newcomer goes after every kept key it does not strictly beat, so ties
+                // go to the lower id, the order k rounds of "strict > while scanning upwards" give. Most experts fail
+                // the comparison with the k-th kept key and cost one compare.
                 int kept = 0;
-                for (int e = 0; e < experts; e++)
+                float cut = float.NegativeInfinity; // the k-th kept key, once k are kept
+                for (int g = 0; g < groups; g++)
                 {
-                    if (!elig[e])
+                    if (!keptGroup[g])
                     {
                         continue;
                     }
 
-                    float v = key[e];
-                    if (kept == k && !(v > key[id[k - 1]]))
+                    for (int e = g * size, end = e + size; e < end; e++)
                     {
-                        continue;
-                    }
+                        float v = key[e];
+                        if (kept == k && !(v > cut))
+                        {
+                            continue;
+                        }
 
-                    int at = kept < k ? kept++ : k - 1;
-                    while (at > 0 && v > key[id[at - 1]])
-                    {
-                        id[at] = id[at - 1];
-                        at--;
-                    }
+                        int at = kept < k ? kept++ : k - 1;
+                        while (at > 0 && v > key[id[at - 1]])
+                        {
+                            id[at] = id[at - 1];
+                            at--;
+                        }
 
-                    id[at] = e;
+                        id[at] = e;
+                        if (kept == k)
+                        {
+                            cut = key[id[k - 1]];
+                        }
+                    }
                 }
 
                 float wsum = 0;
