@@ -83,6 +83,11 @@ internal static unsafe class CpuCompare
         // OpenBLAS's threads spin ~0.1 s after each call by default, stealing a core from whatever runs next (ours, in
         // an interleaved comparison); the shortest timeout lets them sleep at once.
         psi.Environment["OPENBLAS_THREAD_TIMEOUT"] = "4";
+
+        // With one processor .NET waits ten times longer (about a second, restarted by every new method jitted)
+        // before it starts promoting hot methods to optimised code; library code reached from our ops (System.Numerics.Tensors)
+        // would then be timed unoptimised for the first seconds. The usual delay lets the warm-up reach optimised code.
+        psi.Environment["DOTNET_TC_DelaySingleProcMultiplier"] = "1";
         using Process p = Process.Start(psi)!;
         p.WaitForExit();
         return p.ExitCode;
