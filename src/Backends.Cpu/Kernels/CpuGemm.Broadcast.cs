@@ -46,19 +46,15 @@ internal static unsafe partial class CpuGemm
             {
                 float* dst = aT + ((long)g * k * 16);
                 int rows = Math.Min(16, m - (g * 16));
-                int full = p.InType == DType.F32 && !p.TransA && System.Runtime.Intrinsics.X86.Sse.IsSupported ? rows & ~3 : 0, k4 = k & ~3;
-                for (int r = 0; r < full; r += 4)
+                if (p.InType == DType.F32 && !p.TransA)
                 {
-                    float* src = (float*)p.A + ((long)((g * 16) + r) * p.LdA);
-                    for (int q = 0; q < k4; q += 4)
-                    {
-                        Transpose4x4(src + q, p.LdA, dst + (q * 16L) + r, 16);
-                    }
+                    TransposeToPanel((float*)p.A + ((long)g * 16 * p.LdA), p.LdA, rows, k, dst, 16);
+                    continue;
                 }
 
                 for (int r = 0; r < 16; r++)
                 {
-                    for (int q = r < full ? k4 : 0; q < k; q++)
+                    for (int q = 0; q < k; q++)
                     {
                         dst[(q * 16L) + r] = r < rows ? p.LoadA((g * 16) + r, q) : 0;
                     }

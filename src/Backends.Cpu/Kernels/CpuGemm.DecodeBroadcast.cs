@@ -46,29 +46,27 @@ internal static unsafe partial class CpuGemm
         int kv = k - (k % (kPer == 4 ? 16 : kPer)); // the 4-k tile takes 16 k per load of B; the rest is the scalar tail
 
         // aT[s][i·kPer + j] = A[i, s·kPer + j] for the vector part of K (rows past M zero): runs of kPer floats of a
-        // row of A per vector, or 4×4 register transposes when a vector holds one k.
+        // row of A per vector, or a transposed panel (4×4 register transposes) when a vector holds one k.
         float* aT = RentCallBuffer(5, Math.Max(kv, 1) * (long)rowsPer, out bool owned);
         try
         {
             int steps = kv / kPer;
-            int full = kPer == 1 && System.Runtime.Intrinsics.X86.Sse.IsSupported ? m & ~3 : 0, s4 = steps & ~3;
-            for (int i = 0; i < full; i += 4)
+            if (kPer == 1)
             {
-                for (int s = 0; s < s4; s += 4)
-                {
-                    Transpose4x4(pa + ((long)i * lda) + s, lda, aT + (s * 16L) + i, 16);
-                }
+                TransposeToPanel(pa, lda, m, steps, aT, 16);
             }
-
-            for (int i = 0; i < rowsPer; i++)
+            else
             {
-                float* src = pa + ((long)i * lda);
-                for (int s = i < full ? s4 : 0; s < steps; s++)
+                for (int i = 0; i < rowsPer; i++)
                 {
-                    float* dst = aT + (s * 16L) + (i * kPer);
-                    for (int j = 0; j < kPer; j++)
+                    float* src = pa + ((long)i * lda);
+                    for (int s = 0; s < steps; s++)
                     {
-                        dst[j] = i < m ? src[(s * kPer) + j] : 0;
+                        float* dst = aT + (s * 16L) + (i * kPer);
+                        for (int j = 0; j < kPer; j++)
+                        {
+                            dst[j] = i < m ? src[(s * kPer) + j] : 0;
+                        }
                     }
                 }
             }
@@ -301,67 +299,19 @@ internal static unsafe partial class CpuGemm
         Vector512<float> c6 = Vector512<float>.Zero, c7 = Vector512<float>.Zero, c8 = Vector512<float>.Zero, c9 = Vector512<float>.Zero, c10 = Vector512<float>.Zero, c11 = Vector512<float>.Zero;
         for (int s = 0; s < steps; s += 4)
         {
-            Vector512<float> a0 = Vector512.Load(aT), a1 = Vector512.Load(aT + 16), a2 = Vector512.Load(aT + 32), a3 = Vector512.Load(aT + 48), v;
-            v = Vector512.Load((float*)(p0));
-            c0 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0x00), a0, c0);
-            c0 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0x55), a1, c0);
-            c0 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0xAA), a2, c0);
-            c0 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0xFF), a3, c0);
-            v = Vector512.Load((float*)(p0 + ld));
-            c1 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0x00), a0, c1);
-            c1 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0x55), a1, c1);
-            c1 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0xAA), a2, c1);
-            c1 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0xFF), a3, c1);
-            v = Vector512.Load((float*)(p0 + (ld << 1)));
-            c2 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0x00), a0, c2);
-            c2 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0x55), a1, c2);
-            c2 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0xAA), a2, c2);
-            c2 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0xFF), a3, c2);
-            v = Vector512.Load((float*)(p3));
-            c3 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0x00), a0, c3);
-            c3 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0x55), a1, c3);
-            c3 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0xAA), a2, c3);
-            c3 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0xFF), a3, c3);
-            v = Vector512.Load((float*)(p3 + ld));
-            c4 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0x00), a0, c4);
-            c4 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0x55), a1, c4);
-            c4 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0xAA), a2, c4);
-            c4 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0xFF), a3, c4);
-            v = Vector512.Load((float*)(p3 + (ld << 1)));
-            c5 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0x00), a0, c5);
-            c5 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0x55), a1, c5);
-            c5 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0xAA), a2, c5);
-            c5 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0xFF), a3, c5);
-            v = Vector512.Load((float*)(p6));
-            c6 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0x00), a0, c6);
-            c6 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0x55), a1, c6);
-            c6 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0xAA), a2, c6);
-            c6 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0xFF), a3, c6);
-            v = Vector512.Load((float*)(p6 + ld));
-            c7 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0x00), a0, c7);
-            c7 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0x55), a1, c7);
-            c7 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0xAA), a2, c7);
-            c7 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0xFF), a3, c7);
-            v = Vector512.Load((float*)(p6 + (ld << 1)));
-            c8 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0x00), a0, c8);
-            c8 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0x55), a1, c8);
-            c8 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0xAA), a2, c8);
-            c8 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0xFF), a3, c8);
-            v = Vector512.Load((float*)(p9));
-            c9 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0x00), a0, c9);
-            c9 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0x55), a1, c9);
-            c9 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0xAA), a2, c9);
-            c9 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0xFF), a3, c9);
-            v = Vector512.Load((float*)(p9 + ld));
-            c10 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0x00), a0, c10);
-            c10 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0x55), a1, c10);
-            c10 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0xAA), a2, c10);
-            c10 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0xFF), a3, c10);
-            v = Vector512.Load((float*)(p9 + (ld << 1)));
-            c11 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0x00), a0, c11);
-            c11 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0x55), a1, c11);
-            c11 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0xAA), a2, c11);
-            c11 = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0xFF), a3, c11);
+            Vector512<float> a0 = Vector512.Load(aT), a1 = Vector512.Load(aT + 16), a2 = Vector512.Load(aT + 32), a3 = Vector512.Load(aT + 48);
+            c0 = QuadFma((float*)p0, a0, a1, a2, a3, c0);
+            c1 = QuadFma((float*)(p0 + ld), a0, a1, a2, a3, c1);
+            c2 = QuadFma((float*)(p0 + (ld << 1)), a0, a1, a2, a3, c2);
+            c3 = QuadFma((float*)p3, a0, a1, a2, a3, c3);
+            c4 = QuadFma((float*)(p3 + ld), a0, a1, a2, a3, c4);
+            c5 = QuadFma((float*)(p3 + (ld << 1)), a0, a1, a2, a3, c5);
+            c6 = QuadFma((float*)p6, a0, a1, a2, a3, c6);
+            c7 = QuadFma((float*)(p6 + ld), a0, a1, a2, a3, c7);
+            c8 = QuadFma((float*)(p6 + (ld << 1)), a0, a1, a2, a3, c8);
+            c9 = QuadFma((float*)p9, a0, a1, a2, a3, c9);
+            c10 = QuadFma((float*)(p9 + ld), a0, a1, a2, a3, c10);
+            c11 = QuadFma((float*)(p9 + (ld << 1)), a0, a1, a2, a3, c11);
             aT += 64;
             p0 += 64;
             p3 += 64;
@@ -383,6 +333,17 @@ internal static unsafe partial class CpuGemm
         c11.Store(acc + 176);
     }
 
+    /// <summary>c + Σ_q b[q]·a_q: one 64-byte load of a B row (16 k), each of its four 128-bit quarters spread over the
+    /// vector by a shuffle against the A vector of those four k.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> QuadFma(float* b, Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3, Vector512<float> c)
+    {
+        Vector512<float> v = Vector512.Load(b);
+        c = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0x00), a0, c);
+        c = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0x55), a1, c);
+        c = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0xAA), a2, c);
+        return Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0xFF), a3, c);
+    }
     /// <summary>The same over fewer B rows than a tile (the last tile of a row count that is not a multiple of it), one row at a time.</summary>
     private static void BroadcastTileShort<TB>(int steps, float* aT, byte* b0, nint ld, int cnt, float* acc)
         where TB : struct, IBroadcastK

@@ -419,25 +419,7 @@ internal static unsafe partial class CpuGemm
             int rows = Math.Min(mr, mc - ir);
             if (p.InType == DType.F32 && !p.TransA)
             {
-                // Rows in groups of four, transposed 4×4 at a time in registers; the rest (and the padding) element by element.
-                float* src0 = (float*)p.A + ((long)(i0 + ir) * p.LdA) + pc;
-                int r4 = System.Runtime.Intrinsics.X86.Sse.IsSupported ? rows & ~3 : 0, k4 = kc & ~3;
-                for (int r = 0; r < r4; r += 4)
-                {
-                    for (int kk = 0; kk < k4; kk += 4)
-                    {
-                        Transpose4x4(src0 + ((long)r * p.LdA) + kk, p.LdA, dst + (kk * mr) + r, mr);
-                    }
-                }
-
-                for (int r = 0; r < mr; r++)
-                {
-                    float* src = src0 + ((long)r * p.LdA);
-                    for (int kk = r < r4 ? k4 : 0; kk < kc; kk++)
-                    {
-                        dst[(kk * mr) + r] = r < rows ? src[kk] : 0;
-                    }
-                }
+                TransposeToPanel((float*)p.A + ((long)(i0 + ir) * p.LdA) + pc, p.LdA, rows, kc, dst, mr);
             }
             else if (p.InType == DType.F32)
             {
@@ -465,6 +447,32 @@ internal static unsafe partial class CpuGemm
                         dst[(kk * mr) + r] = r < rows ? p.LoadA(i0 + ir + r, pc + kk) : 0;
                     }
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// A k-major panel of <paramref name="width"/> floats per k from F32 rows: dst[kk·width + r] = src[r·ld + kk] for
+    /// r &lt; rows and kk &lt; kc, and 0 for rows ≤ r &lt; width. Groups of four rows go by 4×4 register transposes, the
+    /// ragged edges and the padding element by element. Packs A panels and the decode and unpacked-B paths' Aᵀ.
+    /// </summary>
+    private static void TransposeToPanel(float* src, long ld, int rows, int kc, float* dst, int width)
+    {
+        int r4 = System.Runtime.Intrinsics.X86.Sse.IsSupported ? rows & ~3 : 0, k4 = kc & ~3;
+        for (int r = 0; r < r4; r += 4)
+        {
+            for (int kk = 0; kk < k4; kk += 4)
+            {
+                Transpose4x4(src + ((long)r * ld) + kk, ld, dst + ((long)kk * width) + r, width);
+            }
+        }
+
+        for (int r = 0; r < width; r++)
+        {
+            float* row = src + ((long)r * ld);
+            for (int kk = r < r4 ? k4 : 0; kk < kc; kk++)
+            {
+                dst[((long)kk * width) + r] = r < rows ? row[kk] : 0;
             }
         }
     }
