@@ -21,6 +21,14 @@ internal static unsafe partial class CpuGemm
     /// </summary>
     private static int BroadcastRowsFor(int kPer) => kPer == 1 ? 8 : 12;
 
+    /// <summary>
+    /// How far ahead (bytes) the decode kernels fetch each B row into L1, one line per row for every line they consume.
+    /// Each B row is its own stream, 8–12 at a time, and the hardware prefetcher alone kept too few lines in flight:
+    /// measured on one core of an AMD EPYC (Zen 5) with B out of cache, 16×4096×4096 went from 118 to 143 GFLOP/s,
+    /// 8× from 79 to 93 and 4× from 44 to 47; on two cores +20–27%. 512 and 1024 measured the same, 2048 less.
+    /// </summary>
+    private const int DecodePrefetch = 1024;
+
     /// <summary>C = alpha·A·Bᵀ + beta·C for M = 3..16 and B [N,K] with 512-bit vectors; A already widened to F32, rows <paramref name="lda"/> apart.</summary>
     private static void DecodeBroadcast(GemmProblem p, float* pa, int lda)
     {
@@ -201,11 +209,28 @@ internal static unsafe partial class CpuGemm
         nint ld = (nint)(ldb * sizeof(float));
         byte* b0 = (byte*)b;
         byte* p0 = b0, p3 = b0 + (3 * ld), p6 = b0 + (6 * ld), p9 = b0 + (9 * ld);
-        nint step = TB.KPerVector * sizeof(float);
+        nint step = TB.KPerVector * sizeof(float), pf = DecodePrefetch;
+        int lineMask = (16 / TB.KPerVector) - 1;
         Vector512<float> c0 = Vector512<float>.Zero, c1 = Vector512<float>.Zero, c2 = Vector512<float>.Zero, c3 = Vector512<float>.Zero, c4 = Vector512<float>.Zero, c5 = Vector512<float>.Zero;
         Vector512<float> c6 = Vector512<float>.Zero, c7 = Vector512<float>.Zero, c8 = Vector512<float>.Zero, c9 = Vector512<float>.Zero, c10 = Vector512<float>.Zero, c11 = Vector512<float>.Zero;
         for (int s = 0; s < steps; s++)
         {
+            if ((s & lineMask) == 0)
+            {
+                Sse.Prefetch0(p0 + pf);
+                Sse.Prefetch0(p0 + ld + pf);
+                Sse.Prefetch0(p0 + (ld << 1) + pf);
+                Sse.Prefetch0(p3 + pf);
+                Sse.Prefetch0(p3 + ld + pf);
+                Sse.Prefetch0(p3 + (ld << 1) + pf);
+                Sse.Prefetch0(p6 + pf);
+                Sse.Prefetch0(p6 + ld + pf);
+                Sse.Prefetch0(p6 + (ld << 1) + pf);
+                Sse.Prefetch0(p9 + pf);
+                Sse.Prefetch0(p9 + ld + pf);
+                Sse.Prefetch0(p9 + (ld << 1) + pf);
+            }
+
             Vector512<float> a = Vector512.Load(aT);
             c0 = Vector512.FusedMultiplyAdd(TB.Load(p0), a, c0);
             c1 = Vector512.FusedMultiplyAdd(TB.Load(p0 + ld), a, c1);
@@ -252,11 +277,24 @@ internal static unsafe partial class CpuGemm
         nint ld = (nint)(ldb * sizeof(float));
         byte* b0 = (byte*)b;
         byte* p0 = b0, p3 = b0 + (3 * ld), p6 = b0 + (6 * ld);
-        nint step = TB.KPerVector * sizeof(float);
+        nint step = TB.KPerVector * sizeof(float), pf = DecodePrefetch;
+        int lineMask = (16 / TB.KPerVector) - 1;
         Vector512<float> c0 = Vector512<float>.Zero, c1 = Vector512<float>.Zero, c2 = Vector512<float>.Zero, c3 = Vector512<float>.Zero, c4 = Vector512<float>.Zero, c5 = Vector512<float>.Zero;
         Vector512<float> c6 = Vector512<float>.Zero, c7 = Vector512<float>.Zero;
         for (int s = 0; s < steps; s++)
         {
+            if ((s & lineMask) == 0)
+            {
+                Sse.Prefetch0(p0 + pf);
+                Sse.Prefetch0(p0 + ld + pf);
+                Sse.Prefetch0(p0 + (ld << 1) + pf);
+                Sse.Prefetch0(p3 + pf);
+                Sse.Prefetch0(p3 + ld + pf);
+                Sse.Prefetch0(p3 + (ld << 1) + pf);
+                Sse.Prefetch0(p6 + pf);
+                Sse.Prefetch0(p6 + ld + pf);
+            }
+
             Vector512<float> a = Vector512.Load(aT);
             c0 = Vector512.FusedMultiplyAdd(TB.Load(p0), a, c0);
             c1 = Vector512.FusedMultiplyAdd(TB.Load(p0 + ld), a, c1);
@@ -297,8 +335,22 @@ internal static unsafe partial class CpuGemm
         byte* p0 = (byte*)b, p3 = p0 + (3 * ld), p6 = p0 + (6 * ld), p9 = p0 + (9 * ld);
         Vector512<float> c0 = Vector512<float>.Zero, c1 = Vector512<float>.Zero, c2 = Vector512<float>.Zero, c3 = Vector512<float>.Zero, c4 = Vector512<float>.Zero, c5 = Vector512<float>.Zero;
         Vector512<float> c6 = Vector512<float>.Zero, c7 = Vector512<float>.Zero, c8 = Vector512<float>.Zero, c9 = Vector512<float>.Zero, c10 = Vector512<float>.Zero, c11 = Vector512<float>.Zero;
+        nint pf = DecodePrefetch;
         for (int s = 0; s < steps; s += 4)
         {
+            Sse.Prefetch0(p0 + pf);
+            Sse.Prefetch0(p0 + ld + pf);
+            Sse.Prefetch0(p0 + (ld << 1) + pf);
+            Sse.Prefetch0(p3 + pf);
+            Sse.Prefetch0(p3 + ld + pf);
+            Sse.Prefetch0(p3 + (ld << 1) + pf);
+            Sse.Prefetch0(p6 + pf);
+            Sse.Prefetch0(p6 + ld + pf);
+            Sse.Prefetch0(p6 + (ld << 1) + pf);
+            Sse.Prefetch0(p9 + pf);
+            Sse.Prefetch0(p9 + ld + pf);
+            Sse.Prefetch0(p9 + (ld << 1) + pf);
+
             Vector512<float> a0 = Vector512.Load(aT), a1 = Vector512.Load(aT + 16), a2 = Vector512.Load(aT + 32), a3 = Vector512.Load(aT + 48);
             c0 = QuadFma((float*)p0, a0, a1, a2, a3, c0);
             c1 = QuadFma((float*)(p0 + ld), a0, a1, a2, a3, c1);
