@@ -6,6 +6,9 @@ using System.IO;
 using System.Linq;
 using System.Reflection;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Threading;
+using System.Threading.Tasks;
 using Backends.Benchmarking;
 using Backends.Conformance;
 
@@ -16,7 +19,7 @@ namespace Backends.Benchmarks;
 /// data: OpenBLAS SGEMM (C = A·Bᵀ) per shape and thread count, the decode GEMMs against their roofline bound
 /// (min of the FMA peak and intensity × copy bandwidth, both measured in this run), each memory-bound op against a
 /// plain copy of the same bytes timed right beside it, the grouped GEMM against one dense GEMM of the same FLOPs, and
-/// the launch-to-completion time of a tiny op. Medians of interleaved repetitions; read ratios, not absolutes.
+/// the launch-to-completion time of a tiny op. Medians of alternating samples; read ratios, not absolutes.
 /// Each thread count runs in a child process (DOTNET_PROCESSOR_COUNT and OPENBLAS_NUM_THREADS set before start).
 /// </summary>
 internal static unsafe class CpuCompare
@@ -80,9 +83,10 @@ internal static unsafe class CpuCompare
         // OpenBLAS 0.3.21 does not know recent CPUs and falls back to old kernels; the issue's reference is SkylakeX.
         psi.Environment["OPENBLAS_CORETYPE"] = coreType;
 
-        // OpenBLAS's threads spin ~0.1 s after each call by default, stealing a core from whatever runs next (ours, in
-        // an interleaved comparison); the shortest timeout lets them sleep at once.
-        psi.Environment["OPENBLAS_THREAD_TIMEOUT"] = "4";
+        // OpenBLAS's threads spin ~0.1 s after each call by default (2^28 cycles), which would steal a core from the
+        // sample that follows (ours); 2^21 cycles (about a millisecond) is as long as our helpers spin, so each
+        // library keeps its threads awake between its own back-to-back calls, and the settle before a sample outlasts both.
+        psi.Environment["OPENBLAS_THREAD_TIMEOUT"] = "21";
 
         // With one processor .NET waits ten times longer (about a second, restarted by every new method jitted)
         // before it starts promoting hot methods to optimised code; library code reached from our ops (System.Numerics.Tensors)
@@ -111,7 +115,7 @@ internal static unsafe class CpuCompare
 
         if (Part("decode"))
         {
-            Decodes(cpu, stream, reps, roof);
+            Decodes(cpu, stream, reps, roof, threads);
         }
 
         if (Part("memory"))
@@ -146,21 +150,84 @@ internal static unsafe class CpuCompare
         Console.WriteLine();
     }
 
-    private static void Decodes(Device cpu, DeviceStream stream, int reps, RooflineFigures roof)
+    private static void Decodes(Device cpu, DeviceStream stream, int reps, RooflineFigures roof, int threads)
     {
-        Console.WriteLine("| decode GEMM (B [N,K]) | M×N×K | ours GFLOP/s | ours GB/s | roofline bound GFLOP/s | % of bound | OpenBLAS GFLOP/s |");
-        Console.WriteLine("|---|---|---|---|---|---|---|");
+        // A decode GEMM only reads B. One core here streams reads at about 80% of what a copy moves (reads + writes),
+        // so beside the issue's bound (copy bandwidth) the table gives the bound from a plain read stream too.
+        double read = ReadStreamGBs(threads);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"read stream (256 MiB, {threads} thread{(threads == 1 ? string.Empty : "s")}, bytes read): {read:F1} GB/s"));
+        Console.WriteLine();
+        Console.WriteLine("| decode GEMM (B [N,K]) | M×N×K | ours GFLOP/s | ours GB/s | roofline bound GFLOP/s | % of bound | % of read-stream bound | OpenBLAS GFLOP/s |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|");
         foreach ((int m, int n, int k) in DecodeShapes)
         {
-            (double ours, double blas) = Sgemm(cpu, stream, m, n, k, reps);
+            (double ours, double blas) = Sgemm(cpu, stream, m, n, k, reps, rotateB: true);
             double bytes = ((double)n * k) + ((double)m * k) + ((double)m * n);
             double intensity = 2.0 * m * n * k / (bytes * 4);
             double bound = Math.Min(roof.PeakGflops, intensity * roof.BandwidthGBs);
+            double readBound = Math.Min(roof.PeakGflops, intensity * read);
             double gbs = ours / intensity;
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| decode | {m}×{n}×{k} | {ours:F1} | {gbs:F1} | {bound:F0} | {100 * ours / bound:F0}% | {(double.IsNaN(blas) ? "-" : blas.ToString("F1", CultureInfo.InvariantCulture))} |"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| decode | {m}×{n}×{k} | {ours:F1} | {gbs:F1} | {bound:F0} | {100 * ours / bound:F0}% | {100 * ours / readBound:F0}% | {(double.IsNaN(blas) ? "-" : blas.ToString("F1", CultureInfo.InvariantCulture))} |"));
         }
 
         Console.WriteLine();
+    }
+
+    /// <summary>
+    /// Read-only bandwidth of <paramref name="threads"/> threads summing a 256 MiB array (four 256-bit accumulators
+    /// each, beyond any cache): the best of seven passes, as STREAM reports.
+    /// </summary>
+    private static double ReadStreamGBs(int threads)
+    {
+        const long Floats = 64L << 20;
+        float* p = (float*)NativeMemory.AlignedAlloc((nuint)(Floats * sizeof(float)), 64);
+        try
+        {
+            new Span<float>(p, (int)Floats).Fill(1f);
+            var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
+            double best = 0, sink = 0;
+            for (int pass = 0; pass < 7; pass++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                Parallel.For(0, threads, options, t =>
+                {
+                    long s = Floats * t / threads, e = Floats * (t + 1) / threads;
+                    float total = Sum(p + s, e - s);
+                    lock (options)
+                    {
+                        sink += total;
+                    }
+                });
+                best = Math.Max(best, Floats * sizeof(float) / Stopwatch.GetElapsedTime(t0).TotalSeconds / 1e9);
+            }
+
+            return sink > 0 ? best : double.NaN;
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(p);
+        }
+
+        static float Sum(float* x, long count)
+        {
+            Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
+            long i = 0;
+            for (; i + 32 <= count; i += 32)
+            {
+                a0 += Vector256.Load(x + i);
+                a1 += Vector256.Load(x + i + 8);
+                a2 += Vector256.Load(x + i + 16);
+                a3 += Vector256.Load(x + i + 24);
+            }
+
+            float total = Vector256.Sum((a0 + a1) + (a2 + a3));
+            for (; i < count; i++)
+            {
+                total += x[i];
+            }
+
+            return total;
+        }
     }
 
     private static void MemoryBound(Device cpu, DeviceStream stream, int reps)
@@ -207,7 +274,14 @@ internal static unsafe class CpuCompare
         Console.WriteLine();
     }
 
-    private static (double Ours, double Blas) Sgemm(Device cpu, DeviceStream stream, int m, int n, int k, int reps)
+    /// <summary>
+    /// Ours and OpenBLAS on the same shape and data: each sample is one library's calls back to back (at least
+    /// <see cref="BlockMs"/>), the two libraries' samples alternating, medians compared. Before a sample the main thread
+    /// spins <see cref="SettleMs"/> so the other library's threads stop spinning, and short calls get an untimed lead-in
+    /// that wakes this library's own. With <paramref name="rotateB"/> (decode) each call reads the next of several copies
+    /// of B, together beyond the last-level cache, so B comes from memory as a model's weights do.
+    /// </summary>
+    private static (double Ours, double Blas) Sgemm(Device cpu, DeviceStream stream, int m, int n, int k, int reps, bool rotateB = false)
     {
         var rnd = new Random(m * 31 + n * 7 + k);
         float[] a = new float[(long)m * k], b = new float[(long)n * k];
@@ -221,26 +295,34 @@ internal static unsafe class CpuCompare
             b[i] = (float)(rnd.NextDouble() - 0.5);
         }
 
-        TensorView da = cpu.Allocate(DType.F32, m, k), db = cpu.Allocate(DType.F32, n, k), dc = cpu.Allocate(DType.F32, m, n);
-        float* ha = (float*)NativeMemory.AlignedAlloc((nuint)a.Length * 4, 64), hb = (float*)NativeMemory.AlignedAlloc((nuint)b.Length * 4, 64);
-        float* hc = (float*)NativeMemory.AlignedAlloc((nuint)((long)m * n * 4), 64);
+        int copies = rotateB ? (int)Math.Clamp((RotationBytes + (b.Length * 4L) - 1) / (b.Length * 4L), 1, 8) : 1;
+        TensorView da = cpu.Allocate(DType.F32, m, k), dc = cpu.Allocate(DType.F32, m, n);
+        TensorView[] db = new TensorView[copies];
+        float* ha = (float*)NativeMemory.AlignedAlloc((nuint)a.Length * 4, 64), hc = (float*)NativeMemory.AlignedAlloc((nuint)((long)m * n * 4), 64);
+        float*[] hb = new float*[copies];
         try
         {
             stream.Write<float>(da, a);
-            stream.Write<float>(db, b);
             a.AsSpan().CopyTo(new Span<float>(ha, a.Length));
-            b.AsSpan().CopyTo(new Span<float>(hb, b.Length));
+            for (int c = 0; c < copies; c++)
+            {
+                db[c] = cpu.Allocate(DType.F32, n, k);
+                stream.Write<float>(db[c], b);
+                hb[c] = (float*)NativeMemory.AlignedAlloc((nuint)b.Length * 4, 64);
+                b.AsSpan().CopyTo(new Span<float>(hb[c], b.Length));
+            }
+
             var options = new GemmOptions { TransB = true };
+            int oursNext = 0, blasNext = 0;
             void Ours()
             {
-                cpu.Kernels.Gemm(stream, da, db, dc, options);
+                cpu.Kernels.Gemm(stream, da, db[oursNext++ % copies], dc, options);
                 stream.Synchronize();
             }
 
-            void Blas() => OpenBlas.SgemmNT(m, n, k, ha, hb, hc);
+            void Blas() => OpenBlas.SgemmNT(m, n, k, ha, hb[blasNext++ % copies], hc);
             double flops = 2.0 * m * n * k;
-            int inner = (int)Math.Clamp(2e8 / flops, 1, 200); // short problems repeat so each sample is ≥ ~1 ms
-            for (int i = 0; i < Math.Max(2, Math.Min(50, inner * 3)); i++)
+            for (int i = 0; i < Math.Max(2, Math.Min(50, (int)Math.Clamp(6e8 / flops, 1, 600))); i++)
             {
                 // Warm-up (ours reaches code optimised for this CPU; OpenBLAS starts its threads).
                 Ours();
@@ -254,10 +336,10 @@ internal static unsafe class CpuCompare
             var blas = new List<double>();
             for (int r = 0; r < reps; r++)
             {
-                ours.Add(Wall(Ours, inner));
+                ours.Add(Block(Ours));
                 if (OpenBlas.IsAvailable)
                 {
-                    blas.Add(Wall(Blas, inner));
+                    blas.Add(Block(Blas));
                 }
             }
 
@@ -266,12 +348,59 @@ internal static unsafe class CpuCompare
         finally
         {
             da.Buffer.Dispose();
-            db.Buffer.Dispose();
             dc.Buffer.Dispose();
             NativeMemory.AlignedFree(ha);
-            NativeMemory.AlignedFree(hb);
             NativeMemory.AlignedFree(hc);
+            for (int c = 0; c < copies; c++)
+            {
+                db[c].Buffer?.Dispose();
+                if (hb[c] != null)
+                {
+                    NativeMemory.AlignedFree(hb[c]);
+                }
+            }
         }
+    }
+
+    /// <summary>Bytes of B that rotating decode copies add up to at least: beyond this VM's last-level cache (it reports up to 254 MiB).</summary>
+    private const long RotationBytes = 256L << 20;
+
+    /// <summary>Shortest timed sample, in milliseconds.</summary>
+    private const double BlockMs = 25;
+
+    /// <summary>
+    /// How long the main thread spins before a sample: longer than either library's helper threads spin after a call
+    /// (ours 1 ms by default; OpenBLAS 2^21 cycles, set for the child), so the previous sample's threads have stopped.
+    /// </summary>
+    private const double SettleMs = 3;
+
+    /// <summary>Milliseconds per call of <paramref name="run"/> over one sample (see <see cref="Sgemm"/>).</summary>
+    private static double Block(Action run)
+    {
+        long settle = Stopwatch.GetTimestamp();
+        while (Stopwatch.GetElapsedTime(settle).TotalMilliseconds < SettleMs)
+        {
+            Thread.SpinWait(64);
+        }
+
+        // Untimed lead-in of at least 5 ms for short calls: this library's threads are awake when timing starts.
+        long lead = Stopwatch.GetTimestamp();
+        run();
+        double first = Stopwatch.GetElapsedTime(lead).TotalMilliseconds;
+        while (first < 5 && Stopwatch.GetElapsedTime(lead).TotalMilliseconds < 5)
+        {
+            run();
+        }
+
+        int calls = 0;
+        long t0 = Stopwatch.GetTimestamp();
+        do
+        {
+            run();
+            calls++;
+        }
+        while (Stopwatch.GetElapsedTime(t0).TotalMilliseconds < BlockMs);
+        return Stopwatch.GetElapsedTime(t0).TotalMilliseconds / calls;
     }
 
     private static void GroupedVersusDense(Device cpu, DeviceStream stream, int reps)
@@ -287,8 +416,14 @@ internal static unsafe class CpuCompare
             stream.Fill(a, 0.01f);
             stream.Fill(w, 0.02f);
             var options = new GemmOptions { TransB = true };
-            g.Launch(stream);
-            cpu.Kernels.Gemm(stream, a, w, c, options);
+            for (int i = 0; i < 3; i++)
+            {
+                // Warm-up: a grouped call runs its per-expert code 32 times, but the first calls still meet methods
+                // that .NET has not yet promoted to optimised code.
+                g.Launch(stream);
+                cpu.Kernels.Gemm(stream, a, w, c, options);
+            }
+
             var gm = new List<double>();
             var dm = new List<double>();
             for (int i = 0; i < reps; i++)
@@ -340,17 +475,6 @@ internal static unsafe class CpuCompare
         queue();
         using DeviceEvent e = stream.Record();
         return e.ElapsedMillisecondsSince(s);
-    }
-
-    private static double Wall(Action run, int inner)
-    {
-        long t0 = Stopwatch.GetTimestamp();
-        for (int i = 0; i < inner; i++)
-        {
-            run();
-        }
-
-        return Stopwatch.GetElapsedTime(t0).TotalMilliseconds / inner;
     }
 
     private static double Median(List<double> v)

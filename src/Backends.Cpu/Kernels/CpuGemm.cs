@@ -3,7 +3,6 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using System.Threading.Tasks;
 
 namespace Backends.Cpu;
 
@@ -179,7 +178,7 @@ internal static unsafe partial class CpuGemm
         }
         else
         {
-            Parallel.For(0, wm * wn, new ParallelOptions { MaxDegreeOfParallelism = wm * wn }, Part);
+            CpuParallel.Each(wm * wn, Part);
         }
 
         if (convert)

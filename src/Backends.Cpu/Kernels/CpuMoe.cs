@@ -1,6 +1,5 @@
 using System;
 using System.Linq;
-using System.Threading.Tasks;
 using System.Numerics.Tensors;
 
 namespace Backends.Cpu;
@@ -274,7 +273,7 @@ internal static unsafe class CpuMoe
         {
             // Many experts with prefill-sized groups (over 16 rows on average): one expert per core at a time, each GEMM on its own core (no
             // barriers between its K slabs, no thin row blocks split over cores), largest groups first.
-            Parallel.For(0, busy.Length, new ParallelOptions { MaxDegreeOfParallelism = workers }, i =>
+            CpuParallel.Each(busy.Length, i =>
             {
                 CpuParallel.Serial = true;
                 try

@@ -1,7 +1,6 @@
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Threading.Tasks;
 
 namespace Backends.Cpu;
 
@@ -15,7 +14,8 @@ internal static class CpuPeak
     {
         int threads = Environment.ProcessorCount;
         var results = new float[threads];
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t => results[t] = Chains(iterations, t));
+        // On the kernels' own workers: .NET's pool threads would compete with our helpers while those still spin.
+        CpuParallel.Each(threads, t => results[t] = Chains(iterations, t));
         for (int t = 0; t < threads && t < sink.Length; t++)
         {
             sink[t] = results[t];
