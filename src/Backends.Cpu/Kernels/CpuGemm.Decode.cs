@@ -21,14 +21,7 @@ internal static unsafe partial class CpuGemm
         {
             if ((q & 15) == 0)
             {
-                Prefetch(b0 + q + pf);
-                Prefetch(b1 + q + pf);
-                Prefetch(b2 + q + pf);
-                Prefetch(b3 + q + pf);
-                Prefetch(b4 + q + pf);
-                Prefetch(b5 + q + pf);
-                Prefetch(b6 + q + pf);
-                Prefetch(b7 + q + pf);
+                PrefetchRows((byte*)(b + q + pf), (nint)(ldb * sizeof(float)), cnt);
             }
 
             TVec v = TOps.Load(a + q);

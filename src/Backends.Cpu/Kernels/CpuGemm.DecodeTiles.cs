@@ -11,13 +11,21 @@ namespace Backends.Cpu;
 /// </content>
 internal static unsafe partial class CpuGemm
 {
-    /// <summary>Fetches the cache line at <paramref name="p"/> into L1 where the CPU has the instruction (x86); nothing elsewhere.</summary>
+    /// <summary>
+    /// Fetches into L1 the line at <paramref name="p"/> in each of <paramref name="rows"/> rows <paramref name="ld"/>
+    /// bytes apart, where the CPU has the instruction (x86); nothing elsewhere. A prefetch never faults, so lines past
+    /// the end of a row or of B are harmless.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Prefetch(void* p)
+    private static void PrefetchRows(byte* p, nint ld, int rows)
     {
         if (Sse.IsSupported)
         {
-            Sse.Prefetch0(p);
+            for (int r = 0; r < rows; r++)
+            {
+                Sse.Prefetch0(p);
+                p += ld;
+            }
         }
     }
 
@@ -44,14 +52,7 @@ internal static unsafe partial class CpuGemm
         {
             if ((q & 15) == 0)
             {
-                Prefetch(b0 + q + pf);
-                Prefetch(b1 + q + pf);
-                Prefetch(b2 + q + pf);
-                Prefetch(b3 + q + pf);
-                Prefetch(b4 + q + pf);
-                Prefetch(b5 + q + pf);
-                Prefetch(b6 + q + pf);
-                Prefetch(b7 + q + pf);
+                PrefetchRows((byte*)(b + q + pf), (nint)(ldb * sizeof(float)), cnt);
             }
 
             TVec v0 = TOps.Load(b0 + q), v1 = TOps.Load(b1 + q), v2 = TOps.Load(b2 + q), v3 = TOps.Load(b3 + q), v4 = TOps.Load(b4 + q), v5 = TOps.Load(b5 + q), v6 = TOps.Load(b6 + q), v7 = TOps.Load(b7 + q);
@@ -93,12 +94,7 @@ internal static unsafe partial class CpuGemm
         {
             if ((q & 15) == 0)
             {
-                Prefetch(b0 + q + pf);
-                Prefetch(b1 + q + pf);
-                Prefetch(b2 + q + pf);
-                Prefetch(b3 + q + pf);
-                Prefetch(b4 + q + pf);
-                Prefetch(b5 + q + pf);
+                PrefetchRows((byte*)(b + q + pf), (nint)(ldb * sizeof(float)), cnt);
             }
 
             TVec v0 = TOps.Load(b0 + q), v1 = TOps.Load(b1 + q), v2 = TOps.Load(b2 + q), v3 = TOps.Load(b3 + q), v4 = TOps.Load(b4 + q), v5 = TOps.Load(b5 + q);
