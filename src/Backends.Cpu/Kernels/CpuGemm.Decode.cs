@@ -16,14 +16,8 @@ internal static unsafe partial class CpuGemm
         float* b4 = b + (Math.Min(4, cnt - 1) * ldb), b5 = b + (Math.Min(5, cnt - 1) * ldb), b6 = b + (Math.Min(6, cnt - 1) * ldb), b7 = b + (Math.Min(7, cnt - 1) * ldb);
         int w = TOps.Count, q = 0;
         TVec c0 = TOps.Zero, c1 = TOps.Zero, c2 = TOps.Zero, c3 = TOps.Zero, c4 = TOps.Zero, c5 = TOps.Zero, c6 = TOps.Zero, c7 = TOps.Zero;
-        nint pf = DecodePrefetch / sizeof(float);
         for (; q + w <= k; q += w)
         {
-            if ((q & 15) == 0)
-            {
-                PrefetchRows((byte*)(b + q + pf), (nint)(ldb * sizeof(float)), cnt);
-            }
-
             TVec v = TOps.Load(a + q);
             c0 = TOps.MulAdd(v, TOps.Load(b0 + q), c0);
             c1 = TOps.MulAdd(v, TOps.Load(b1 + q), c1);

@@ -22,10 +22,11 @@ internal static unsafe partial class CpuGemm
     private static int BroadcastRowsFor(int kPer) => kPer == 1 ? 8 : 12;
 
     /// <summary>
-    /// How far ahead (bytes) the decode kernels fetch each B row into L1, one line per row for every line they consume.
-    /// Each B row is its own stream, 8–12 at a time, and the hardware prefetcher alone kept too few lines in flight:
-    /// measured on one core of an AMD EPYC (Zen 5) with B out of cache, 16×4096×4096 went from 118 to 143 GFLOP/s,
-    /// 8× from 79 to 93 and 4× from 44 to 47; on two cores +20–27%. 512 and 1024 measured the same, 2048 less.
+    /// How far ahead (bytes) the broadcast decode tiles fetch each B row into L1, one line per row for every line they
+    /// consume. Each B row is its own stream, 8–12 at a time, and the hardware prefetcher alone kept too few lines in
+    /// flight: measured on one core of an AMD EPYC (Zen 5) with B out of cache, 16×4096×4096 went from 118 to 143
+    /// GFLOP/s, 8× from 79 to 93 and 4× from 44 to 47; on two cores +20–27%. 512 and 1024 measured the same, 2048
+    /// less. The 1- and 2-row dot tiles (64-byte loads of B) do not prefetch: there it cost 10% at one row.
     /// </summary>
     private const int DecodePrefetch = 1024;
 
@@ -353,6 +354,20 @@ internal static unsafe partial class CpuGemm
         c9.Store(acc + 144);
         c10.Store(acc + 160);
         c11.Store(acc + 176);
+    }
+
+    /// <summary>
+    /// Fetches into L1 the line at <paramref name="p"/> in each of <paramref name="rows"/> rows <paramref name="ld"/>
+    /// bytes apart. A prefetch never faults, so lines past the end of a row or of B are harmless.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchRows(byte* p, nint ld, int rows)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            Sse.Prefetch0(p);
+            p += ld;
+        }
     }
 
     /// <summary>

@@ -1,6 +1,5 @@
 using System;
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics.X86;
 
 namespace Backends.Cpu;
 
@@ -11,24 +10,6 @@ namespace Backends.Cpu;
 /// </content>
 internal static unsafe partial class CpuGemm
 {
-    /// <summary>
-    /// Fetches into L1 the line at <paramref name="p"/> in each of <paramref name="rows"/> rows <paramref name="ld"/>
-    /// bytes apart, where the CPU has the instruction (x86); nothing elsewhere. A prefetch never faults, so lines past
-    /// the end of a row or of B are harmless.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PrefetchRows(byte* p, nint ld, int rows)
-    {
-        if (Sse.IsSupported)
-        {
-            for (int r = 0; r < rows; r++)
-            {
-                Sse.Prefetch0(p);
-                p += ld;
-            }
-        }
-    }
-
     /// <summary>o[i·8 + j] = Σ_q a[i·lda + q]·b[j·ldb + q] over q &lt; k for i &lt; 2, j &lt; 8; rows past m and B rows past cnt alias the last ones.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dots2x8<TOps, TVec>(float* a, int m, int lda, int k, float* b, long ldb, int cnt, float* o)
@@ -46,15 +27,9 @@ internal static unsafe partial class CpuGemm
         float* b6 = b + (Math.Min(6, cnt - 1) * ldb);
         float* b7 = b + (Math.Min(7, cnt - 1) * ldb);
         int w = TOps.Count, q = 0;
-        nint pf = DecodePrefetch / sizeof(float);
         TVec c0_0 = TOps.Zero, c0_1 = TOps.Zero, c0_2 = TOps.Zero, c0_3 = TOps.Zero, c0_4 = TOps.Zero, c0_5 = TOps.Zero, c0_6 = TOps.Zero, c0_7 = TOps.Zero, c1_0 = TOps.Zero, c1_1 = TOps.Zero, c1_2 = TOps.Zero, c1_3 = TOps.Zero, c1_4 = TOps.Zero, c1_5 = TOps.Zero, c1_6 = TOps.Zero, c1_7 = TOps.Zero;
         for (; q + w <= k; q += w)
         {
-            if ((q & 15) == 0)
-            {
-                PrefetchRows((byte*)(b + q + pf), (nint)(ldb * sizeof(float)), cnt);
-            }
-
             TVec v0 = TOps.Load(b0 + q), v1 = TOps.Load(b1 + q), v2 = TOps.Load(b2 + q), v3 = TOps.Load(b3 + q), v4 = TOps.Load(b4 + q), v5 = TOps.Load(b5 + q), v6 = TOps.Load(b6 + q), v7 = TOps.Load(b7 + q);
             TVec a0 = TOps.Load(r0 + q);
             c0_0 = TOps.MulAdd(a0, v0, c0_0); c0_1 = TOps.MulAdd(a0, v1, c0_1); c0_2 = TOps.MulAdd(a0, v2, c0_2); c0_3 = TOps.MulAdd(a0, v3, c0_3); c0_4 = TOps.MulAdd(a0, v4, c0_4); c0_5 = TOps.MulAdd(a0, v5, c0_5); c0_6 = TOps.MulAdd(a0, v6, c0_6); c0_7 = TOps.MulAdd(a0, v7, c0_7);
@@ -88,15 +63,9 @@ internal static unsafe partial class CpuGemm
         float* b4 = b + (Math.Min(4, cnt - 1) * ldb);
         float* b5 = b + (Math.Min(5, cnt - 1) * ldb);
         int w = TOps.Count, q = 0;
-        nint pf = DecodePrefetch / sizeof(float);
         TVec c0_0 = TOps.Zero, c0_1 = TOps.Zero, c0_2 = TOps.Zero, c0_3 = TOps.Zero, c0_4 = TOps.Zero, c0_5 = TOps.Zero, c1_0 = TOps.Zero, c1_1 = TOps.Zero, c1_2 = TOps.Zero, c1_3 = TOps.Zero, c1_4 = TOps.Zero, c1_5 = TOps.Zero, c2_0 = TOps.Zero, c2_1 = TOps.Zero, c2_2 = TOps.Zero, c2_3 = TOps.Zero, c2_4 = TOps.Zero, c2_5 = TOps.Zero, c3_0 = TOps.Zero, c3_1 = TOps.Zero, c3_2 = TOps.Zero, c3_3 = TOps.Zero, c3_4 = TOps.Zero, c3_5 = TOps.Zero;
         for (; q + w <= k; q += w)
         {
-            if ((q & 15) == 0)
-            {
-                PrefetchRows((byte*)(b + q + pf), (nint)(ldb * sizeof(float)), cnt);
-            }
-
             TVec v0 = TOps.Load(b0 + q), v1 = TOps.Load(b1 + q), v2 = TOps.Load(b2 + q), v3 = TOps.Load(b3 + q), v4 = TOps.Load(b4 + q), v5 = TOps.Load(b5 + q);
             TVec a0 = TOps.Load(r0 + q);
             c0_0 = TOps.MulAdd(a0, v0, c0_0); c0_1 = TOps.MulAdd(a0, v1, c0_1); c0_2 = TOps.MulAdd(a0, v2, c0_2); c0_3 = TOps.MulAdd(a0, v3, c0_3); c0_4 = TOps.MulAdd(a0, v4, c0_4); c0_5 = TOps.MulAdd(a0, v5, c0_5);
