@@ -83,11 +83,28 @@ public sealed class CpuParallelTests
     }
 
     [Fact]
+    public void LongChunks_RunOnMoreThanOneThread_WhenTheProcessHasSeveralProcessors()
+    {
+        // Eight chunks of 25 ms: a helper that does not take a single one in 175 ms is not working at all.
+        var threads = new System.Collections.Concurrent.ConcurrentDictionary<int, bool>();
+        CpuParallel.Each(8, _ =>
+        {
+            threads[Environment.CurrentManagedThreadId] = true;
+            long until = System.Diagnostics.Stopwatch.GetTimestamp() + (System.Diagnostics.Stopwatch.Frequency / 40);
+            while (System.Diagnostics.Stopwatch.GetTimestamp() < until)
+            {
+                Thread.SpinWait(100);
+            }
+        });
+        Assert.Equal(Math.Min(Environment.ProcessorCount, 2), Math.Min(threads.Count, 2));
+    }
+
+    [Fact]
     public void AFailingChunk_ThrowsItsOwnException_AndThePoolServesTheNextJob()
     {
-        var e = Assert.Throws<InvalidOperationException>(() => CpuParallel.For(1000, 1, (s, _) =>
+        var e = Assert.Throws<InvalidOperationException>(() => CpuParallel.For(1000, 1, (s, t) =>
         {
-            if (s >= 500)
+            if (s <= 500 && 500 < t)
             {
                 throw new InvalidOperationException("chunk failed");
             }
