@@ -166,6 +166,8 @@ internal static class CpuParallel
         }
         finally
         {
+            // No helper is inside the job now; drop it so its closure (and what that holds) is not kept alive.
+            Volatile.Write(ref s_job, null);
             Volatile.Write(ref s_busy, 0);
         }
     }
