@@ -51,10 +51,12 @@ internal static class CpuRope
                     pos = ((int*)positions)[tok];
                 }
 
+                // The cached rows are read in place (a published table never changes); other positions are computed.
+                ReadOnlySpan<float> cosRow = cos, sinRow = sin;
                 if (table is not null && (uint)pos < (uint)table.Positions)
                 {
-                    table.Cos.AsSpan(pos * half, half).CopyTo(cos);
-                    table.Sin.AsSpan(pos * half, half).CopyTo(sin);
+                    cosRow = table.Cos.AsSpan(pos * half, half);
+                    sinRow = table.Sin.AsSpan(pos * half, half);
                 }
                 else
                 {
@@ -72,7 +74,7 @@ internal static class CpuRope
                     // F32 in place on the rows: vector rotation for half-split pairs, scalar for interleaved ones.
                     unsafe
                     {
-                        fixed (float* pc = cos, ps = sin)
+                        fixed (float* pc = cosRow, ps = sinRow)
                         {
                             if (!interleaved && a.RotaryDims == d && xv.IsContiguous && yv.IsContiguous)
                             {
@@ -119,8 +121,8 @@ internal static class CpuRope
                     {
                         int i0 = interleaved ? 2 * p : p, i1 = interleaved ? (2 * p) + 1 : p + half;
                         float x0 = row[i0], x1 = row[i1];
-                        row[i0] = (x0 * cos[p]) - (x1 * sin[p]);
-                        row[i1] = (x0 * sin[p]) + (x1 * cos[p]);
+                        row[i0] = (x0 * cosRow[p]) - (x1 * sinRow[p]);
+                        row[i1] = (x0 * sinRow[p]) + (x1 * cosRow[p]);
                     }
 
                     CpuConvert.FromFloat(t, row, y, yv.ElementOffset(r));
