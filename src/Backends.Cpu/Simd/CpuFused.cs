@@ -69,22 +69,16 @@ internal static unsafe class CpuFused
                 v = TOps.Add(v, TOps.Load(bias + i));
             }
 
-            TOps.Store(key + i, v);
+            // A NaN key (NaN logit or bias) ranks below every number.
+            TOps.Store(key + i, TOps.NanToNegativeInfinity(v));
         }
 
         for (; i < n; i++)
         {
             float v = scoresReady ? s[i] : 1f / (1f + MathF.Exp(-x[i]));
             s[i] = v;
-            key[i] = bias != null ? v + bias[i] : v;
-        }
-
-        for (i = 0; i < n; i++)
-        {
-            if (float.IsNaN(key[i]))
-            {
-                key[i] = float.NegativeInfinity;
-            }
+            float k = bias != null ? v + bias[i] : v;
+            key[i] = float.IsNaN(k) ? float.NegativeInfinity : k;
         }
     }
 

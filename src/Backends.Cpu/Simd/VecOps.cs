@@ -33,6 +33,9 @@ internal unsafe interface IVecOps<TVec>
     /// <summary>The raw max instruction: with a NaN operand either operand may come back (callers that care check NaN otherwise).</summary>
     static abstract TVec Max(TVec a, TVec b);
 
+    /// <summary>v with every NaN lane replaced by −∞.</summary>
+    static abstract TVec NanToNegativeInfinity(TVec v);
+
     /// <summary>e^v to about 1 ulp, in ~15 vector instructions: IEEE at the edges (+∞ → +∞, −∞ → 0, NaN → NaN, overflow → +∞, tiny → 0 or subnormal).</summary>
     static abstract TVec FastExp(TVec v);
 
@@ -77,6 +80,10 @@ internal readonly unsafe struct Vec512 : IVecOps<Vector512<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Max(Vector512<float> a, Vector512<float> b) => Vector512.MaxNative(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> NanToNegativeInfinity(Vector512<float> v) =>
+        Vector512.ConditionalSelect(Vector512.Equals(v, v), v, Vector512.Create(float.NegativeInfinity));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> FastExp(Vector512<float> v)
@@ -166,6 +173,10 @@ internal readonly unsafe struct Vec256 : IVecOps<Vector256<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Max(Vector256<float> a, Vector256<float> b) => Vector256.MaxNative(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> NanToNegativeInfinity(Vector256<float> v) =>
+        Vector256.ConditionalSelect(Vector256.Equals(v, v), v, Vector256.Create(float.NegativeInfinity));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> FastExp(Vector256<float> v)
@@ -262,6 +273,10 @@ internal readonly unsafe struct Vec128 : IVecOps<Vector128<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Max(Vector128<float> a, Vector128<float> b) => Vector128.MaxNative(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> NanToNegativeInfinity(Vector128<float> v) =>
+        Vector128.ConditionalSelect(Vector128.Equals(v, v), v, Vector128.Create(float.NegativeInfinity));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> FastExp(Vector128<float> v)
