@@ -57,28 +57,28 @@ internal sealed class CpuKernels : KernelSet<CpuDevice, CpuStream, CpuBuffer>
     protected override void SiluCore(CpuStream stream, UnaryArgs a)
     {
         Operand x = Op(a.X), y = Op(a.Y);
-        bool streamOut = CpuElementwise.StreamsOutput(a.Y, a.X);
+        bool streamOut = CpuRowOps.StreamsOutput(a.Y, a.X);
         Queue(stream, () => CpuElementwise.Silu(a.X.DType, x, y, a.Count, streamOut), a.X, a.Y);
     }
 
     protected override void SwiGluCore(CpuStream stream, SwiGluArgs a)
     {
         Operand g = Op(a.Gate), u = Op(a.Up), y = Op(a.Y);
-        bool streamOut = CpuElementwise.StreamsOutput(a.Y, a.Gate, a.Up);
+        bool streamOut = CpuRowOps.StreamsOutput(a.Y, a.Gate, a.Up);
         Queue(stream, () => CpuElementwise.SwiGlu(a.Gate.DType, g, u, y, a.Count, streamOut), a.Gate, a.Up, a.Y);
     }
 
     protected override void AddCore(CpuStream stream, BinaryArgs a)
     {
         Operand pa = Op(a.A), pb = Op(a.B), y = Op(a.Y);
-        bool streamOut = CpuElementwise.StreamsOutput(a.Y, a.A, a.B);
+        bool streamOut = CpuRowOps.StreamsOutput(a.Y, a.A, a.B);
         Queue(stream, () => CpuElementwise.Add(a.A.DType, pa, pb, a.BCount, y, a.Count, streamOut), a.A, a.B, a.Y);
     }
 
     protected override void MulCore(CpuStream stream, BinaryArgs a)
     {
         Operand pa = Op(a.A), pb = Op(a.B), y = Op(a.Y);
-        bool streamOut = CpuElementwise.StreamsOutput(a.Y, a.A, a.B);
+        bool streamOut = CpuRowOps.StreamsOutput(a.Y, a.A, a.B);
         Queue(stream, () => CpuElementwise.Mul(a.A.DType, pa, pb, a.BCount, y, a.Count, streamOut), a.A, a.B, a.Y);
     }
 

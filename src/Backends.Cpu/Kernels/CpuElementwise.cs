@@ -100,7 +100,7 @@ internal static class CpuElementwise
     /// <summary>
     /// Drives a body over [0, count): operand b is read at flat index i mod bCount (bCount = count for plain
     /// elementwise), and each call to the body sees one segment that is contiguous in every operand (it does not cross
-    /// a strided row or wrap around b). With <paramref name="streamOut"/> (see <see cref="StreamsOutput"/>) an F32 body
+    /// a strided row or wrap around b). With <paramref name="streamOut"/> (see <see cref="CpuRowOps.StreamsOutput"/>) an F32 body
     /// stores y with non-temporal stores from inside its own loop (so each core's reads and writes overlap; staging the
     /// output in a cache-resident chunk and streaming that out afterwards ran at half the speed on one core): y's lines
     /// are not read for ownership first, so the op moves only the bytes it reads and writes. Each worker fences its
@@ -152,34 +152,11 @@ internal static class CpuElementwise
                 }
             }
 
-            if (streamOut && System.Runtime.Intrinsics.X86.Sse.IsSupported)
+            if (streamOut)
             {
-                System.Runtime.Intrinsics.X86.Sse.StoreFence(); // this worker's non-temporal stores are done before it reports
+                CpuFused.FenceStreams();
             }
         });
-    }
-
-    /// <summary>
-    /// Whether an elementwise op writes <paramref name="y"/> with non-temporal stores: an F32 output of at least
-    /// <see cref="CpuRowOps.StreamingBytes"/> in a buffer that none of the inputs is in (it is not read back soon, and
-    /// an input read from the same lines would lose them from the cache).
-    /// </summary>
-    public static bool StreamsOutput(TensorView y, params ReadOnlySpan<TensorView> inputs)
-    {
-        if (y.DType != DType.F32 || (long)y.ElementCount * sizeof(float) < CpuRowOps.StreamingBytes)
-        {
-            return false;
-        }
-
-        foreach (TensorView x in inputs)
-        {
-            if (ReferenceEquals(x.Buffer, y.Buffer))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     /// <summary>

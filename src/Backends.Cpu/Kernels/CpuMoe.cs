@@ -197,8 +197,7 @@ internal static unsafe class CpuMoe
         DType dt = a.ExpertOutput.DType;
 
         // A large F32 output of its own goes out with non-temporal stores (no read for ownership of its lines).
-        bool stream = dt == DType.F32 && (long)a.T * h * sizeof(float) >= CpuRowOps.StreamingBytes
-            && !ReferenceEquals(a.Output.Buffer, a.ExpertOutput.Buffer);
+        bool stream = dt == DType.F32 && CpuRowOps.StreamsOutput(a.Output, a.ExpertOutput);
         CpuParallel.For(a.T, Math.Max(1, 16384 / Math.Max(h * k, 1)), (t0, t1) =>
         {
             Span<float> acc = CpuConvert.Scratch(0, h);
@@ -244,9 +243,9 @@ internal static unsafe class CpuMoe
                 CpuConvert.FromFloat(dt, acc, output, t * h);
             }
 
-            if (stream && System.Runtime.Intrinsics.X86.Sse.IsSupported)
+            if (stream)
             {
-                System.Runtime.Intrinsics.X86.Sse.StoreFence(); // this worker's non-temporal stores are done before it reports
+                CpuFused.FenceStreams();
             }
         });
     }

@@ -36,8 +36,7 @@ internal static class CpuRope
         TensorView xv = a.X, yv = a.Y;
 
         // A large F32 output of its own goes out with non-temporal stores (no read for ownership of its lines).
-        bool stream = t == DType.F32 && !interleaved && !ReferenceEquals(xv.Buffer, yv.Buffer)
-            && (long)a.Tokens * heads * d * sizeof(float) >= CpuRowOps.StreamingBytes;
+        bool stream = !interleaved && CpuRowOps.StreamsOutput(yv, xv);
         CpuParallel.For(a.Tokens, Math.Max(1, 8192 / Math.Max(1, heads * d)), (t0, t1) =>
         {
             Span<float> cos = CpuConvert.Scratch(1, Math.Max(half, 1));
@@ -129,9 +128,9 @@ internal static class CpuRope
                 }
             }
 
-            if (stream && System.Runtime.Intrinsics.X86.Sse.IsSupported)
+            if (stream)
             {
-                System.Runtime.Intrinsics.X86.Sse.StoreFence(); // this worker's non-temporal stores are done before it reports
+                CpuFused.FenceStreams();
             }
         });
     }

@@ -58,10 +58,8 @@ internal static class CpuRowOps
         CpuConvert.ToFloat(t, gamma, 0, g);
         TensorView xv = a.X, yv = a.Y;
 
-        // A large output goes out with non-temporal stores (not read again soon, and no read-for-ownership of its
-        // lines): only when it is in another buffer than the input.
-        bool disjoint = !ReferenceEquals(xv.Buffer, yv.Buffer);
-        bool stream = (long)a.Rows * cols * sizeof(float) >= StreamingBytes && disjoint;
+        // A large F32 output of its own goes out with non-temporal stores (not read again soon, no read for ownership).
+        bool stream = StreamsOutput(yv, xv);
         CpuParallel.For(a.Rows, RowsPerChunk(cols), (r0, r1) =>
         {
             Span<float> scratch = t == DType.F32 ? default : CpuConvert.Scratch(0, cols);
@@ -90,16 +88,16 @@ internal static class CpuRowOps
 
                 // The next row of this chunk is fetched while this one is scaled (F32 rows are read in place).
                 float* next = t == DType.F32 && r + 1 < r1 ? (float*)x + xv.ElementOffset((r + 1) * cols) : null;
-                ScaleBoth(row, g, (float)(1.0 / Math.Sqrt(ms + a.Eps)), dst, stream && t == DType.F32, next);
+                ScaleBoth(row, g, (float)(1.0 / Math.Sqrt(ms + a.Eps)), dst, stream, next);
                 if (t != DType.F32)
                 {
                     CpuConvert.FromFloat(t, scratch, y, yat);
                 }
             }
 
-            if (stream && System.Runtime.Intrinsics.X86.Sse.IsSupported)
+            if (stream)
             {
-                System.Runtime.Intrinsics.X86.Sse.StoreFence(); // the non-temporal stores are visible before the chunk ends
+                CpuFused.FenceStreams();
             }
         });
     }
@@ -110,6 +108,29 @@ internal static class CpuRowOps
 
     /// <summary>Outputs of at least this many bytes are written with non-temporal stores by the row ops that can.</summary>
     internal const long StreamingBytes = 8 << 20;
+
+    /// <summary>
+    /// Whether an op writes <paramref name="y"/> with non-temporal stores: an F32 output of at least
+    /// <see cref="StreamingBytes"/> in a buffer that none of the inputs is in (it is not read back soon, and
+    /// an input read from the same lines would lose them from the cache).
+    /// </summary>
+    public static bool StreamsOutput(TensorView y, params ReadOnlySpan<TensorView> inputs)
+    {
+        if (y.DType != DType.F32 || (long)y.ElementCount * sizeof(float) < CpuRowOps.StreamingBytes)
+        {
+            return false;
+        }
+
+        foreach (TensorView x in inputs)
+        {
+            if (ReferenceEquals(x.Buffer, y.Buffer))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>dst = x · s · g in one pass (x and dst may be the same span unless <paramref name="nonTemporal"/>), fetching
     /// <paramref name="next"/>'s first x.Length floats into the cache meanwhile when it is not null (+22% on one core at

@@ -227,6 +227,15 @@ internal static unsafe class CpuFused
 
         long done = blocks * 64;
         Buffer.MemoryCopy(src + done, dst + done, bytes - done, bytes - done);
+        FenceStreams();
+    }
+
+    /// <summary>
+    /// Orders this thread's non-temporal stores before anything it does next (x86 SFENCE): a worker calls it before its
+    /// chunk ends, so the op's completion is not reported ahead of its stores. Nothing where the CPU has none.
+    /// </summary>
+    public static void FenceStreams()
+    {
         if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
         {
             System.Runtime.Intrinsics.X86.Sse.StoreFence();
