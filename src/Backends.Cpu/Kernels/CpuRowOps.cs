@@ -13,9 +13,15 @@ internal static class CpuRowOps
         DType t = a.X.DType;
         int cols = a.Cols;
         TensorView xv = a.X, yv = a.Y;
+
+        // A large F32 output of its own is staged a row at a time in the cache and written with non-temporal stores
+        // while the next row's exponentials are computed (see CpuFused.SoftmaxRow).
+        bool stream = t == DType.F32 && StreamsOutput(yv, xv);
         CpuParallel.For(a.Rows, RowsPerChunk(cols), (r0, r1) =>
         {
             Span<float> scratch = t == DType.F32 ? default : CpuConvert.Scratch(0, cols);
+            float* stage0 = stream ? CpuConvert.ScratchPointer(1, cols) : null, stage1 = stream ? CpuConvert.ScratchPointer(2, cols) : null;
+            SoftmaxPending pending = default;
             for (long r = r0; r < r1; r++)
             {
                 long xat = xv.ElementOffset(r * cols), yat = yv.ElementOffset(r * cols);
@@ -38,13 +44,19 @@ internal static class CpuRowOps
                 {
                     // The next row of this chunk is fetched during this one's exp sweep (F32 rows are read in place).
                     float* next = t == DType.F32 && r + 1 < r1 ? (float*)x + xv.ElementOffset((r + 1) * cols) : null;
-                    CpuFused.SoftmaxRow(ps, pd, kept, cols, a.Scale, next);
+                    CpuFused.SoftmaxRow(ps, pd, kept, cols, a.Scale, next, ((r - r0) & 1) == 0 ? stage0 : stage1, ref pending);
                 }
 
                 if (t != DType.F32)
                 {
                     CpuConvert.FromFloat(t, scratch, y, yat);
                 }
+            }
+
+            if (stream)
+            {
+                CpuFused.SoftmaxFlush(ref pending);
+                CpuFused.FenceStreams();
             }
         });
     }

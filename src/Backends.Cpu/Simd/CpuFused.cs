@@ -11,6 +11,7 @@ namespace Backends.Cpu;
 /// </summary>
 internal static unsafe class CpuFused
 {
+
     /// <summary>y = x / (1 + exp(−x)) (silu(−∞) = −∞/∞ = NaN, as the contract's IEEE x·σ(x)).</summary>
     /// <param name="x">The input.</param>
     /// <param name="y">The output (may be x).</param>
@@ -173,32 +174,70 @@ internal static unsafe class CpuFused
     /// x and y may be the same row. <paramref name="next"/>: the row that comes next (its first <paramref name="kept"/>
     /// floats are fetched into the cache during the exp sweep), or null.
     /// </summary>
-    public static void SoftmaxRow(float* x, float* y, int kept, int cols, float scale, float* next)
+    /// <param name="x">The row's input.</param>
+    /// <param name="y">The row's output.</param>
+    /// <param name="kept">Columns in the softmax; the rest of the row's output is 0.</param>
+    /// <param name="cols">Columns of the row.</param>
+    /// <param name="scale">Factor applied to x first.</param>
+    /// <param name="next">The next row's input, fetched meanwhile, or null.</param>
+    /// <param name="stage">
+    /// Null: y is written in place of the exponentials and scaled in a third sweep. Otherwise a cache-resident row of at
+    /// least <paramref name="kept"/> floats (not <paramref name="pending"/>'s) that takes the exponentials: y is not
+    /// written now but left in <paramref name="pending"/>, and written with non-temporal stores during the next row's
+    /// exp sweep (or by <see cref="SoftmaxFlush"/>). A large output then costs no read for ownership of its lines, and
+    /// its stores overlap the exp arithmetic as the next row's fetch does.
+    /// </param>
+    /// <param name="pending">The previous row still to write (when <paramref name="stage"/> is not null); written here and replaced by this row.</param>
+    public static void SoftmaxRow(float* x, float* y, int kept, int cols, float scale, float* next, float* stage, ref SoftmaxPending pending)
     {
         if (scale == 1f)
         {
-            SoftmaxRow<Unscaled>(x, y, kept, cols, scale, next);
+            SoftmaxRow<Unscaled>(x, y, kept, cols, scale, next, stage, ref pending);
         }
         else
         {
-            SoftmaxRow<Scaled>(x, y, kept, cols, scale, next);
+            SoftmaxRow<Scaled>(x, y, kept, cols, scale, next, stage, ref pending);
         }
     }
 
-    private static void SoftmaxRow<TScale>(float* x, float* y, int kept, int cols, float scale, float* next)
+    /// <summary>One row written at once: <see cref="SoftmaxRow(float*, float*, int, int, float, float*, float*, ref SoftmaxPending)"/> without a staging row.</summary>
+    public static void SoftmaxRow(float* x, float* y, int kept, int cols, float scale, float* next)
+    {
+        SoftmaxPending none = default;
+        SoftmaxRow(x, y, kept, cols, scale, next, null, ref none);
+    }
+
+    /// <summary>Writes the row <see cref="SoftmaxRow(float*, float*, int, int, float, float*, float*, ref SoftmaxPending)"/> left pending, if any (non-temporal stores: the caller fences).</summary>
+    public static void SoftmaxFlush(ref SoftmaxPending pending)
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            WritePending<Vec512, Vector512<float>>(ref pending, 0);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            WritePending<Vec256, Vector256<float>>(ref pending, 0);
+        }
+        else
+        {
+            WritePending<Vec128, Vector128<float>>(ref pending, 0);
+        }
+    }
+
+    private static void SoftmaxRow<TScale>(float* x, float* y, int kept, int cols, float scale, float* next, float* stage, ref SoftmaxPending pending)
         where TScale : struct, IScale
     {
         if (Vector512.IsHardwareAccelerated)
         {
-            SoftmaxRow<Vec512, Vector512<float>, TScale>(x, y, kept, cols, scale, next);
+            SoftmaxRow<Vec512, Vector512<float>, TScale>(x, y, kept, cols, scale, next, stage, ref pending);
         }
         else if (Vector256.IsHardwareAccelerated)
         {
-            SoftmaxRow<Vec256, Vector256<float>, TScale>(x, y, kept, cols, scale, next);
+            SoftmaxRow<Vec256, Vector256<float>, TScale>(x, y, kept, cols, scale, next, stage, ref pending);
         }
         else
         {
-            SoftmaxRow<Vec128, Vector128<float>, TScale>(x, y, kept, cols, scale, next);
+            SoftmaxRow<Vec128, Vector128<float>, TScale>(x, y, kept, cols, scale, next, stage, ref pending);
         }
     }
 
@@ -346,13 +385,22 @@ internal static unsafe class CpuFused
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void SoftmaxRow<TOps, TVec, TScale>(float* x, float* y, int kept, int cols, float scale, float* next)
+    private static void SoftmaxRow<TOps, TVec, TScale>(float* x, float* y, int kept, int cols, float scale, float* next, float* stage, ref SoftmaxPending pending)
         where TOps : IVecOps<TVec>
         where TVec : struct
         where TScale : struct, IScale
     {
         int w = TOps.Count;
         TVec s = TOps.Broadcast(scale);
+
+        // Staged: the exponentials go to the staging row, and the pending row's first `fused` outputs are written in
+        // the exp sweep's loop (whole steps of both rows), the rest of it after.
+        float* e = stage != null ? stage : y;
+        float* py = stage != null ? pending.Y : null;
+        float* pst = pending.Stage;
+        TVec pinv = TOps.Broadcast(pending.Inv);
+        int fused = py == null ? 0 : Math.Min(kept, pending.Kept) / (2 * w) * (2 * w);
+        float inv = 0;
         if (kept > 0)
         {
             // Sweep 1: the max of scale·x (a NaN anywhere makes the sum NaN below, whatever the max is).
@@ -398,42 +446,97 @@ internal static unsafe class CpuFused
 
                 TVec e0 = TOps.FastExp(TOps.Subtract(Scale<TOps, TVec, TScale>(TOps.Load(x + i), s), mv));
                 TVec e1 = TOps.FastExp(TOps.Subtract(Scale<TOps, TVec, TScale>(TOps.Load(x + i + w), s), mv));
-                TOps.Store(y + i, e0);
-                TOps.Store(y + i + w, e1);
+                TOps.Store(e + i, e0);
+                TOps.Store(e + i + w, e1);
                 acc = TOps.Add(acc, e0);
                 acc2 = TOps.Add(acc2, e1);
+                if (i < fused)
+                {
+                    TOps.StoreNonTemporal(py + i, TOps.Multiply(TOps.Load(pst + i), pinv));
+                    TOps.StoreNonTemporal(py + i + w, TOps.Multiply(TOps.Load(pst + i + w), pinv));
+                }
             }
 
             acc = TOps.Add(acc, acc2);
             for (; i + w <= kept; i += w)
             {
-                TVec e = TOps.FastExp(TOps.Subtract(Scale<TOps, TVec, TScale>(TOps.Load(x + i), s), mv));
-                TOps.Store(y + i, e);
-                acc = TOps.Add(acc, e);
+                TVec ev = TOps.FastExp(TOps.Subtract(Scale<TOps, TVec, TScale>(TOps.Load(x + i), s), mv));
+                TOps.Store(e + i, ev);
+                acc = TOps.Add(acc, ev);
             }
 
             for (; i < kept; i++)
             {
-                float e = MathF.Exp((x[i] * scale) - max);
-                y[i] = e;
-                sum += e;
+                float es = MathF.Exp((x[i] * scale) - max);
+                e[i] = es;
+                sum += es;
             }
 
             sum += TOps.Sum(acc);
-            float inv = 1f / sum;
-            TVec iv = TOps.Broadcast(inv);
-            for (i = 0; i + w <= kept; i += w)
+            inv = 1f / sum;
+            if (stage == null)
             {
-                TOps.Store(y + i, TOps.Multiply(TOps.Load(y + i), iv));
-            }
+                TVec iv = TOps.Broadcast(inv);
+                for (i = 0; i + w <= kept; i += w)
+                {
+                    TOps.Store(y + i, TOps.Multiply(TOps.Load(y + i), iv));
+                }
 
-            for (; i < kept; i++)
-            {
-                y[i] *= inv;
+                for (; i < kept; i++)
+                {
+                    y[i] *= inv;
+                }
             }
         }
 
-        new Span<float>(y + kept, cols - kept).Clear();
+        if (stage == null)
+        {
+            new Span<float>(y + kept, cols - kept).Clear();
+            return;
+        }
+
+        // The previous row's outputs past the fused steps, then this row becomes the pending one.
+        WritePending<TOps, TVec>(ref pending, fused);
+        pending = new SoftmaxPending(stage, y, kept, cols, inv);
+    }
+
+    /// <summary>Writes outputs [from, Cols) of the pending row: staged exponentials · Inv below Kept, zeros past it;
+    /// vectors with non-temporal stores. Then there is no pending row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WritePending<TOps, TVec>(ref SoftmaxPending pending, int from)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+    {
+        float* y = pending.Y, st = pending.Stage;
+        if (y == null)
+        {
+            return;
+        }
+
+        int w = TOps.Count, kept = pending.Kept, cols = pending.Cols, i = from;
+        float inv = pending.Inv;
+        TVec iv = TOps.Broadcast(inv);
+        for (; i + w <= kept; i += w)
+        {
+            TOps.StoreNonTemporal(y + i, TOps.Multiply(TOps.Load(st + i), iv));
+        }
+
+        for (; i < kept; i++)
+        {
+            y[i] = st[i] * inv;
+        }
+
+        for (; i + w <= cols; i += w)
+        {
+            TOps.StoreNonTemporal(y + i, TOps.Zero);
+        }
+
+        for (; i < cols; i++)
+        {
+            y[i] = 0;
+        }
+
+        pending = default;
     }
 
     /// <summary>Half-split rotation of <paramref name="heads"/> heads <paramref name="stride"/> floats apart, all by one
@@ -725,4 +828,25 @@ internal static unsafe class CpuFused
         where TOps : IVecOps<TVec>
         where TVec : struct
         where TScale : struct, IScale => TScale.Apply ? TOps.Multiply(v, s) : v;
+}
+
+/// <summary>A softmax row computed but not yet written (see <see cref="CpuFused.SoftmaxRow(float*, float*, int, int, float, float*, float*, ref SoftmaxPending)"/>): its exponentials in a
+/// staging row, to be written to <see cref="Y"/> scaled by <see cref="Inv"/>, and zeros from <see cref="Kept"/> to
+/// <see cref="Cols"/>. The default value is "none".</summary>
+internal readonly unsafe struct SoftmaxPending(float* stage, float* y, int kept, int cols, float inv)
+{
+    /// <summary>The staged exponentials.</summary>
+    public float* Stage { get; } = stage;
+
+    /// <summary>The output row, or null when nothing is pending.</summary>
+    public float* Y { get; } = y;
+
+    /// <summary>Columns in the softmax.</summary>
+    public int Kept { get; } = kept;
+
+    /// <summary>Columns of the row.</summary>
+    public int Cols { get; } = cols;
+
+    /// <summary>1 / the sum of the exponentials.</summary>
+    public float Inv { get; } = inv;
 }

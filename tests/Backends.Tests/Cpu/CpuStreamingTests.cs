@@ -130,6 +130,58 @@ public sealed class CpuStreamingTests
         }
     }
 
+    /// <summary>
+    /// The staged softmax (each row written during the next row's exp sweep) under a causal mask and a scale: rows
+    /// that keep no column (more query rows than columns), rows shorter than one vector step, full rows, an odd
+    /// width, and an output off a 64-byte boundary.
+    /// </summary>
+    [Theory]
+    [InlineData(1200, 1003, 0)]
+    [InlineData(300, 1024, 1)]
+    public void LargeCausalScaledSoftmax_MatchesFloat64(int queryRows, int cols, int outputOffset)
+    {
+        int seed = Environment.TickCount;
+        var rnd = new Random(seed);
+        long minRows = (CpuRowOps.StreamingBytes / sizeof(float) / cols) + 1;
+        int batch = (int)((minRows + queryRows - 1) / queryRows), rows = batch * queryRows, n = rows * cols;
+        const float scale = 0.125f;
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++)
+        {
+            x[i] = (float)((rnd.NextDouble() * 64) - 32);
+        }
+
+        using Device cpu = new BackendRegistry().AddCpu().Open("cpu:0");
+        using DeviceStream s = cpu.CreateStream();
+        TensorView vx = cpu.Allocate(DType.F32, batch, queryRows, cols);
+        TensorView outBuffer = cpu.Allocate(DType.F32, n + outputOffset);
+        TensorView vy = outBuffer.Slice(outputOffset, n).Reshape(batch, queryRows, cols);
+        s.Write<float>(vx, x);
+        s.Fill(outBuffer, -1f);
+        cpu.Kernels.Softmax(s, vx, vy, new SoftmaxOptions { Scale = scale, Causal = true });
+        float[] y = s.Read<float>(vy);
+        for (int r = 0; r < rows; r++)
+        {
+            int kept = Math.Clamp((r % queryRows) + (cols - queryRows) + 1, 0, cols);
+            double max = double.NegativeInfinity, sum = 0;
+            for (int c = 0; c < kept; c++)
+            {
+                max = Math.Max(max, (double)(x[(r * cols) + c] * scale));
+            }
+
+            for (int c = 0; c < kept; c++)
+            {
+                sum += Math.Exp((x[(r * cols) + c] * scale) - max);
+            }
+
+            for (int c = 0; c < cols; c++)
+            {
+                double want = c < kept ? Math.Exp((x[(r * cols) + c] * scale) - max) / sum : 0;
+                AssertClose(want, y[(r * cols) + c], $"causal softmax row {r} (keeps {kept}) col {c} of {rows}×{cols} (output offset {outputOffset}, seed {seed})");
+            }
+        }
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(1)]
