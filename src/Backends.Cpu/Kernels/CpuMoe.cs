@@ -13,11 +13,13 @@ internal static unsafe class CpuMoe
         int experts = a.Experts, k = a.K, groups = a.Options.Groups, size = a.GroupSize;
         GatingOptions o = a.Options;
         bool hasBias = bias != 0;
+        bool vectorTop2 = CpuFused.HasVectorTop2 && size % 16 == 0 && size > 0;
         CpuParallel.For(a.Tokens, Math.Max(1, 4096 / experts), (t0, t1) =>
         {
             Span<float> s = CpuConvert.Scratch(0, experts);
             Span<float> key = CpuConvert.Scratch(1, experts);
             Span<float> gs = CpuConvert.Scratch(2, groups);
+            Span<float> seconds = CpuConvert.Scratch(3, groups);
             bool[] keptGroup = new bool[groups];
             for (long t = t0; t < t1; t++)
             {
@@ -35,25 +37,38 @@ internal static unsafe class CpuMoe
                     CpuFused.GatingKeys(l, ps, hasBias ? (float*)bias : null, pk, experts, softmax);
                 }
 
+                // A lower bound on the k-th best key of the kept groups (see below); −∞ = none.
+                float floor = float.NegativeInfinity;
                 if (groups > 1)
                 {
                     for (int g = 0; g < groups; g++)
                     {
                         float best = float.NegativeInfinity, second = float.NegativeInfinity;
-                        for (int e = g * size; e < (g + 1) * size; e++)
+                        if (vectorTop2)
                         {
-                            float v = key[e];
-                            if (v > best)
+                            fixed (float* pk = key)
                             {
-                                second = best;
-                                best = v;
+                                (best, second) = CpuFused.Top2(pk + (g * size), size);
                             }
-                            else if (v > second)
+                        }
+                        else
+                        {
+                            for (int e = g * size; e < (g + 1) * size; e++)
                             {
-                                second = v;
+                                float v = key[e];
+                                if (v > best)
+                                {
+                                    second = best;
+                                    best = v;
+                                }
+                                else if (v > second)
+                                {
+                                    second = v;
+                                }
                             }
                         }
 
+                        seconds[g] = second;
                         float score = hasBias ? best + second : best;
                         gs[g] = float.IsNaN(score) ? float.NegativeInfinity : score;
                     }
@@ -71,6 +86,21 @@ internal static unsafe class CpuMoe
                         }
 
                         keptGroup[bestG] = true;
+                    }
+
+                    // Each kept group holds its best and second keys, so at least 2·kept keys are ≥ the least of
+                    // them: when that is k or more, no key below it can be among the k best, and the scan below
+                    // skips it at once (a well-predicted branch) instead of comparing it with the k-th kept key.
+                    if (2 * o.TopKGroups >= k)
+                    {
+                        floor = float.PositiveInfinity;
+                        for (int g = 0; g < groups; g++)
+                        {
+                            if (keptGroup[g])
+                            {
+                                floor = Math.Min(floor, seconds[g]);
+                            }
+                        }
                     }
                 }
                 else
@@ -97,7 +127,7 @@ internal static unsafe class CpuMoe
                     for (int e = g * size, end = e + size; e < end; e++)
                     {
                         float v = key[e];
-                        if (kept == k && !(v > cut))
+                        if (v < floor || (kept == k && !(v > cut)))
                         {
                             continue;
                         }

@@ -83,6 +83,45 @@ internal static unsafe class CpuFused
         }
     }
 
+    /// <summary>
+    /// The largest and second largest of n keys (n a positive multiple of 16; AVX-512 only: see
+    /// <see cref="HasVectorTop2"/>), duplicates counted (two equal maxima make both the same), with no NaN among them:
+    /// each lane keeps its own top two over the vectors, then the best lane gives the largest and the second is the
+    /// larger of the other lanes' best and that lane's second. No data-dependent branch: the scalar form mispredicted
+    /// several times a group on random keys.
+    /// </summary>
+    public static (float Best, float Second) Top2(float* key, int n)
+    {
+        Vector512<float> m1 = Vector512.Load(key), m2 = Vector512.Create(float.NegativeInfinity);
+        for (int i = 16; i < n; i += 16)
+        {
+            Vector512<float> v = Vector512.Load(key + i);
+            m2 = Vector512.MaxNative(m2, Vector512.MinNative(m1, v));
+            m1 = Vector512.MaxNative(m1, v);
+        }
+
+        float best = MaxOfLanes(m1);
+        ulong lanes = Vector512.Equals(m1, Vector512.Create(best)).ExtractMostSignificantBits();
+        int j = System.Numerics.BitOperations.TrailingZeroCount(lanes);
+        Vector512<float> others = Vector512.ConditionalSelect(
+            Vector512.Equals(Vector512<int>.Indices, Vector512.Create(j)).AsSingle(), Vector512.Create(float.NegativeInfinity), m1);
+        return (best, Math.Max(MaxOfLanes(others), m2.GetElement(j)));
+    }
+
+    /// <summary>Whether <see cref="Top2"/> runs here (512-bit vectors).</summary>
+    public static bool HasVectorTop2 => Vector512.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
+
+    /// <summary>The largest lane of a vector without NaN: four swap-and-max steps (halves, quarters, pairs, neighbours).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float MaxOfLanes(Vector512<float> v)
+    {
+        v = Vector512.MaxNative(v, System.Runtime.Intrinsics.X86.Avx512F.Shuffle4x128(v, v, 0x4E));
+        v = Vector512.MaxNative(v, System.Runtime.Intrinsics.X86.Avx512F.Shuffle4x128(v, v, 0xB1));
+        v = Vector512.MaxNative(v, System.Runtime.Intrinsics.X86.Avx512F.Permute4x32(v, 0x4E));
+        v = Vector512.MaxNative(v, System.Runtime.Intrinsics.X86.Avx512F.Permute4x32(v, 0xB1));
+        return v.ToScalar();
+    }
+
     /// <summary>y = silu(g)·u (<paramref name="nonTemporal"/> as for <see cref="Silu(float*, float*, int, bool)"/>).</summary>
     public static void SwiGlu(float* g, float* u, float* y, int n, bool nonTemporal = false)
     {
