@@ -279,7 +279,7 @@ internal sealed class CpuStream : DeviceStream
     private static readonly long SpinTicks = System.Diagnostics.Stopwatch.Frequency / 20_000;
 
     /// <summary>How long a synchronising caller yields in a loop before blocking when the process has one processor: 5 ms.</summary>
-    internal static long SoloSyncSpinTicks = System.Diagnostics.Stopwatch.Frequency / 200;
+    private static readonly long SoloSyncSpinTicks = System.Diagnostics.Stopwatch.Frequency / 200;
 
     /// <summary>The next item: taken at once, after a short spin (a launch right after the last one), or by blocking.</summary>
     private bool TryNext(out WorkItem item)
