@@ -100,27 +100,16 @@ internal static unsafe class CpuFused
             m1 = Vector512.MaxNative(m1, v);
         }
 
-        float best = MaxOfLanes(m1);
+        float best = Vec512.MaxAcross(m1);
         ulong lanes = Vector512.Equals(m1, Vector512.Create(best)).ExtractMostSignificantBits();
         int j = System.Numerics.BitOperations.TrailingZeroCount(lanes);
         Vector512<float> others = Vector512.ConditionalSelect(
             Vector512.Equals(Vector512<int>.Indices, Vector512.Create(j)).AsSingle(), Vector512.Create(float.NegativeInfinity), m1);
-        return (best, Math.Max(MaxOfLanes(others), m2.GetElement(j)));
+        return (best, Math.Max(Vec512.MaxAcross(others), m2.GetElement(j)));
     }
 
     /// <summary>Whether <see cref="Top2"/> runs here (512-bit vectors).</summary>
     public static bool HasVectorTop2 => Vector512.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
-
-    /// <summary>The largest lane of a vector without NaN: four swap-and-max steps (halves, quarters, pairs, neighbours).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float MaxOfLanes(Vector512<float> v)
-    {
-        v = Vector512.MaxNative(v, System.Runtime.Intrinsics.X86.Avx512F.Shuffle4x128(v, v, 0x4E));
-        v = Vector512.MaxNative(v, System.Runtime.Intrinsics.X86.Avx512F.Shuffle4x128(v, v, 0xB1));
-        v = Vector512.MaxNative(v, System.Runtime.Intrinsics.X86.Avx512F.Permute4x32(v, 0x4E));
-        v = Vector512.MaxNative(v, System.Runtime.Intrinsics.X86.Avx512F.Permute4x32(v, 0xB1));
-        return v.ToScalar();
-    }
 
     /// <summary>y = silu(g)·u (<paramref name="nonTemporal"/> as for <see cref="Silu(float*, float*, int, bool)"/>).</summary>
     public static void SwiGlu(float* g, float* u, float* y, int n, bool nonTemporal = false)

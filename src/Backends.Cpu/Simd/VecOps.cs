@@ -36,9 +36,14 @@ internal unsafe interface IVecOps<TVec>
     /// <summary>v with every NaN lane replaced by −∞.</summary>
     static abstract TVec NanToNegativeInfinity(TVec v);
 
-    /// <summary>e^v to about 1 ulp, in ~15 vector instructions: IEEE at the edges (+∞ → +∞, −∞ → 0, NaN → NaN, overflow → +∞, tiny → 0 or subnormal).</summary>
+    /// <summary>e^v within 2 ulps (<see cref="ExpPolynomial"/>), in about 12 vector instructions on AVX-512: IEEE at the edges (+∞ → +∞, −∞ → 0, NaN → NaN, overflow → +∞, tiny → 0 or subnormal).</summary>
     static abstract TVec FastExp(TVec v);
 
+    /// <summary>
+    /// The largest lane, by a few swap-and-max steps on x86. When a lane is NaN the result is NaN or the largest of the
+    /// other lanes, and between −0 and +0 either may come out: callers must not depend on either (softmax does not: a
+    /// NaN in its row makes the sum, and so the row, NaN whatever the max is; the router's keys hold no NaN).
+    /// </summary>
     static abstract float MaxAcross(TVec v);
 
     static abstract void StoreNonTemporal(float* p, TVec v);
@@ -110,6 +115,15 @@ internal readonly unsafe struct Vec512 : IVecOps<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MaxAcross(Vector512<float> v)
     {
+        if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
+        {
+            // Four swap-and-max steps: halves, quarters, pairs, neighbours (raw VMAXPS; see IVecOps.MaxAcross on NaN).
+            v = Vector512.MaxNative(v, System.Runtime.Intrinsics.X86.Avx512F.Shuffle4x128(v, v, 0x4E));
+            v = Vector512.MaxNative(v, System.Runtime.Intrinsics.X86.Avx512F.Shuffle4x128(v, v, 0xB1));
+            v = Vector512.MaxNative(v, System.Runtime.Intrinsics.X86.Avx512F.Permute4x32(v, 0x4E));
+            return Vector512.MaxNative(v, System.Runtime.Intrinsics.X86.Avx512F.Permute4x32(v, 0xB1)).ToScalar();
+        }
+
         float m = v.GetElement(0);
         for (int i = 1; i < Vector512<float>.Count; i++)
         {
@@ -206,6 +220,14 @@ internal readonly unsafe struct Vec256 : IVecOps<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MaxAcross(Vector256<float> v)
     {
+        if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+        {
+            // Three swap-and-max steps: halves, pairs, neighbours (raw VMAXPS; see IVecOps.MaxAcross on NaN).
+            v = Vector256.MaxNative(v, System.Runtime.Intrinsics.X86.Avx.Permute2x128(v, v, 0x01));
+            v = Vector256.MaxNative(v, System.Runtime.Intrinsics.X86.Avx.Permute(v, 0x4E));
+            return Vector256.MaxNative(v, System.Runtime.Intrinsics.X86.Avx.Permute(v, 0xB1)).ToScalar();
+        }
+
         float m = v.GetElement(0);
         for (int i = 1; i < Vector256<float>.Count; i++)
         {
@@ -304,6 +326,13 @@ internal readonly unsafe struct Vec128 : IVecOps<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MaxAcross(Vector128<float> v)
     {
+        if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
+        {
+            // Two swap-and-max steps: pairs, neighbours (raw MAXPS; see IVecOps.MaxAcross on NaN).
+            v = Vector128.MaxNative(v, System.Runtime.Intrinsics.X86.Sse.Shuffle(v, v, 0x4E));
+            return Vector128.MaxNative(v, System.Runtime.Intrinsics.X86.Sse.Shuffle(v, v, 0xB1)).ToScalar();
+        }
+
         float m = v.GetElement(0);
         for (int i = 1; i < Vector128<float>.Count; i++)
         {
