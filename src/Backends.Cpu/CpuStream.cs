@@ -275,7 +275,7 @@ internal sealed class CpuStream : DeviceStream
         }
     }
 
-    /// <summary>How long a stream's worker (and a synchronising caller) spins for the next item before blocking: 50 µs.</summary>
+    /// <summary>How long a stream's worker spins for the next item before blocking, and a synchronising caller with more than one processor for the work to end: 50 µs.</summary>
     private static readonly long SpinTicks = System.Diagnostics.Stopwatch.Frequency / 20_000;
 
     /// <summary>How long a synchronising caller yields in a loop before blocking when the process has one processor: 5 ms.</summary>

@@ -13,7 +13,6 @@ internal static unsafe class CpuMoe
         int experts = a.Experts, k = a.K, groups = a.Options.Groups, size = a.GroupSize;
         GatingOptions o = a.Options;
         bool hasBias = bias != 0;
-        bool vectorTop2 = CpuFused.HasVectorTop2 && size % 16 == 0 && size > 0;
         CpuParallel.For(a.Tokens, Math.Max(1, 4096 / experts), (t0, t1) =>
         {
             Span<float> s = CpuConvert.Scratch(0, experts);
@@ -41,36 +40,15 @@ internal static unsafe class CpuMoe
                 float floor = float.NegativeInfinity;
                 if (groups > 1)
                 {
-                    for (int g = 0; g < groups; g++)
+                    fixed (float* pk = key)
                     {
-                        float best = float.NegativeInfinity, second = float.NegativeInfinity;
-                        if (vectorTop2)
+                        for (int g = 0; g < groups; g++)
                         {
-                            fixed (float* pk = key)
-                            {
-                                (best, second) = CpuFused.Top2(pk + (g * size), size);
-                            }
+                            (float best, float second) = CpuFused.Top2(pk + (g * size), size);
+                            seconds[g] = second;
+                            float score = hasBias ? best + second : best;
+                            gs[g] = float.IsNaN(score) ? float.NegativeInfinity : score;
                         }
-                        else
-                        {
-                            for (int e = g * size; e < (g + 1) * size; e++)
-                            {
-                                float v = key[e];
-                                if (v > best)
-                                {
-                                    second = best;
-                                    best = v;
-                                }
-                                else if (v > second)
-                                {
-                                    second = v;
-                                }
-                            }
-                        }
-
-                        seconds[g] = second;
-                        float score = hasBias ? best + second : best;
-                        gs[g] = float.IsNaN(score) ? float.NegativeInfinity : score;
                     }
 
                     Array.Clear(keptGroup);

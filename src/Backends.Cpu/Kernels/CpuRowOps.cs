@@ -128,7 +128,7 @@ internal static class CpuRowOps
     /// </summary>
     public static bool StreamsOutput(TensorView y, params ReadOnlySpan<TensorView> inputs)
     {
-        if (y.DType != DType.F32 || (long)y.ElementCount * sizeof(float) < CpuRowOps.StreamingBytes)
+        if (y.DType != DType.F32 || (long)y.ElementCount * sizeof(float) < StreamingBytes)
         {
             return false;
         }

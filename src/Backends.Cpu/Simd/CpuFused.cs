@@ -11,7 +11,6 @@ namespace Backends.Cpu;
 /// </summary>
 internal static unsafe class CpuFused
 {
-
     /// <summary>y = x / (1 + exp(−x)) (silu(−∞) = −∞/∞ = NaN, as the contract's IEEE x·σ(x)).</summary>
     /// <param name="x">The input.</param>
     /// <param name="y">The output (may be x).</param>
@@ -84,14 +83,34 @@ internal static unsafe class CpuFused
     }
 
     /// <summary>
-    /// The largest and second largest of n keys (n a positive multiple of 16; AVX-512 only: see
-    /// <see cref="HasVectorTop2"/>), duplicates counted (two equal maxima make both the same), with no NaN among them:
-    /// each lane keeps its own top two over the vectors, then the best lane gives the largest and the second is the
-    /// larger of the other lanes' best and that lane's second. No data-dependent branch: the scalar form mispredicted
-    /// several times a group on random keys.
+    /// The largest and second largest of n keys (n ≥ 1), duplicates counted (two equal maxima make both the same; with
+    /// one key the second is −∞), with no NaN among them. With 512-bit vectors and n a multiple of 16 (see
+    /// <see cref="HasVectorTop2"/>) each lane keeps its own top two over the vectors, then the best lane gives the
+    /// largest and the second is the larger of the other lanes' best and that lane's second: no data-dependent branch
+    /// (the scalar loop, used otherwise, mispredicted several times a group on random keys).
     /// </summary>
     public static (float Best, float Second) Top2(float* key, int n)
     {
+        if (!HasVectorTop2 || n % 16 != 0)
+        {
+            float b = float.NegativeInfinity, sec = float.NegativeInfinity;
+            for (int e = 0; e < n; e++)
+            {
+                float v = key[e];
+                if (v > b)
+                {
+                    sec = b;
+                    b = v;
+                }
+                else if (v > sec)
+                {
+                    sec = v;
+                }
+            }
+
+            return (b, sec);
+        }
+
         Vector512<float> m1 = Vector512.Load(key), m2 = Vector512.Create(float.NegativeInfinity);
         for (int i = 16; i < n; i += 16)
         {
@@ -108,7 +127,7 @@ internal static unsafe class CpuFused
         return (best, Math.Max(Vec512.MaxAcross(others), m2.GetElement(j)));
     }
 
-    /// <summary>Whether <see cref="Top2"/> runs here (512-bit vectors).</summary>
+    /// <summary>Whether <see cref="Top2"/> takes its vector path here (512-bit vectors; the group size must also be a multiple of 16).</summary>
     public static bool HasVectorTop2 => Vector512.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
 
     /// <summary>y = silu(g)·u (<paramref name="nonTemporal"/> as for <see cref="Silu(float*, float*, int, bool)"/>).</summary>
