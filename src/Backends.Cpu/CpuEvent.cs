@@ -3,7 +3,7 @@ using System.Threading;
 
 namespace Backends.Cpu;
 
-/// <summary>An event a CPU stream's worker completes when it reaches it; the timestamp is the host's monotonic clock.</summary>
+/// <summary>An event a CPU stream completes when it reaches it (on its worker, or on a thread waiting for it); the timestamp is the host's monotonic clock.</summary>
 internal sealed class CpuEvent : DeviceEvent
 {
     private readonly ManualResetEventSlim _done = new(false);
@@ -15,6 +15,9 @@ internal sealed class CpuEvent : DeviceEvent
 
     /// <summary>The host's monotonic clock when the worker reached the event, in Stopwatch ticks.</summary>
     private long Timestamp => Volatile.Read(ref _timestamp);
+
+    /// <summary>The event's position in its stream's queue: it is reached once that many items have run.</summary>
+    public long Sequence { get; set; }
 
     public void Complete()
     {
@@ -28,6 +31,12 @@ internal sealed class CpuEvent : DeviceEvent
 
     protected override void SynchronizeCore()
     {
+        if (!_done.IsSet)
+        {
+            // Run the stream's work up to the event on this thread while its worker is not running any.
+            _stream.RunUntil(Sequence);
+        }
+
         _done.Wait();
         _stream.ThrowIfFaulted();
     }

@@ -1,33 +1,54 @@
 using System;
 using System.Buffers;
-using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Diagnostics.CodeAnalysis;
 using System.Threading;
 
 namespace Backends.Cpu;
 
 /// <summary>
 /// A real ordered queue: one worker thread per stream runs queued work in order (kernels inside fan out over all
-/// cores), so Record/Wait/Synchronize behave as on a GPU and two streams overlap. A failure makes the stream faulted:
-/// later kernels are skipped and every synchronising call rethrows it.
+/// cores), so Record/Wait/Synchronize behave as on a GPU and two streams overlap. A thread that waits for the stream
+/// (<see cref="DeviceStream.Synchronize"/>, a read, an event's synchronise) runs the queued work itself while the
+/// worker is not running any: one thread at a time takes items, in order, so the order is the same whichever runs
+/// them. A failure makes the stream faulted: later kernels are skipped and every synchronising call rethrows it.
 /// </summary>
+/// <remarks>
+/// Why the waiting thread runs the work: a launch followed by a wait (the common pattern, and what a benchmark of
+/// single calls does) otherwise pays two thread wake-ups per call, the worker's at the launch and the caller's at the
+/// end, and on a 2-core machine a third thread that spins competes with the kernel's own two. Run by the caller, the
+/// call costs what the kernel costs, as a synchronous library's does.
+/// </remarks>
 internal sealed class CpuStream : DeviceStream
 {
     /// <summary>Copies from this size on use non-temporal stores (the target would not fit in the caches anyway).</summary>
     private const long StreamingCopyBytes = 8L << 20;
 
     private static int s_count;
-    private readonly BlockingCollection<WorkItem> _queue;
+
+    /// <summary>Items not yet taken, in order; guarded by <see cref="_gate"/>, as are the fields below it.</summary>
+    private readonly Queue<WorkItem> _items = new();
+    private readonly int _depth;
     private readonly Thread _worker;
     private readonly object _gate = new();
     private long _queued;
     private long _done;
+
+    /// <summary>Whether a thread (the worker or a waiting caller) is taking and running items: at most one at a time.</summary>
+    private bool _running;
+
+    /// <summary>No more items: the stream is being disposed.</summary>
+    private bool _closed;
+
+    /// <summary>Items not yet taken, readable without the lock (a spinning thread's hint).</summary>
+    private int _pending;
     private Exception? _fault;
 
     public CpuStream(CpuDevice device)
         : base(device)
     {
-        // Bounded: Add waits while Device.StreamQueueDepth items are unfinished (backpressure, not unbounded memory).
-        _queue = new BlockingCollection<WorkItem>(device.StreamQueueDepth);
+        // Bounded: Add waits while Device.StreamQueueDepth items are waiting (backpressure, not unbounded memory).
+        _depth = device.StreamQueueDepth;
         _worker = new Thread(Loop) { IsBackground = true, Name = $"backends-cpu-stream-{Interlocked.Increment(ref s_count)}" };
         _worker.Start();
     }
@@ -182,7 +203,7 @@ internal sealed class CpuStream : DeviceStream
     protected override DeviceEvent RecordCore()
     {
         var e = new CpuEvent(this);
-        Add(new WorkItem(Kind.Event, null, e, []));
+        e.Sequence = Add(new WorkItem(Kind.Event, null, e, []));
         return e;
     }
 
@@ -197,35 +218,56 @@ internal sealed class CpuStream : DeviceStream
 
     protected override void SynchronizeCore()
     {
-        // Small work finishes within microseconds: spin briefly before sleeping on the monitor (a wake-up costs tens of µs).
-        // With one processor the spin is a yield loop, which hands the core to the worker rather than competing with
-        // it, so it goes on for longer: a caller waiting on a few milliseconds of work is then awake when the work
-        // ends, instead of paying a wake-up after it (tens to hundreds of µs on a VM, 7% of a 512³ SGEMM here).
-        long goal = Volatile.Read(ref _queued);
+        RunUntil(Volatile.Read(ref _queued));
+        ThrowIfFaulted();
+    }
+
+    /// <summary>
+    /// Returns once the first <paramref name="target"/> items have run. While no other thread runs items, this thread
+    /// takes and runs them itself (one at a time, so it stops at the target); while one does, it spins
+    /// briefly and then sleeps. Small work finishes within microseconds, and a wake-up costs tens of µs: with more
+    /// than one processor the spin is a pause loop of 50 µs; with one it is a yield loop of up to 5 ms, which hands the
+    /// core to the thread running the work rather than competing with it, so the caller is awake when a few
+    /// milliseconds of work end.
+    /// </summary>
+    internal void RunUntil(long target)
+    {
         long spinUntil = System.Diagnostics.Stopwatch.GetTimestamp() + (Environment.ProcessorCount > 1 ? SpinTicks : SoloSyncSpinTicks);
         var spinner = default(SpinWait);
-        while (Volatile.Read(ref _done) < goal && System.Diagnostics.Stopwatch.GetTimestamp() < spinUntil)
+        while (Volatile.Read(ref _done) < target)
         {
-            Pause(ref spinner);
-        }
-
-        lock (_gate)
-        {
-            long target = _queued;
-            while (Volatile.Read(ref _done) < target)
+            if (Volatile.Read(ref _pending) > 0 && TryTake(out WorkItem? item))
             {
-                Monitor.Wait(_gate);
+                Run(item);
+                continue;
+            }
+
+            if (System.Diagnostics.Stopwatch.GetTimestamp() < spinUntil)
+            {
+                Pause(ref spinner);
+                continue;
+            }
+
+            lock (_gate)
+            {
+                // Sleep until the items are done or free to take (the thread running them wakes every waiter after each).
+                while (_done < target && (_running || _items.Count == 0))
+                {
+                    Monitor.Wait(_gate);
+                }
             }
         }
-
-        ThrowIfFaulted();
     }
 
     protected override void DisposeCore()
     {
-        _queue.CompleteAdding();
+        lock (_gate)
+        {
+            _closed = true;
+            Monitor.PulseAll(_gate);
+        }
+
         _worker.Join();
-        _queue.Dispose();
     }
 
     private bool IsIdle()
@@ -236,26 +278,52 @@ internal sealed class CpuStream : DeviceStream
         }
     }
 
-    private void Add(WorkItem item)
+    /// <summary>Queues an item (waiting while the queue holds its depth) and returns its position: it has run once <see cref="_done"/> reaches it.</summary>
+    private long Add(WorkItem item)
     {
         lock (_gate)
         {
-            _queued++;
-        }
-
-        try
-        {
-            _queue.Add(item);
-        }
-        catch
-        {
-            lock (_gate)
+            while (!_closed && _items.Count >= _depth)
             {
-                _queued--;
+                Monitor.Wait(_gate);
             }
 
-            throw;
+            if (_closed)
+            {
+                throw new ObjectDisposedException(nameof(CpuStream), "The stream was disposed.");
+            }
+
+            _items.Enqueue(item);
+            _pending = _items.Count;
+            Monitor.PulseAll(_gate);
+            return ++_queued;
         }
+    }
+
+    /// <summary>Takes the next item if no thread is running items; the taker must <see cref="Run"/> it.</summary>
+    private bool TryTake([NotNullWhen(true)] out WorkItem? item)
+    {
+        lock (_gate)
+        {
+            if (_running || _items.Count == 0)
+            {
+                item = null;
+                return false;
+            }
+
+            item = TakeLocked();
+            return true;
+        }
+    }
+
+    /// <summary>Takes the next item under <see cref="_gate"/>, marking the queue as being run.</summary>
+    private WorkItem TakeLocked()
+    {
+        _running = true;
+        WorkItem item = _items.Dequeue();
+        _pending = _items.Count;
+        Monitor.PulseAll(_gate); // a writer waiting for room
+        return item;
     }
 
     /// <summary>
@@ -281,85 +349,93 @@ internal sealed class CpuStream : DeviceStream
     /// <summary>How long a synchronising caller yields in a loop before blocking when the process has one processor: 5 ms.</summary>
     private static readonly long SoloSyncSpinTicks = System.Diagnostics.Stopwatch.Frequency / 200;
 
-    /// <summary>The next item: taken at once, after a short spin (a launch right after the last one), or by blocking.</summary>
-    private bool TryNext(out WorkItem item)
+    /// <summary>The worker's next item: taken at once, after a short spin (a launch right after the last one), or after sleeping; false once the stream is closed and drained.</summary>
+    private bool TryNext([NotNullWhen(true)] out WorkItem? item)
     {
-        if (_queue.TryTake(out item!))
+        if (TryTake(out item))
         {
             return true;
         }
 
         long spinUntil = System.Diagnostics.Stopwatch.GetTimestamp() + SpinTicks;
         var spinner = default(SpinWait);
-        while (System.Diagnostics.Stopwatch.GetTimestamp() < spinUntil)
+        while (System.Diagnostics.Stopwatch.GetTimestamp() < spinUntil && !Volatile.Read(ref _closed))
         {
-            if (_queue.TryTake(out item!))
+            if (Volatile.Read(ref _pending) > 0 && TryTake(out item))
             {
                 return true;
-            }
-
-            if (_queue.IsAddingCompleted)
-            {
-                break;
             }
 
             Pause(ref spinner);
         }
 
-        try
+        lock (_gate)
         {
-            item = _queue.Take();
+            while (_running || _items.Count == 0)
+            {
+                if (_closed && _items.Count == 0)
+                {
+                    // Disposed and drained (a caller may still be finishing the last item; it needs no worker).
+                    item = null;
+                    return false;
+                }
+
+                Monitor.Wait(_gate);
+            }
+
+            item = TakeLocked();
             return true;
-        }
-        catch (InvalidOperationException)
-        {
-            // Adding completed and the queue is empty: the stream is being disposed.
-            item = null!;
-            return false;
         }
     }
 
     private void Loop()
     {
-        while (TryNext(out WorkItem item))
+        while (TryNext(out WorkItem? item))
         {
-            try
-            {
-                switch (item.Kind)
-                {
-                    case Kind.Event:
-                        item.Event!.Complete();
-                        break;
-                    case Kind.Wait:
-                        item.Event!.WaitForCompletion();
-                        break;
-                    default:
-                        if (Volatile.Read(ref _fault) is null)
-                        {
-                            item.Work!();
-                        }
+            Run(item);
+        }
+    }
 
-                        break;
-                }
+    /// <summary>Runs a taken item on this thread, records a failure as the stream's fault, and hands the queue on.</summary>
+    private void Run(WorkItem item)
+    {
+        try
+        {
+            switch (item.Kind)
+            {
+                case Kind.Event:
+                    item.Event!.Complete();
+                    break;
+                case Kind.Wait:
+                    item.Event!.WaitForCompletion();
+                    break;
+                default:
+                    if (Volatile.Read(ref _fault) is null)
+                    {
+                        item.Work!();
+                    }
+
+                    break;
             }
-#pragma warning disable CA1031 // the worker must survive any failure of queued work; it is reported at the next synchronisation
-            catch (Exception ex)
+        }
+#pragma warning disable CA1031 // the thread running queued work must survive any failure of it; it is reported at the next synchronisation
+        catch (Exception ex)
 #pragma warning restore CA1031
+        {
+            Interlocked.CompareExchange(ref _fault, ex, null);
+        }
+        finally
+        {
+            foreach (CpuBuffer b in item.Buffers)
             {
-                Interlocked.CompareExchange(ref _fault, ex, null);
+                b.Release();
             }
-            finally
-            {
-                foreach (CpuBuffer b in item.Buffers)
-                {
-                    b.Release();
-                }
 
-                lock (_gate)
-                {
-                    _done++;
-                    Monitor.PulseAll(_gate);
-                }
+            lock (_gate)
+            {
+                _done++;
+                _running = false;
+                Monitor.PulseAll(_gate);
             }
         }
     }

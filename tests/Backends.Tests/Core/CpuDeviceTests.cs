@@ -52,6 +52,149 @@ public sealed class CpuDeviceTests
     }
 
     [Fact]
+    public void WaitingThread_RunsQueuedWork_InOrder_WithTheWorker()
+    {
+        // A synchronising thread runs queued items itself while the worker runs none; the two must never run items at
+        // once or out of order. Bursts of short items with waits at varying points make both take items.
+        using DeviceStream s = Cpu.CreateStream();
+        TensorView v = Cpu.Allocate(DType.I32, 1);
+        using DeviceBuffer b = v.Buffer;
+        var order = new System.Collections.Generic.List<int>();
+        int running = 0, overlaps = 0, next = 0;
+        var rnd = new Random(7);
+        for (int round = 0; round < 400; round++)
+        {
+            int burst = rnd.Next(1, 6);
+            for (int i = 0; i < burst; i++)
+            {
+                int id = next++;
+                Cpu.Launch(s, _ =>
+                {
+                    if (System.Threading.Interlocked.Increment(ref running) != 1)
+                    {
+                        System.Threading.Interlocked.Increment(ref overlaps);
+                    }
+
+                    order.Add(id);
+                    System.Threading.Thread.SpinWait(rnd.Next(0, 3) * 200);
+                    System.Threading.Interlocked.Decrement(ref running);
+                }, v);
+            }
+
+            if (round % 3 == 0)
+            {
+                System.Threading.Thread.SpinWait(rnd.Next(0, 2000)); // sometimes the worker gets there first
+            }
+
+            if (round % 2 == 0)
+            {
+                s.Synchronize();
+                Assert.Equal(next, order.Count);
+            }
+            else
+            {
+                using DeviceEvent e = s.Record();
+                e.Synchronize();
+                Assert.True(order.Count >= next);
+            }
+        }
+
+        s.Synchronize();
+        Assert.Equal(0, overlaps);
+        Assert.Equal(System.Linq.Enumerable.Range(0, next), order);
+    }
+
+    [Fact]
+    public void EventSynchronize_RunsOnlyTheWorkBeforeTheEvent()
+    {
+        // Work queued after the event must not hold up the event's waiter: here it cannot finish until the waiter
+        // returns. The worker sleeps first (beyond its 50 µs spin), so the waiting thread usually runs the items itself.
+        using DeviceStream s = Cpu.CreateStream();
+        TensorView v = Cpu.Allocate(DType.I32, 1);
+        using DeviceBuffer b = v.Buffer;
+        for (int round = 0; round < 10; round++)
+        {
+            using var gate = new System.Threading.ManualResetEventSlim(false);
+            bool before = false, after = false, timedOut = false;
+            s.Synchronize();
+            System.Threading.Thread.Sleep(5);
+            Cpu.Launch(s, _ => before = true, v);
+            using DeviceEvent e = s.Record();
+            Cpu.Launch(s, _ =>
+            {
+                timedOut = !gate.Wait(TimeSpan.FromSeconds(5));
+                after = true;
+            }, v);
+            e.Synchronize();
+            Assert.True(before);
+            Assert.False(after);
+            gate.Set();
+            s.Synchronize();
+            Assert.True(after);
+            Assert.False(timedOut);
+        }
+    }
+
+    [Fact]
+    public void WaitingThread_RunningAFailingKernel_FaultsTheStream_AndSkipsTheRest()
+    {
+        using DeviceStream s = Cpu.CreateStream();
+        TensorView v = Cpu.Allocate(DType.I32, 4);
+        using DeviceBuffer b = v.Buffer;
+        s.Synchronize();
+        System.Threading.Thread.Sleep(5); // the worker sleeps, so the waiting thread below most likely runs the items itself
+        bool ranAfter = false;
+        Cpu.Launch(s, _ => throw new InvalidOperationException("planted failure"), v);
+        Cpu.Launch(s, _ => ranAfter = true, v);
+        StreamFaultedException ex = Assert.Throws<StreamFaultedException>(() => s.Synchronize());
+        Assert.Contains("planted failure", ex.Message, StringComparison.Ordinal);
+        Assert.False(ranAfter);
+        Assert.Throws<StreamFaultedException>(() => s.Read<int>(v));
+    }
+
+    [Fact]
+    public void FullQueue_Waits_ThenEverythingRuns()
+    {
+        // More items than the queue holds behind a blocked first item: the launches wait for room, none is lost.
+        using DeviceStream s = Cpu.CreateStream();
+        TensorView v = Cpu.Allocate(DType.I32, 1);
+        using DeviceBuffer b = v.Buffer;
+        using var gate = new System.Threading.ManualResetEventSlim(false);
+        int ran = 0;
+        Cpu.Launch(s, _ => gate.Wait(TimeSpan.FromSeconds(20)), v);
+        int total = Cpu.StreamQueueDepth + 50;
+        var launcher = System.Threading.Tasks.Task.Run(() =>
+        {
+            for (int i = 0; i < total; i++)
+            {
+                Cpu.Launch(s, _ => ran++, v);
+            }
+        });
+        Assert.False(launcher.Wait(300)); // blocked: the queue is full
+        gate.Set();
+        Assert.True(launcher.Wait(TimeSpan.FromSeconds(20)));
+        s.Synchronize();
+        Assert.Equal(total, ran);
+    }
+
+    [Fact]
+    public void Dispose_RunsWhatIsQueued()
+    {
+        TensorView v = Cpu.Allocate(DType.I32, 1);
+        using DeviceBuffer b = v.Buffer;
+        int ran = 0;
+        DeviceStream s = Cpu.CreateStream();
+        for (int i = 0; i < 100; i++)
+        {
+            Cpu.Launch(s, _ => ran++, v);
+        }
+
+        s.Dispose();
+        Assert.Equal(100, ran);
+        Assert.Throws<ObjectDisposedException>(() => Cpu.Launch(s, _ => { }, v));
+    }
+
+    [Fact]
     public void Info_ReportsSimdAndCores()
     {
         Assert.True(Cpu.Info.SimdWidthBits >= 128);
