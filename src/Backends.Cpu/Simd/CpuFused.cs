@@ -450,16 +450,19 @@ internal static unsafe class CpuFused
         float inv = 0;
         if (kept > 0)
         {
-            // Sweep 1: the max of scale·x (a NaN anywhere makes the sum NaN below, whatever the max is).
+            // Sweep 1: the max of scale·x (a NaN anywhere makes the sum NaN below, whatever the max is). Four
+            // accumulators: with two the sweep waits on the max's latency (0.58 → 0.37 ns a vector in L1 in a copy of the loop).
             float max = float.NegativeInfinity;
             int i = 0;
             if (kept >= w)
             {
-                TVec m = Scale<TOps, TVec, TScale>(TOps.Load(x), s), m2 = m;
-                for (i = w; i + (2 * w) <= kept; i += 2 * w)
+                TVec m = Scale<TOps, TVec, TScale>(TOps.Load(x), s), m2 = m, m3 = m, m4 = m;
+                for (i = w; i + (4 * w) <= kept; i += 4 * w)
                 {
                     m = TOps.Max(m, Scale<TOps, TVec, TScale>(TOps.Load(x + i), s));
                     m2 = TOps.Max(m2, Scale<TOps, TVec, TScale>(TOps.Load(x + i + w), s));
+                    m3 = TOps.Max(m3, Scale<TOps, TVec, TScale>(TOps.Load(x + i + (2 * w)), s));
+                    m4 = TOps.Max(m4, Scale<TOps, TVec, TScale>(TOps.Load(x + i + (3 * w)), s));
                 }
 
                 for (; i + w <= kept; i += w)
@@ -467,7 +470,7 @@ internal static unsafe class CpuFused
                     m = TOps.Max(m, Scale<TOps, TVec, TScale>(TOps.Load(x + i), s));
                 }
 
-                max = TOps.MaxAcross(TOps.Max(m, m2));
+                max = TOps.MaxAcross(TOps.Max(TOps.Max(m, m2), TOps.Max(m3, m4)));
             }
 
             for (; i < kept; i++)
