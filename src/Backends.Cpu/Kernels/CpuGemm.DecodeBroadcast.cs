@@ -34,13 +34,25 @@ internal static unsafe partial class CpuGemm
     private static void DecodeBroadcast(GemmProblem p, float* pa, int lda)
     {
         int m = p.M;
+        bool bf16 = p.InType == DType.BF16;
         if (m <= 4)
         {
             DecodeBroadcast<Quad>(p, pa, lda);
         }
         else if (m <= 8)
         {
-            DecodeBroadcast<Pair>(p, pa, lda);
+            if (bf16)
+            {
+                DecodeBroadcast<Bf16Pair>(p, pa, lda);
+            }
+            else
+            {
+                DecodeBroadcast<Pair>(p, pa, lda);
+            }
+        }
+        else if (bf16)
+        {
+            DecodeBroadcast<Bf16Single>(p, pa, lda);
         }
         else
         {
@@ -85,18 +97,21 @@ internal static unsafe partial class CpuGemm
             {
                 int j0 = (int)(t0 * tileRows), j1 = (int)Math.Min(n, t1 * tileRows), width = j1 - j0;
                 int ldr = RoundUp(Math.Max(k, 1), 16) + 16;
-                float* rowsF32 = p.InType == DType.F32 ? null : CpuConvert.ScratchPointer(0, tileRows * ldr);
+                // B is read in place when the broadcast reads its dtype (F32, or BF16 with the BF16 broadcasts), else
+                // the tile's rows are widened to F32 first.
+                bool inPlace = TB.ElementBytes == p.InType.SizeInBytes();
+                float* rowsF32 = inPlace ? null : CpuConvert.ScratchPointer(0, tileRows * ldr);
                 float* outs = CpuConvert.ScratchPointer(1, m * width);
                 float* vacc = stackalloc float[tileRows * 16];
                 for (int j = j0; j < j1; j += tileRows)
                 {
                     int cnt = Math.Min(tileRows, j1 - j);
-                    float* b;
-                    long ldb;
-                    if (p.InType == DType.F32)
+                    byte* b;
+                    nint ld;
+                    if (inPlace)
                     {
-                        b = (float*)p.B + ((long)j * p.LdB);
-                        ldb = p.LdB;
+                        b = (byte*)p.B + ((long)j * p.LdB * TB.ElementBytes);
+                        ld = (nint)(p.LdB * TB.ElementBytes);
                     }
                     else
                     {
@@ -105,32 +120,32 @@ internal static unsafe partial class CpuGemm
                             CpuConvert.ToFloat(p.InType, p.B, (long)(j + r) * p.LdB, new Span<float>(rowsF32 + ((long)r * ldr), k));
                         }
 
-                        b = rowsF32;
-                        ldb = ldr;
+                        b = (byte*)rowsF32;
+                        ld = (nint)(ldr * sizeof(float));
                     }
 
                     if (cnt < tileRows)
                     {
-                        BroadcastTileShort<TB>(kv / kPer, aT, (byte*)b, (nint)(ldb * sizeof(float)), cnt, vacc);
+                        BroadcastTileShort<TB>(kv / kPer, aT, b, ld, cnt, vacc);
                     }
                     else if (kPer == 4)
                     {
-                        QuadTile12(kv / kPer, aT, b, ldb, vacc);
+                        QuadTile12(kv / kPer, aT, (float*)b, ld / sizeof(float), vacc);
                     }
                     else if (tileRows == 12)
                     {
-                        BroadcastTile12<TB>(kv / kPer, aT, b, ldb, vacc);
+                        BroadcastTile12<TB>(kv / kPer, aT, b, ld, vacc);
                     }
                     else
                     {
-                        BroadcastTile8<TB>(kv / kPer, aT, b, ldb, vacc);
+                        BroadcastTile8<TB>(kv / kPer, aT, b, ld, vacc);
                     }
 
                     // Lane i·kPer + j of row r's accumulator holds A[i, ·]·B[r, ·] over the k ≡ j (mod kPer): sum the
                     // kPer lanes, then the K tail.
                     for (int r = 0; r < cnt; r++)
                     {
-                        float* brow = b + (r * ldb);
+                        byte* brow = b + (r * ld);
                         for (int i = 0; i < m; i++)
                         {
                             float v = 0;
@@ -141,7 +156,8 @@ internal static unsafe partial class CpuGemm
 
                             for (int q = kv; q < k; q++)
                             {
-                                v += pa[((long)i * lda) + q] * brow[q];
+                                float bq = TB.ElementBytes == sizeof(float) ? ((float*)brow)[q] : BitConverter.UInt32BitsToSingle((uint)((ushort*)brow)[q] << 16);
+                                v += pa[((long)i * lda) + q] * bq;
                             }
 
                             outs[(i * width) + (j - j0) + r] = v;
@@ -170,12 +186,17 @@ internal static unsafe partial class CpuGemm
         /// <summary>Consecutive k in one vector of Aᵀ (16 / rows of A it holds).</summary>
         static abstract int KPerVector { get; }
 
-        /// <summary>B[r, q..q+KPerVector) repeated across the vector.</summary>
+        /// <summary>Bytes of one element of B as stored (4 for F32, 2 for BF16 read in place).</summary>
+        static abstract int ElementBytes { get; }
+
+        /// <summary>B[r, q..q+KPerVector) repeated across the vector, as F32.</summary>
         static abstract Vector512<float> Load(byte* p);
     }
 
     private readonly struct Single1 : IBroadcastK
     {
+        public static int ElementBytes => sizeof(float);
+
         public static int KPerVector => 1;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -184,6 +205,8 @@ internal static unsafe partial class CpuGemm
 
     private readonly struct Pair : IBroadcastK
     {
+        public static int ElementBytes => sizeof(float);
+
         public static int KPerVector => 2;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -192,10 +215,35 @@ internal static unsafe partial class CpuGemm
 
     private readonly struct Quad : IBroadcastK
     {
+        public static int ElementBytes => sizeof(float);
+
         public static int KPerVector => 4;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<float> Load(byte* p) => Vector512.Create(Vector128.Load((float*)p));
+    }
+
+    /// <summary>One BF16 element of B, read in place, across the vector: a 16-bit broadcast, the bits moved to the upper half.</summary>
+    private readonly struct Bf16Single : IBroadcastK
+    {
+        public static int KPerVector => 1;
+
+        public static int ElementBytes => 2;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Load(byte* p) => (Vector512.Create(*(ushort*)p).AsUInt32() & Vector512.Create(0xFFFF0000u)).AsSingle();
+    }
+
+    /// <summary>A pair of BF16 elements of B, read in place, alternating across the vector: one 32-bit broadcast, the even lanes' bits shifted up.</summary>
+    private readonly struct Bf16Pair : IBroadcastK
+    {
+        public static int KPerVector => 2;
+
+        public static int ElementBytes => 2;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Load(byte* p) =>
+            (Avx512F.ShiftLeftLogicalVariable(Vector512.Create(*(uint*)p), Vector512.Create(16u, 0u, 16u, 0u, 16u, 0u, 16u, 0u, 16u, 0u, 16u, 0u, 16u, 0u, 16u, 0u)) & Vector512.Create(0xFFFF0000u)).AsSingle();
     }
 
     /// <summary>
@@ -204,14 +252,12 @@ internal static unsafe partial class CpuGemm
     /// as memory operands.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void BroadcastTile12<TB>(int steps, float* aT, float* b, long ldb, float* acc)
+    private static void BroadcastTile12<TB>(int steps, float* aT, byte* b0, nint ld, float* acc)
         where TB : struct, IBroadcastK
     {
-        nint ld = (nint)(ldb * sizeof(float));
-        byte* b0 = (byte*)b;
         byte* p0 = b0, p3 = b0 + (3 * ld), p6 = b0 + (6 * ld), p9 = b0 + (9 * ld);
-        nint step = TB.KPerVector * sizeof(float), pf = DecodePrefetch;
-        int lineMask = (16 / TB.KPerVector) - 1;
+        nint step = TB.KPerVector * TB.ElementBytes, pf = DecodePrefetch;
+        int lineMask = (64 / (TB.KPerVector * TB.ElementBytes)) - 1;
         Vector512<float> c0 = Vector512<float>.Zero, c1 = Vector512<float>.Zero, c2 = Vector512<float>.Zero, c3 = Vector512<float>.Zero, c4 = Vector512<float>.Zero, c5 = Vector512<float>.Zero;
         Vector512<float> c6 = Vector512<float>.Zero, c7 = Vector512<float>.Zero, c8 = Vector512<float>.Zero, c9 = Vector512<float>.Zero, c10 = Vector512<float>.Zero, c11 = Vector512<float>.Zero;
         for (int s = 0; s < steps; s++)
@@ -261,14 +307,12 @@ internal static unsafe partial class CpuGemm
     /// as memory operands.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void BroadcastTile8<TB>(int steps, float* aT, float* b, long ldb, float* acc)
+    private static void BroadcastTile8<TB>(int steps, float* aT, byte* b0, nint ld, float* acc)
         where TB : struct, IBroadcastK
     {
-        nint ld = (nint)(ldb * sizeof(float));
-        byte* b0 = (byte*)b;
         byte* p0 = b0, p3 = b0 + (3 * ld), p6 = b0 + (6 * ld);
-        nint step = TB.KPerVector * sizeof(float), pf = DecodePrefetch;
-        int lineMask = (16 / TB.KPerVector) - 1;
+        nint step = TB.KPerVector * TB.ElementBytes, pf = DecodePrefetch;
+        int lineMask = (64 / (TB.KPerVector * TB.ElementBytes)) - 1;
         Vector512<float> c0 = Vector512<float>.Zero, c1 = Vector512<float>.Zero, c2 = Vector512<float>.Zero, c3 = Vector512<float>.Zero, c4 = Vector512<float>.Zero, c5 = Vector512<float>.Zero;
         Vector512<float> c6 = Vector512<float>.Zero, c7 = Vector512<float>.Zero;
         for (int s = 0; s < steps; s++)
@@ -407,7 +451,7 @@ internal static unsafe partial class CpuGemm
     private static void BroadcastTileShort<TB>(int steps, float* aT, byte* b0, nint ld, int cnt, float* acc)
         where TB : struct, IBroadcastK
     {
-        nint step = TB.KPerVector * sizeof(float);
+        nint step = TB.KPerVector * TB.ElementBytes;
         for (int r = 0; r < cnt; r++)
         {
             byte* pr = b0 + (r * ld);

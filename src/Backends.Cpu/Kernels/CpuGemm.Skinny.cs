@@ -21,9 +21,9 @@ internal static unsafe partial class CpuGemm
         {
             for (int i = 0; i < m; i++)
             {
-                if (p.InType == DType.F32 && !p.TransA)
+                if (!p.TransA)
                 {
-                    new ReadOnlySpan<float>((float*)p.A + ((long)i * p.LdA), k).CopyTo(new Span<float>(a + ((long)i * lda), k));
+                    CpuConvert.ToFloat(p.InType, p.A, (long)i * p.LdA, new Span<float>(a + ((long)i * lda), k));
                     continue;
                 }
 
@@ -58,7 +58,15 @@ internal static unsafe partial class CpuGemm
     {
         int m = p.M, n = p.N, k = p.K;
 
-        if (p.TransB && m >= 3 && Vector512.IsHardwareAccelerated)
+        if (p.TransB && Vector256.IsHardwareAccelerated
+            && ((p.InType == DType.BF16 && (m <= 4 || !Vector512.IsHardwareAccelerated)) || (p.InType == DType.F16 && m <= 2)))
+        {
+            // Half-precision weights widened in registers as they are read: half the bytes of F32, no buffer. (BF16 at
+            // 5..16 rows on AVX-512 takes DecodeBroadcast's BF16 broadcasts instead; F16 from 3 rows on widens each tile
+            // once into a buffer, as its widening costs more than a few reloads from cache.)
+            DecodeHalf(p, pa, lda);
+        }
+        else if (p.TransB && m >= 3 && Vector512.IsHardwareAccelerated)
         {
             DecodeBroadcast(p, pa, lda);
         }

@@ -60,6 +60,14 @@ internal static unsafe class CpuConvert
     /// <summary>f32 → f16, round to nearest even: overflow to ±∞, subnormal results rounded, NaN kept quiet.</summary>
     public static void FloatToHalf(ReadOnlySpan<float> src, Span<ushort> dst) => Narrow<F16>(src, dst);
 
+    /// <summary>f16 → f32 of the low 16 bits of each lane (the upper bits are ignored), exactly as <see cref="HalfToFloat"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> WidenHalfLanes(Vector512<uint> bits) => F16.Widen(bits);
+
+    /// <summary>f16 → f32 of the low 16 bits of each lane (the upper bits are ignored), exactly as <see cref="HalfToFloat"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> WidenHalfLanes(Vector256<uint> bits) => F16.Widen(bits);
+
     /// <summary>bf16 → f32: the bits move to the upper half, exactly.</summary>
     public static void BF16ToFloat(ReadOnlySpan<ushort> src, Span<float> dst) => Widen<BF16>(src, dst);
 

@@ -1,0 +1,316 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Backends.Cpu;
+
+/// <content>
+/// The decode path for F16 and BF16 weights (B [N,K], M ≤ 16) on 512- and 256-bit vectors: B is widened in registers
+/// as it is read, never through a buffer. A vector load of B takes 2·w 16-bit values (w = floats per vector); the
+/// even-indexed ones widen in place in the low halves of the 32-bit lanes and the odd ones in the high halves, with
+/// no shuffle (BF16: a shift and a mask). A dot product does not care about the order of its terms, so A is laid out
+/// once per call in the same split order (per block of 2·w: its w even-indexed values, then its w odd ones), and each
+/// half of B multiplies the matching half of A. B is read once, at half the bytes of F32.
+/// </content>
+internal static unsafe partial class CpuGemm
+{
+    /// <summary>C = alpha·A·Bᵀ + beta·C for M ≤ 16, B [N,K] of F16 or BF16; A already widened to F32, rows <paramref name="lda"/> apart.</summary>
+    private static void DecodeHalf(GemmProblem p, float* pa, int lda)
+    {
+        if (p.InType == DType.BF16)
+        {
+            if (Vector512.IsHardwareAccelerated)
+            {
+                DecodeHalf<Vec512, Vector512<float>, Bf16x512>(p, pa, lda);
+            }
+            else
+            {
+                DecodeHalf<Vec256, Vector256<float>, Bf16x256>(p, pa, lda);
+            }
+        }
+        else if (Vector512.IsHardwareAccelerated)
+        {
+            DecodeHalf<Vec512, Vector512<float>, F16x512>(p, pa, lda);
+        }
+        else
+        {
+            DecodeHalf<Vec256, Vector256<float>, F16x256>(p, pa, lda);
+        }
+    }
+
+    private static void DecodeHalf<TOps, TVec, THalf>(GemmProblem p, float* pa, int lda)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+        where THalf : struct, IHalfPairs<TVec>
+    {
+        int m = p.M, n = p.N, k = p.K, w = TOps.Count, block = 2 * w;
+        int blocks = k / block, kv = blocks * block;
+
+        // A in split order: per block, the w even-indexed values then the w odd ones; rows ls apart (64-byte multiples).
+        int ls = RoundUp(Math.Max(kv, 1), 16) + 16;
+        float* sa = RentCallBuffer(5, (long)m * ls, out bool owned);
+        try
+        {
+            for (int i = 0; i < m; i++)
+            {
+                float* src = pa + ((long)i * lda), dst = sa + ((long)i * ls);
+                for (int q = 0; q < kv; q += block)
+                {
+                    for (int l = 0; l < w; l++)
+                    {
+                        dst[q + l] = src[q + (2 * l)];
+                        dst[q + w + l] = src[q + (2 * l) + 1];
+                    }
+                }
+            }
+
+            // Rows of B per tile: 8 for one or two rows of A (each B row a prefetch stream, and streaming B the bound),
+            // 6 for more, in groups of 4 rows of A on the same six B rows (the later groups reading them from cache).
+            int rowsPer = m <= 2 ? m : 4, step = m <= 2 ? 8 : 6;
+            ushort* b16 = (ushort*)p.B;
+            long ldb = p.LdB;
+            CpuParallel.For((n + step - 1) / step, Math.Max(1, 8192 / Math.Max(k, 1)), (t0, t1) =>
+            {
+                long j0 = t0 * step, j1 = Math.Min(n, t1 * step);
+                int width = (int)(j1 - j0);
+                Span<float> outs = CpuConvert.Scratch(1, m * width);
+                float* o = stackalloc float[24];
+                for (long j = j0; j < j1; j += step)
+                {
+                    int cnt = (int)Math.Min(step, j1 - j);
+                    ushort* b = b16 + (j * ldb);
+                    for (int g = 0; g < m; g += rowsPer)
+                    {
+                        int mg = Math.Min(rowsPer, m - g);
+                        float* ag = sa + ((long)g * ls);
+                        if (rowsPer == 1)
+                        {
+                            HalfDots1x8<TOps, TVec, THalf>(ag, blocks, b, ldb, cnt, o);
+                        }
+                        else if (rowsPer == 2)
+                        {
+                            HalfDots2x8<TOps, TVec, THalf>(ag, ls, mg, blocks, b, ldb, cnt, o);
+                        }
+                        else
+                        {
+                            HalfDots4x6<TOps, TVec, THalf>(ag, ls, mg, blocks, b, ldb, cnt, o);
+                        }
+
+                        for (int i = 0; i < mg; i++)
+                        {
+                            float* ai = pa + ((long)(g + i) * lda);
+                            for (int c = 0; c < cnt; c++)
+                            {
+                                // The K tail (fewer than 2·w values) in scalar code, in K order.
+                                float v = o[(i * step) + c];
+                                long row = (j + c) * ldb;
+                                for (int q = kv; q < k; q++)
+                                {
+                                    v += ai[q] * CpuConvert.Load(p.InType, p.B, row + q);
+                                }
+
+                                outs[((g + i) * width) + (int)(j - j0) + c] = v;
+                            }
+                        }
+                    }
+                }
+
+                for (int i = 0; i < m; i++)
+                {
+                    WriteRow(p, i, (int)j0, outs.Slice(i * width, width));
+                }
+            });
+        }
+        finally
+        {
+            if (owned)
+            {
+                System.Runtime.InteropServices.NativeMemory.AlignedFree(sa);
+            }
+        }
+    }
+
+    /// <summary>o[j] = A·B_j over the split blocks for the 8 B rows b + j·ldb (B rows past cnt alias the last one).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void HalfDots1x8<TOps, TVec, THalf>(float* a, int blocks, ushort* b, long ldb, int cnt, float* o)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+        where THalf : struct, IHalfPairs<TVec>
+    {
+        ushort* b0 = b, b1 = b + (Math.Min(1, cnt - 1) * ldb), b2 = b + (Math.Min(2, cnt - 1) * ldb), b3 = b + (Math.Min(3, cnt - 1) * ldb);
+        ushort* b4 = b + (Math.Min(4, cnt - 1) * ldb), b5 = b + (Math.Min(5, cnt - 1) * ldb), b6 = b + (Math.Min(6, cnt - 1) * ldb), b7 = b + (Math.Min(7, cnt - 1) * ldb);
+        int w = TOps.Count, block = 2 * w;
+        TVec c0 = TOps.Zero, c1 = TOps.Zero, c2 = TOps.Zero, c3 = TOps.Zero, c4 = TOps.Zero, c5 = TOps.Zero, c6 = TOps.Zero, c7 = TOps.Zero;
+        for (int s = 0, q = 0; s < blocks; s++, q += block)
+        {
+            TVec ae = TOps.Load(a + q), ao = TOps.Load(a + q + w);
+            THalf.Load(b0 + q, out TVec e, out TVec d);
+            c0 = TOps.MulAdd(ao, d, TOps.MulAdd(ae, e, c0));
+            THalf.Load(b1 + q, out e, out d);
+            c1 = TOps.MulAdd(ao, d, TOps.MulAdd(ae, e, c1));
+            THalf.Load(b2 + q, out e, out d);
+            c2 = TOps.MulAdd(ao, d, TOps.MulAdd(ae, e, c2));
+            THalf.Load(b3 + q, out e, out d);
+            c3 = TOps.MulAdd(ao, d, TOps.MulAdd(ae, e, c3));
+            THalf.Load(b4 + q, out e, out d);
+            c4 = TOps.MulAdd(ao, d, TOps.MulAdd(ae, e, c4));
+            THalf.Load(b5 + q, out e, out d);
+            c5 = TOps.MulAdd(ao, d, TOps.MulAdd(ae, e, c5));
+            THalf.Load(b6 + q, out e, out d);
+            c6 = TOps.MulAdd(ao, d, TOps.MulAdd(ae, e, c6));
+            THalf.Load(b7 + q, out e, out d);
+            c7 = TOps.MulAdd(ao, d, TOps.MulAdd(ae, e, c7));
+        }
+
+        o[0] = TOps.Sum(c0); o[1] = TOps.Sum(c1); o[2] = TOps.Sum(c2); o[3] = TOps.Sum(c3);
+        o[4] = TOps.Sum(c4); o[5] = TOps.Sum(c5); o[6] = TOps.Sum(c6); o[7] = TOps.Sum(c7);
+    }
+
+    /// <summary>o[i·8 + j] = A_i·B_j over the split blocks for 2 rows of A (la apart; rows past m alias the last) and 8 B rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void HalfDots2x8<TOps, TVec, THalf>(float* a, int la, int m, int blocks, ushort* b, long ldb, int cnt, float* o)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+        where THalf : struct, IHalfPairs<TVec>
+    {
+        float* r0 = a, r1 = a + (Math.Min(1, m - 1) * (long)la);
+        ushort* b0 = b, b1 = b + (Math.Min(1, cnt - 1) * ldb), b2 = b + (Math.Min(2, cnt - 1) * ldb), b3 = b + (Math.Min(3, cnt - 1) * ldb);
+        ushort* b4 = b + (Math.Min(4, cnt - 1) * ldb), b5 = b + (Math.Min(5, cnt - 1) * ldb), b6 = b + (Math.Min(6, cnt - 1) * ldb), b7 = b + (Math.Min(7, cnt - 1) * ldb);
+        int w = TOps.Count, block = 2 * w;
+        TVec c00 = TOps.Zero, c01 = TOps.Zero, c02 = TOps.Zero, c03 = TOps.Zero, c04 = TOps.Zero, c05 = TOps.Zero, c06 = TOps.Zero, c07 = TOps.Zero;
+        TVec c10 = TOps.Zero, c11 = TOps.Zero, c12 = TOps.Zero, c13 = TOps.Zero, c14 = TOps.Zero, c15 = TOps.Zero, c16 = TOps.Zero, c17 = TOps.Zero;
+        for (int s = 0, q = 0; s < blocks; s++, q += block)
+        {
+            TVec ae0 = TOps.Load(r0 + q), ao0 = TOps.Load(r0 + q + w), ae1 = TOps.Load(r1 + q), ao1 = TOps.Load(r1 + q + w);
+            THalf.Load(b0 + q, out TVec e, out TVec d);
+            c00 = TOps.MulAdd(ao0, d, TOps.MulAdd(ae0, e, c00));
+            c10 = TOps.MulAdd(ao1, d, TOps.MulAdd(ae1, e, c10));
+            THalf.Load(b1 + q, out e, out d);
+            c01 = TOps.MulAdd(ao0, d, TOps.MulAdd(ae0, e, c01));
+            c11 = TOps.MulAdd(ao1, d, TOps.MulAdd(ae1, e, c11));
+            THalf.Load(b2 + q, out e, out d);
+            c02 = TOps.MulAdd(ao0, d, TOps.MulAdd(ae0, e, c02));
+            c12 = TOps.MulAdd(ao1, d, TOps.MulAdd(ae1, e, c12));
+            THalf.Load(b3 + q, out e, out d);
+            c03 = TOps.MulAdd(ao0, d, TOps.MulAdd(ae0, e, c03));
+            c13 = TOps.MulAdd(ao1, d, TOps.MulAdd(ae1, e, c13));
+            THalf.Load(b4 + q, out e, out d);
+            c04 = TOps.MulAdd(ao0, d, TOps.MulAdd(ae0, e, c04));
+            c14 = TOps.MulAdd(ao1, d, TOps.MulAdd(ae1, e, c14));
+            THalf.Load(b5 + q, out e, out d);
+            c05 = TOps.MulAdd(ao0, d, TOps.MulAdd(ae0, e, c05));
+            c15 = TOps.MulAdd(ao1, d, TOps.MulAdd(ae1, e, c15));
+            THalf.Load(b6 + q, out e, out d);
+            c06 = TOps.MulAdd(ao0, d, TOps.MulAdd(ae0, e, c06));
+            c16 = TOps.MulAdd(ao1, d, TOps.MulAdd(ae1, e, c16));
+            THalf.Load(b7 + q, out e, out d);
+            c07 = TOps.MulAdd(ao0, d, TOps.MulAdd(ae0, e, c07));
+            c17 = TOps.MulAdd(ao1, d, TOps.MulAdd(ae1, e, c17));
+        }
+
+        o[0] = TOps.Sum(c00); o[1] = TOps.Sum(c01); o[2] = TOps.Sum(c02); o[3] = TOps.Sum(c03);
+        o[4] = TOps.Sum(c04); o[5] = TOps.Sum(c05); o[6] = TOps.Sum(c06); o[7] = TOps.Sum(c07);
+        o[8] = TOps.Sum(c10); o[9] = TOps.Sum(c11); o[10] = TOps.Sum(c12); o[11] = TOps.Sum(c13);
+        o[12] = TOps.Sum(c14); o[13] = TOps.Sum(c15); o[14] = TOps.Sum(c16); o[15] = TOps.Sum(c17);
+    }
+
+    /// <summary>o[i·6 + j] = A_i·B_j over the split blocks for 4 rows of A (la apart; rows past m alias the last) and 6 B rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void HalfDots4x6<TOps, TVec, THalf>(float* a, int la, int m, int blocks, ushort* b, long ldb, int cnt, float* o)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+        where THalf : struct, IHalfPairs<TVec>
+    {
+        float* r0 = a, r1 = a + (Math.Min(1, m - 1) * (long)la), r2 = a + (Math.Min(2, m - 1) * (long)la), r3 = a + (Math.Min(3, m - 1) * (long)la);
+        ushort* b0 = b, b1 = b + (Math.Min(1, cnt - 1) * ldb), b2 = b + (Math.Min(2, cnt - 1) * ldb);
+        ushort* b3 = b + (Math.Min(3, cnt - 1) * ldb), b4 = b + (Math.Min(4, cnt - 1) * ldb), b5 = b + (Math.Min(5, cnt - 1) * ldb);
+        int w = TOps.Count, block = 2 * w;
+        TVec c00 = TOps.Zero, c01 = TOps.Zero, c02 = TOps.Zero, c03 = TOps.Zero, c04 = TOps.Zero, c05 = TOps.Zero;
+        TVec c10 = TOps.Zero, c11 = TOps.Zero, c12 = TOps.Zero, c13 = TOps.Zero, c14 = TOps.Zero, c15 = TOps.Zero;
+        TVec c20 = TOps.Zero, c21 = TOps.Zero, c22 = TOps.Zero, c23 = TOps.Zero, c24 = TOps.Zero, c25 = TOps.Zero;
+        TVec c30 = TOps.Zero, c31 = TOps.Zero, c32 = TOps.Zero, c33 = TOps.Zero, c34 = TOps.Zero, c35 = TOps.Zero;
+        for (int s = 0, q = 0; s < blocks; s++, q += block)
+        {
+            // Even halves of the six B rows against the four rows, then the odd halves (A read from L1 each time).
+            THalf.Load(b0 + q, out TVec e0, out TVec d0);
+            THalf.Load(b1 + q, out TVec e1, out TVec d1);
+            THalf.Load(b2 + q, out TVec e2, out TVec d2);
+            THalf.Load(b3 + q, out TVec e3, out TVec d3);
+            THalf.Load(b4 + q, out TVec e4, out TVec d4);
+            THalf.Load(b5 + q, out TVec e5, out TVec d5);
+            TVec x = TOps.Load(r0 + q);
+            c00 = TOps.MulAdd(x, e0, c00); c01 = TOps.MulAdd(x, e1, c01); c02 = TOps.MulAdd(x, e2, c02); c03 = TOps.MulAdd(x, e3, c03); c04 = TOps.MulAdd(x, e4, c04); c05 = TOps.MulAdd(x, e5, c05);
+            x = TOps.Load(r1 + q);
+            c10 = TOps.MulAdd(x, e0, c10); c11 = TOps.MulAdd(x, e1, c11); c12 = TOps.MulAdd(x, e2, c12); c13 = TOps.MulAdd(x, e3, c13); c14 = TOps.MulAdd(x, e4, c14); c15 = TOps.MulAdd(x, e5, c15);
+            x = TOps.Load(r2 + q);
+            c20 = TOps.MulAdd(x, e0, c20); c21 = TOps.MulAdd(x, e1, c21); c22 = TOps.MulAdd(x, e2, c22); c23 = TOps.MulAdd(x, e3, c23); c24 = TOps.MulAdd(x, e4, c24); c25 = TOps.MulAdd(x, e5, c25);
+            x = TOps.Load(r3 + q);
+            c30 = TOps.MulAdd(x, e0, c30); c31 = TOps.MulAdd(x, e1, c31); c32 = TOps.MulAdd(x, e2, c32); c33 = TOps.MulAdd(x, e3, c33); c34 = TOps.MulAdd(x, e4, c34); c35 = TOps.MulAdd(x, e5, c35);
+            x = TOps.Load(r0 + q + w);
+            c00 = TOps.MulAdd(x, d0, c00); c01 = TOps.MulAdd(x, d1, c01); c02 = TOps.MulAdd(x, d2, c02); c03 = TOps.MulAdd(x, d3, c03); c04 = TOps.MulAdd(x, d4, c04); c05 = TOps.MulAdd(x, d5, c05);
+            x = TOps.Load(r1 + q + w);
+            c10 = TOps.MulAdd(x, d0, c10); c11 = TOps.MulAdd(x, d1, c11); c12 = TOps.MulAdd(x, d2, c12); c13 = TOps.MulAdd(x, d3, c13); c14 = TOps.MulAdd(x, d4, c14); c15 = TOps.MulAdd(x, d5, c15);
+            x = TOps.Load(r2 + q + w);
+            c20 = TOps.MulAdd(x, d0, c20); c21 = TOps.MulAdd(x, d1, c21); c22 = TOps.MulAdd(x, d2, c22); c23 = TOps.MulAdd(x, d3, c23); c24 = TOps.MulAdd(x, d4, c24); c25 = TOps.MulAdd(x, d5, c25);
+            x = TOps.Load(r3 + q + w);
+            c30 = TOps.MulAdd(x, d0, c30); c31 = TOps.MulAdd(x, d1, c31); c32 = TOps.MulAdd(x, d2, c32); c33 = TOps.MulAdd(x, d3, c33); c34 = TOps.MulAdd(x, d4, c34); c35 = TOps.MulAdd(x, d5, c35);
+        }
+
+        o[0] = TOps.Sum(c00); o[1] = TOps.Sum(c01); o[2] = TOps.Sum(c02); o[3] = TOps.Sum(c03); o[4] = TOps.Sum(c04); o[5] = TOps.Sum(c05);
+        o[6] = TOps.Sum(c10); o[7] = TOps.Sum(c11); o[8] = TOps.Sum(c12); o[9] = TOps.Sum(c13); o[10] = TOps.Sum(c14); o[11] = TOps.Sum(c15);
+        o[12] = TOps.Sum(c20); o[13] = TOps.Sum(c21); o[14] = TOps.Sum(c22); o[15] = TOps.Sum(c23); o[16] = TOps.Sum(c24); o[17] = TOps.Sum(c25);
+        o[18] = TOps.Sum(c30); o[19] = TOps.Sum(c31); o[20] = TOps.Sum(c32); o[21] = TOps.Sum(c33); o[22] = TOps.Sum(c34); o[23] = TOps.Sum(c35);
+    }
+
+    /// <summary>Two vectors' worth of 16-bit floats widened from one load: the even-indexed values and the odd-indexed ones.</summary>
+    private interface IHalfPairs<TVec>
+        where TVec : struct
+    {
+        /// <summary>Loads 2·w values at <paramref name="p"/> (w = lanes): <paramref name="even"/> lane l = p[2l], <paramref name="odd"/> lane l = p[2l + 1], as F32.</summary>
+        static abstract void Load(ushort* p, out TVec even, out TVec odd);
+    }
+
+    private readonly struct Bf16x512 : IHalfPairs<Vector512<float>>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Load(ushort* p, out Vector512<float> even, out Vector512<float> odd)
+        {
+            Vector512<uint> u = Vector512.Load((uint*)p);
+            even = Vector512.ShiftLeft(u, 16).AsSingle();
+            odd = (u & Vector512.Create(0xFFFF0000u)).AsSingle();
+        }
+    }
+
+    private readonly struct Bf16x256 : IHalfPairs<Vector256<float>>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Load(ushort* p, out Vector256<float> even, out Vector256<float> odd)
+        {
+            Vector256<uint> u = Vector256.Load((uint*)p);
+            even = Vector256.ShiftLeft(u, 16).AsSingle();
+            odd = (u & Vector256.Create(0xFFFF0000u)).AsSingle();
+        }
+    }
+
+    private readonly struct F16x512 : IHalfPairs<Vector512<float>>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Load(ushort* p, out Vector512<float> even, out Vector512<float> odd)
+        {
+            Vector512<uint> u = Vector512.Load((uint*)p);
+            even = CpuConvert.WidenHalfLanes(u);
+            odd = CpuConvert.WidenHalfLanes(Vector512.ShiftRightLogical(u, 16));
+        }
+    }
+
+    private readonly struct F16x256 : IHalfPairs<Vector256<float>>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Load(ushort* p, out Vector256<float> even, out Vector256<float> odd)
+        {
+            Vector256<uint> u = Vector256.Load((uint*)p);
+            even = CpuConvert.WidenHalfLanes(u);
+            odd = CpuConvert.WidenHalfLanes(Vector256.ShiftRightLogical(u, 16));
+        }
+    }
+}

@@ -1,0 +1,115 @@
+using System;
+using Backends.Cpu;
+using Xunit;
+
+namespace Backends.Tests;
+
+/// <summary>
+/// The CPU's decode GEMMs on F16 and BF16 weights (M ≤ 16, B [N,K]), which widen B in registers as they read it (split
+/// even/odd halves against A laid out in the same order, or BF16 broadcasts read in place): every output against a
+/// float64 reference of the same rounded inputs, over row counts that take each tile (1, 2, 4 × 6 rows of A; pair and
+/// single broadcasts), K with and without a tail past the last whole block, N that leaves short tiles, B as a view of
+/// a wider buffer (rows not 64-byte aligned, LdB ≠ K), alpha and beta, and C poisoned first.
+/// </summary>
+public sealed class CpuDecodeHalfTests
+{
+    public static TheoryData<string, int, int, int> Cases()
+    {
+        var data = new TheoryData<string, int, int, int>();
+        foreach (string dt in new[] { "bf16", "f16" })
+        {
+            foreach (int m in new[] { 1, 2, 3, 4, 5, 8, 9, 13, 16 })
+            {
+                data.Add(dt, m, 37, 64);    // whole blocks, short last tile
+                data.Add(dt, m, 29, 1000);  // a tail past the last block, odd N
+            }
+
+            data.Add(dt, 2, 8, 33);
+            data.Add(dt, 6, 12, 31);        // K shorter than one 512-bit block: all tail
+            data.Add(dt, 16, 24, 7);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void HalfWeightDecode_MatchesFloat64(string dtype, int m, int n, int k)
+    {
+        int seed = Environment.TickCount ^ (m * 7919) ^ (n * 104729) ^ k;
+        var rnd = new Random(seed);
+        DType dt = dtype == "bf16" ? DType.BF16 : DType.F16;
+        const int Pad = 5; // B's rows are Pad elements longer than K: LdB ≠ K and rows start off 64-byte boundaries
+        double[] a = new double[m * k], b = new double[n * (k + Pad)];
+        ushort[] ha = new ushort[a.Length], hb = new ushort[b.Length];
+        for (int i = 0; i < a.Length; i++)
+        {
+            (ha[i], a[i]) = Round(dt, (rnd.NextDouble() * 4) - 2);
+        }
+
+        for (int i = 0; i < b.Length; i++)
+        {
+            (hb[i], b[i]) = Round(dt, (rnd.NextDouble() * 2) - 1);
+        }
+
+        float alpha = 0.75f, beta = m % 2 == 0 ? 0.5f : 0f;
+        float[] c0 = new float[m * n];
+        for (int i = 0; i < c0.Length; i++)
+        {
+            c0[i] = beta == 0 ? float.NaN : (float)rnd.NextDouble(); // beta = 0: C must not be read (NaN stays out)
+        }
+
+        using Device cpu = new BackendRegistry().AddCpu().Open("cpu:0");
+        using DeviceStream s = cpu.CreateStream();
+        TensorView va = cpu.Allocate(dt, m, k), wide = cpu.Allocate(dt, n, k + Pad), vc = cpu.Allocate(DType.F32, m, n);
+        TensorView vb = wide.Columns(1, k);
+        WriteBits(s, va, dt, ha);
+        WriteBits(s, wide, dt, hb);
+        s.Write<float>(vc, c0);
+        cpu.Kernels.Gemm(s, va, vb, vc, new GemmOptions { TransB = true, Alpha = alpha, Beta = beta });
+        float[] c = s.Read<float>(vc);
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                double want = 0, mag = 0;
+                for (int q = 0; q < k; q++)
+                {
+                    double t = a[(i * k) + q] * b[(j * (k + Pad)) + 1 + q];
+                    want += t;
+                    mag += Math.Abs(t);
+                }
+
+                want = (alpha * want) + (beta == 0 ? 0 : beta * c0[(i * n) + j]);
+                double got = c[(i * n) + j];
+                Assert.True(
+                    Math.Abs(got - want) <= (1e-5 * (mag + Math.Abs(want))) + 1e-6,
+                    $"{dtype} {m}x{n}x{k}: C[{i},{j}] = {got}, float64 reference {want} (seed {seed})");
+            }
+        }
+    }
+
+    private static void WriteBits(DeviceStream s, TensorView v, DType dt, ushort[] bits)
+    {
+        if (dt == DType.F16)
+        {
+            s.Write<Half>(v, Array.ConvertAll(bits, BitConverter.UInt16BitsToHalf));
+        }
+        else
+        {
+            s.Write<BFloat16>(v, Array.ConvertAll(bits, BFloat16.FromRawValue));
+        }
+    }
+
+    private static (ushort Bits, double Value) Round(DType dt, double v)
+    {
+        if (dt == DType.F16)
+        {
+            Half h = (Half)v;
+            return (BitConverter.HalfToUInt16Bits(h), (double)h);
+        }
+
+        ushort bits = ((BFloat16)(float)v).RawValue;
+        return (bits, BitConverter.UInt32BitsToSingle((uint)bits << 16));
+    }
+}
