@@ -159,9 +159,11 @@ internal static unsafe class CpuCompare
         Console.WriteLine();
         Console.WriteLine("| decode GEMM (B [N,K]) | M×N×K | ours GFLOP/s | ours GB/s | roofline bound GFLOP/s | % of bound | % of read-stream bound | OpenBLAS GFLOP/s |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|");
+        var f32 = new Dictionary<(int, int, int), double>();
         foreach ((int m, int n, int k) in DecodeShapes)
         {
             (double ours, double blas) = Sgemm(cpu, stream, m, n, k, reps, rotateB: true);
+            f32[(m, n, k)] = ours;
             double bytes = ((double)n * k) + ((double)m * k) + ((double)m * n);
             double intensity = 2.0 * m * n * k / (bytes * 4);
             double bound = Math.Min(roof.PeakGflops, intensity * roof.BandwidthGBs);
@@ -170,7 +172,80 @@ internal static unsafe class CpuCompare
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| decode | {m}×{n}×{k} | {ours:F1} | {gbs:F1} | {bound:F0} | {100 * ours / bound:F0}% | {100 * ours / readBound:F0}% | {(double.IsNaN(blas) ? "-" : blas.ToString("F1", CultureInfo.InvariantCulture))} |"));
         }
 
+        // The same with BF16 weights and activations (C in F32), as models ship them: half the bytes of B.
         Console.WriteLine();
+        Console.WriteLine("| decode GEMM, BF16 A and B, F32 C | M×N×K | ours GFLOP/s | ours GB/s | roofline bound GFLOP/s | % of bound | % of read-stream bound | BF16 / F32 (ours) |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|");
+        foreach ((int m, int n, int k) in DecodeShapes)
+        {
+            double ours = DecodeBf16(cpu, stream, m, n, k, reps);
+            double bytes = (((double)n * k) + ((double)m * k)) * 2 + ((double)m * n * 4);
+            double intensity = 2.0 * m * n * k / bytes;
+            double bound = Math.Min(roof.PeakGflops, intensity * roof.BandwidthGBs);
+            double readBound = Math.Min(roof.PeakGflops, intensity * read);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| decode bf16 | {m}×{n}×{k} | {ours:F1} | {ours / intensity:F1} | {bound:F0} | {100 * ours / bound:F0}% | {100 * ours / readBound:F0}% | {ours / f32[(m, n, k)]:F2} |"));
+        }
+
+        Console.WriteLine();
+    }
+
+    /// <summary>GFLOP/s of our decode GEMM with BF16 A and B [N,K] (rotating copies of B beyond the caches, as <see cref="Sgemm"/>) and an F32 C.</summary>
+    private static double DecodeBf16(Device cpu, DeviceStream stream, int m, int n, int k, int reps)
+    {
+        var rnd = new Random(m * 31 + n * 7 + k);
+        BFloat16[] a = new BFloat16[(long)m * k], b = new BFloat16[(long)n * k];
+        for (long i = 0; i < a.Length; i++)
+        {
+            a[i] = (BFloat16)(float)(rnd.NextDouble() - 0.5);
+        }
+
+        for (long i = 0; i < b.Length; i++)
+        {
+            b[i] = (BFloat16)(float)(rnd.NextDouble() - 0.5);
+        }
+
+        int copies = (int)Math.Clamp((RotationBytes + (b.Length * 2L) - 1) / (b.Length * 2L), 1, 16);
+        TensorView da = cpu.Allocate(DType.BF16, m, k), dc = cpu.Allocate(DType.F32, m, n);
+        var db = new TensorView[copies];
+        try
+        {
+            stream.Write<BFloat16>(da, a);
+            for (int c = 0; c < copies; c++)
+            {
+                db[c] = cpu.Allocate(DType.BF16, n, k);
+                stream.Write<BFloat16>(db[c], b);
+            }
+
+            var options = new GemmOptions { TransB = true };
+            int next = 0;
+            void Ours()
+            {
+                cpu.Kernels.Gemm(stream, da, db[next++ % copies], dc, options);
+                stream.Synchronize();
+            }
+
+            for (int i = 0; i < 20; i++)
+            {
+                Ours();
+            }
+
+            var times = new List<double>();
+            for (int r = 0; r < reps; r++)
+            {
+                times.Add(Block(Ours));
+            }
+
+            return 2.0 * m * n * k / Median(times) / 1e6;
+        }
+        finally
+        {
+            da.Buffer.Dispose();
+            dc.Buffer.Dispose();
+            foreach (TensorView v in db)
+            {
+                v?.Buffer.Dispose();
+            }
+        }
     }
 
     /// <summary>

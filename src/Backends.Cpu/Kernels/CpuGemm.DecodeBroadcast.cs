@@ -11,7 +11,9 @@ namespace Backends.Cpu;
 /// one 512-bit vector holds every row of A at a few consecutive k (16 rows × 1 k, 8 × 2 or 4 × 4), and each element
 /// (or pair, or quad) of B is broadcast straight from its row into an FMA against that vector. B is read exactly
 /// once, by scalar-broadcast loads that the FMA folds in, with no packing and no horizontal sums in the K loop;
-/// twelve B rows at a time share each A vector.
+/// twelve B rows at a time share each A vector. BF16 weights at 9..16 rows are broadcast from their rows in place
+/// (a 16-bit broadcast and a mask: no widened copy); F16 weights widen each
+/// tile's rows into a buffer first.
 /// </content>
 internal static unsafe partial class CpuGemm
 {
@@ -41,14 +43,7 @@ internal static unsafe partial class CpuGemm
         }
         else if (m <= 8)
         {
-            if (bf16)
-            {
-                DecodeBroadcast<Bf16Pair>(p, pa, lda);
-            }
-            else
-            {
-                DecodeBroadcast<Pair>(p, pa, lda);
-            }
+            DecodeBroadcast<Pair>(p, pa, lda);
         }
         else if (bf16)
         {
@@ -232,18 +227,6 @@ internal static unsafe partial class CpuGemm
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<float> Load(byte* p) => (Vector512.Create(*(ushort*)p).AsUInt32() & Vector512.Create(0xFFFF0000u)).AsSingle();
-    }
-
-    /// <summary>A pair of BF16 elements of B, read in place, alternating across the vector: one 32-bit broadcast, the even lanes' bits shifted up.</summary>
-    private readonly struct Bf16Pair : IBroadcastK
-    {
-        public static int KPerVector => 2;
-
-        public static int ElementBytes => 2;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<float> Load(byte* p) =>
-            (Avx512F.ShiftLeftLogicalVariable(Vector512.Create(*(uint*)p), Vector512.Create(16u, 0u, 16u, 0u, 16u, 0u, 16u, 0u, 16u, 0u, 16u, 0u, 16u, 0u, 16u, 0u)) & Vector512.Create(0xFFFF0000u)).AsSingle();
     }
 
     /// <summary>

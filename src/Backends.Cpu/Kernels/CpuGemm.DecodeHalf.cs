@@ -231,29 +231,38 @@ internal static unsafe partial class CpuGemm
         TVec c30 = TOps.Zero, c31 = TOps.Zero, c32 = TOps.Zero, c33 = TOps.Zero, c34 = TOps.Zero, c35 = TOps.Zero;
         for (int s = 0, q = 0; s < blocks; s++, q += block)
         {
-            // Even halves of the six B rows against the four rows, then the odd halves (A read from L1 each time).
-            THalf.Load(b0 + q, out TVec e0, out TVec d0);
-            THalf.Load(b1 + q, out TVec e1, out TVec d1);
-            THalf.Load(b2 + q, out TVec e2, out TVec d2);
-            THalf.Load(b3 + q, out TVec e3, out TVec d3);
-            THalf.Load(b4 + q, out TVec e4, out TVec d4);
-            THalf.Load(b5 + q, out TVec e5, out TVec d5);
-            TVec x = TOps.Load(r0 + q);
-            c00 = TOps.MulAdd(x, e0, c00); c01 = TOps.MulAdd(x, e1, c01); c02 = TOps.MulAdd(x, e2, c02); c03 = TOps.MulAdd(x, e3, c03); c04 = TOps.MulAdd(x, e4, c04); c05 = TOps.MulAdd(x, e5, c05);
-            x = TOps.Load(r1 + q);
-            c10 = TOps.MulAdd(x, e0, c10); c11 = TOps.MulAdd(x, e1, c11); c12 = TOps.MulAdd(x, e2, c12); c13 = TOps.MulAdd(x, e3, c13); c14 = TOps.MulAdd(x, e4, c14); c15 = TOps.MulAdd(x, e5, c15);
-            x = TOps.Load(r2 + q);
-            c20 = TOps.MulAdd(x, e0, c20); c21 = TOps.MulAdd(x, e1, c21); c22 = TOps.MulAdd(x, e2, c22); c23 = TOps.MulAdd(x, e3, c23); c24 = TOps.MulAdd(x, e4, c24); c25 = TOps.MulAdd(x, e5, c25);
-            x = TOps.Load(r3 + q);
-            c30 = TOps.MulAdd(x, e0, c30); c31 = TOps.MulAdd(x, e1, c31); c32 = TOps.MulAdd(x, e2, c32); c33 = TOps.MulAdd(x, e3, c33); c34 = TOps.MulAdd(x, e4, c34); c35 = TOps.MulAdd(x, e5, c35);
-            x = TOps.Load(r0 + q + w);
-            c00 = TOps.MulAdd(x, d0, c00); c01 = TOps.MulAdd(x, d1, c01); c02 = TOps.MulAdd(x, d2, c02); c03 = TOps.MulAdd(x, d3, c03); c04 = TOps.MulAdd(x, d4, c04); c05 = TOps.MulAdd(x, d5, c05);
-            x = TOps.Load(r1 + q + w);
-            c10 = TOps.MulAdd(x, d0, c10); c11 = TOps.MulAdd(x, d1, c11); c12 = TOps.MulAdd(x, d2, c12); c13 = TOps.MulAdd(x, d3, c13); c14 = TOps.MulAdd(x, d4, c14); c15 = TOps.MulAdd(x, d5, c15);
-            x = TOps.Load(r2 + q + w);
-            c20 = TOps.MulAdd(x, d0, c20); c21 = TOps.MulAdd(x, d1, c21); c22 = TOps.MulAdd(x, d2, c22); c23 = TOps.MulAdd(x, d3, c23); c24 = TOps.MulAdd(x, d4, c24); c25 = TOps.MulAdd(x, d5, c25);
-            x = TOps.Load(r3 + q + w);
-            c30 = TOps.MulAdd(x, d0, c30); c31 = TOps.MulAdd(x, d1, c31); c32 = TOps.MulAdd(x, d2, c32); c33 = TOps.MulAdd(x, d3, c33); c34 = TOps.MulAdd(x, d4, c34); c35 = TOps.MulAdd(x, d5, c35);
+            // One B row at a time (its two halves against the four rows' halves, A read from L1 as FMA operands): 24
+            // accumulators and two B vectors stay in registers, where holding all six rows' halves spilled.
+            THalf.Load(b0 + q, out TVec e, out TVec d);
+            c00 = TOps.MulAdd(TOps.Load(r0 + q + w), d, TOps.MulAdd(TOps.Load(r0 + q), e, c00));
+            c10 = TOps.MulAdd(TOps.Load(r1 + q + w), d, TOps.MulAdd(TOps.Load(r1 + q), e, c10));
+            c20 = TOps.MulAdd(TOps.Load(r2 + q + w), d, TOps.MulAdd(TOps.Load(r2 + q), e, c20));
+            c30 = TOps.MulAdd(TOps.Load(r3 + q + w), d, TOps.MulAdd(TOps.Load(r3 + q), e, c30));
+            THalf.Load(b1 + q, out e, out d);
+            c01 = TOps.MulAdd(TOps.Load(r0 + q + w), d, TOps.MulAdd(TOps.Load(r0 + q), e, c01));
+            c11 = TOps.MulAdd(TOps.Load(r1 + q + w), d, TOps.MulAdd(TOps.Load(r1 + q), e, c11));
+            c21 = TOps.MulAdd(TOps.Load(r2 + q + w), d, TOps.MulAdd(TOps.Load(r2 + q), e, c21));
+            c31 = TOps.MulAdd(TOps.Load(r3 + q + w), d, TOps.MulAdd(TOps.Load(r3 + q), e, c31));
+            THalf.Load(b2 + q, out e, out d);
+            c02 = TOps.MulAdd(TOps.Load(r0 + q + w), d, TOps.MulAdd(TOps.Load(r0 + q), e, c02));
+            c12 = TOps.MulAdd(TOps.Load(r1 + q + w), d, TOps.MulAdd(TOps.Load(r1 + q), e, c12));
+            c22 = TOps.MulAdd(TOps.Load(r2 + q + w), d, TOps.MulAdd(TOps.Load(r2 + q), e, c22));
+            c32 = TOps.MulAdd(TOps.Load(r3 + q + w), d, TOps.MulAdd(TOps.Load(r3 + q), e, c32));
+            THalf.Load(b3 + q, out e, out d);
+            c03 = TOps.MulAdd(TOps.Load(r0 + q + w), d, TOps.MulAdd(TOps.Load(r0 + q), e, c03));
+            c13 = TOps.MulAdd(TOps.Load(r1 + q + w), d, TOps.MulAdd(TOps.Load(r1 + q), e, c13));
+            c23 = TOps.MulAdd(TOps.Load(r2 + q + w), d, TOps.MulAdd(TOps.Load(r2 + q), e, c23));
+            c33 = TOps.MulAdd(TOps.Load(r3 + q + w), d, TOps.MulAdd(TOps.Load(r3 + q), e, c33));
+            THalf.Load(b4 + q, out e, out d);
+            c04 = TOps.MulAdd(TOps.Load(r0 + q + w), d, TOps.MulAdd(TOps.Load(r0 + q), e, c04));
+            c14 = TOps.MulAdd(TOps.Load(r1 + q + w), d, TOps.MulAdd(TOps.Load(r1 + q), e, c14));
+            c24 = TOps.MulAdd(TOps.Load(r2 + q + w), d, TOps.MulAdd(TOps.Load(r2 + q), e, c24));
+            c34 = TOps.MulAdd(TOps.Load(r3 + q + w), d, TOps.MulAdd(TOps.Load(r3 + q), e, c34));
+            THalf.Load(b5 + q, out e, out d);
+            c05 = TOps.MulAdd(TOps.Load(r0 + q + w), d, TOps.MulAdd(TOps.Load(r0 + q), e, c05));
+            c15 = TOps.MulAdd(TOps.Load(r1 + q + w), d, TOps.MulAdd(TOps.Load(r1 + q), e, c15));
+            c25 = TOps.MulAdd(TOps.Load(r2 + q + w), d, TOps.MulAdd(TOps.Load(r2 + q), e, c25));
+            c35 = TOps.MulAdd(TOps.Load(r3 + q + w), d, TOps.MulAdd(TOps.Load(r3 + q), e, c35));
         }
 
         o[0] = TOps.Sum(c00); o[1] = TOps.Sum(c01); o[2] = TOps.Sum(c02); o[3] = TOps.Sum(c03); o[4] = TOps.Sum(c04); o[5] = TOps.Sum(c05);
