@@ -12,8 +12,8 @@ namespace Backends.Cpu;
 /// (or pair, or quad) of B is broadcast straight from its row into an FMA against that vector. B is read exactly
 /// once, by scalar-broadcast loads that the FMA folds in, with no packing and no horizontal sums in the K loop;
 /// twelve B rows at a time share each A vector. BF16 weights at 9..16 rows are broadcast from their rows in place
-/// (a 16-bit broadcast and a mask: no widened copy); F16 weights widen each
-/// tile's rows into a buffer first.
+/// (a 16-bit broadcast and a mask: no widened copy); F16 weights at 13..16 rows widen each tile's rows into a buffer
+/// first. (Fewer rows of either take the half-precision dot tiles.)
 /// </content>
 internal static unsafe partial class CpuGemm
 {
