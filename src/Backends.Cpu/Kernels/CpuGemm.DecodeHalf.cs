@@ -234,35 +234,35 @@ internal static unsafe partial class CpuGemm
             // One B row at a time (its two halves against the four rows' halves, A read from L1 as FMA operands): 24
             // accumulators and two B vectors stay in registers, where holding all six rows' halves spilled.
             THalf.Load(b0 + q, out TVec e, out TVec d);
-            c00 = TOps.MulAdd(TOps.Load(r0 + q + w), d, TOps.MulAdd(TOps.Load(r0 + q), e, c00));
-            c10 = TOps.MulAdd(TOps.Load(r1 + q + w), d, TOps.MulAdd(TOps.Load(r1 + q), e, c10));
-            c20 = TOps.MulAdd(TOps.Load(r2 + q + w), d, TOps.MulAdd(TOps.Load(r2 + q), e, c20));
-            c30 = TOps.MulAdd(TOps.Load(r3 + q + w), d, TOps.MulAdd(TOps.Load(r3 + q), e, c30));
+            c00 = HalfFma<TOps, TVec>(r0 + q, w, e, d, c00);
+            c10 = HalfFma<TOps, TVec>(r1 + q, w, e, d, c10);
+            c20 = HalfFma<TOps, TVec>(r2 + q, w, e, d, c20);
+            c30 = HalfFma<TOps, TVec>(r3 + q, w, e, d, c30);
             THalf.Load(b1 + q, out e, out d);
-            c01 = TOps.MulAdd(TOps.Load(r0 + q + w), d, TOps.MulAdd(TOps.Load(r0 + q), e, c01));
-            c11 = TOps.MulAdd(TOps.Load(r1 + q + w), d, TOps.MulAdd(TOps.Load(r1 + q), e, c11));
-            c21 = TOps.MulAdd(TOps.Load(r2 + q + w), d, TOps.MulAdd(TOps.Load(r2 + q), e, c21));
-            c31 = TOps.MulAdd(TOps.Load(r3 + q + w), d, TOps.MulAdd(TOps.Load(r3 + q), e, c31));
+            c01 = HalfFma<TOps, TVec>(r0 + q, w, e, d, c01);
+            c11 = HalfFma<TOps, TVec>(r1 + q, w, e, d, c11);
+            c21 = HalfFma<TOps, TVec>(r2 + q, w, e, d, c21);
+            c31 = HalfFma<TOps, TVec>(r3 + q, w, e, d, c31);
             THalf.Load(b2 + q, out e, out d);
-            c02 = TOps.MulAdd(TOps.Load(r0 + q + w), d, TOps.MulAdd(TOps.Load(r0 + q), e, c02));
-            c12 = TOps.MulAdd(TOps.Load(r1 + q + w), d, TOps.MulAdd(TOps.Load(r1 + q), e, c12));
-            c22 = TOps.MulAdd(TOps.Load(r2 + q + w), d, TOps.MulAdd(TOps.Load(r2 + q), e, c22));
-            c32 = TOps.MulAdd(TOps.Load(r3 + q + w), d, TOps.MulAdd(TOps.Load(r3 + q), e, c32));
+            c02 = HalfFma<TOps, TVec>(r0 + q, w, e, d, c02);
+            c12 = HalfFma<TOps, TVec>(r1 + q, w, e, d, c12);
+            c22 = HalfFma<TOps, TVec>(r2 + q, w, e, d, c22);
+            c32 = HalfFma<TOps, TVec>(r3 + q, w, e, d, c32);
             THalf.Load(b3 + q, out e, out d);
-            c03 = TOps.MulAdd(TOps.Load(r0 + q + w), d, TOps.MulAdd(TOps.Load(r0 + q), e, c03));
-            c13 = TOps.MulAdd(TOps.Load(r1 + q + w), d, TOps.MulAdd(TOps.Load(r1 + q), e, c13));
-            c23 = TOps.MulAdd(TOps.Load(r2 + q + w), d, TOps.MulAdd(TOps.Load(r2 + q), e, c23));
-            c33 = TOps.MulAdd(TOps.Load(r3 + q + w), d, TOps.MulAdd(TOps.Load(r3 + q), e, c33));
+            c03 = HalfFma<TOps, TVec>(r0 + q, w, e, d, c03);
+            c13 = HalfFma<TOps, TVec>(r1 + q, w, e, d, c13);
+            c23 = HalfFma<TOps, TVec>(r2 + q, w, e, d, c23);
+            c33 = HalfFma<TOps, TVec>(r3 + q, w, e, d, c33);
             THalf.Load(b4 + q, out e, out d);
-            c04 = TOps.MulAdd(TOps.Load(r0 + q + w), d, TOps.MulAdd(TOps.Load(r0 + q), e, c04));
-            c14 = TOps.MulAdd(TOps.Load(r1 + q + w), d, TOps.MulAdd(TOps.Load(r1 + q), e, c14));
-            c24 = TOps.MulAdd(TOps.Load(r2 + q + w), d, TOps.MulAdd(TOps.Load(r2 + q), e, c24));
-            c34 = TOps.MulAdd(TOps.Load(r3 + q + w), d, TOps.MulAdd(TOps.Load(r3 + q), e, c34));
+            c04 = HalfFma<TOps, TVec>(r0 + q, w, e, d, c04);
+            c14 = HalfFma<TOps, TVec>(r1 + q, w, e, d, c14);
+            c24 = HalfFma<TOps, TVec>(r2 + q, w, e, d, c24);
+            c34 = HalfFma<TOps, TVec>(r3 + q, w, e, d, c34);
             THalf.Load(b5 + q, out e, out d);
-            c05 = TOps.MulAdd(TOps.Load(r0 + q + w), d, TOps.MulAdd(TOps.Load(r0 + q), e, c05));
-            c15 = TOps.MulAdd(TOps.Load(r1 + q + w), d, TOps.MulAdd(TOps.Load(r1 + q), e, c15));
-            c25 = TOps.MulAdd(TOps.Load(r2 + q + w), d, TOps.MulAdd(TOps.Load(r2 + q), e, c25));
-            c35 = TOps.MulAdd(TOps.Load(r3 + q + w), d, TOps.MulAdd(TOps.Load(r3 + q), e, c35));
+            c05 = HalfFma<TOps, TVec>(r0 + q, w, e, d, c05);
+            c15 = HalfFma<TOps, TVec>(r1 + q, w, e, d, c15);
+            c25 = HalfFma<TOps, TVec>(r2 + q, w, e, d, c25);
+            c35 = HalfFma<TOps, TVec>(r3 + q, w, e, d, c35);
         }
 
         o[0] = TOps.Sum(c00); o[1] = TOps.Sum(c01); o[2] = TOps.Sum(c02); o[3] = TOps.Sum(c03); o[4] = TOps.Sum(c04); o[5] = TOps.Sum(c05);
@@ -270,6 +270,13 @@ internal static unsafe partial class CpuGemm
         o[12] = TOps.Sum(c20); o[13] = TOps.Sum(c21); o[14] = TOps.Sum(c22); o[15] = TOps.Sum(c23); o[16] = TOps.Sum(c24); o[17] = TOps.Sum(c25);
         o[18] = TOps.Sum(c30); o[19] = TOps.Sum(c31); o[20] = TOps.Sum(c32); o[21] = TOps.Sum(c33); o[22] = TOps.Sum(c34); o[23] = TOps.Sum(c35);
     }
+
+    /// <summary>c + a[0..w)·even + a[w..2w)·odd: one split block of a row of A (read from L1 as FMA operands) against both halves of a B block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVec HalfFma<TOps, TVec>(float* a, int w, TVec even, TVec odd, TVec c)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+        => TOps.MulAdd(TOps.Load(a + w), odd, TOps.MulAdd(TOps.Load(a), even, c));
 
     /// <summary>Two vectors' worth of 16-bit floats widened from one load: the even-indexed values and the odd-indexed ones.</summary>
     private interface IHalfPairs<TVec>
