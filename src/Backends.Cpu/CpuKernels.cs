@@ -110,7 +110,10 @@ internal sealed class CpuKernels : KernelSet<CpuDevice, CpuStream, CpuBuffer>
     protected override void CastCore(CpuStream stream, CastArgs a)
     {
         Operand x = Op(a.X), y = Op(a.Y);
-        Queue(stream, () => CpuElementwise.Cast(a.X.DType, x, a.Y.DType, y, a.Count), a.X, a.Y);
+        // A large F16/BF16 output of an F32 input, in a buffer of its own, goes out with non-temporal stores.
+        bool streamOut = a.X.DType == DType.F32 && a.X.DType != a.Y.DType
+            && (long)a.Y.ElementCount * a.Y.DType.SizeInBytes() >= CpuRowOps.StreamingBytes && !ReferenceEquals(a.X.Buffer, a.Y.Buffer);
+        Queue(stream, () => CpuElementwise.Cast(a.X.DType, x, a.Y.DType, y, a.Count, streamOut), a.X, a.Y);
     }
 
     /// <summary>The address of a view's first element.</summary>

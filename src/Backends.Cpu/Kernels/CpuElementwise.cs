@@ -63,8 +63,12 @@ internal static class CpuElementwise
             }
         });
 
-    /// <summary>Converts count elements from one float dtype to another (same dtype: a copy).</summary>
-    public static unsafe void Cast(DType from, Operand x, DType to, Operand y, long count)
+    /// <summary>
+    /// Converts count elements from one float dtype to another (same dtype: a copy). With <paramref name="streamOut"/>
+    /// (a large output in a buffer of its own) an F32 source is written with non-temporal stores: the output's lines are
+    /// not read for ownership, so the cast moves only the bytes it reads and writes.
+    /// </summary>
+    public static unsafe void Cast(DType from, Operand x, DType to, Operand y, long count, bool streamOut)
     {
         int fs = from.SizeInBytes();
         CpuParallel.For((count + Chunk - 1) / Chunk, 4, (c0, c1) =>
@@ -82,7 +86,7 @@ internal static class CpuElementwise
                     }
                     else if (from == DType.F32)
                     {
-                        CpuConvert.FromFloat(to, new ReadOnlySpan<float>((float*)x.Pointer + xi, n), y.Pointer, yi);
+                        CpuConvert.FromFloat(to, new ReadOnlySpan<float>((float*)x.Pointer + xi, n), y.Pointer, yi, streamOut);
                     }
                     else
                     {
@@ -93,6 +97,11 @@ internal static class CpuElementwise
 
                     i += n;
                 }
+            }
+
+            if (streamOut)
+            {
+                CpuFused.FenceStreams();
             }
         });
     }

@@ -29,7 +29,14 @@ internal static unsafe class CpuConvert
     }
 
     /// <summary>Writes F32 values as <paramref name="dtype"/> at <paramref name="dst"/> + index (round to nearest even).</summary>
-    public static void FromFloat(DType dtype, ReadOnlySpan<float> src, nint dst, long index)
+    public static void FromFloat(DType dtype, ReadOnlySpan<float> src, nint dst, long index) => FromFloat(dtype, src, dst, index, nonTemporal: false);
+
+    /// <summary>
+    /// <see cref="FromFloat(DType, ReadOnlySpan{float}, nint, long)"/>, optionally writing an F16/BF16 destination's whole
+    /// 64-byte blocks with non-temporal stores on 512-bit vectors (a large output that is not read back soon: its lines are
+    /// then not read for ownership). The caller fences (<see cref="CpuFused.FenceStreams"/>) before reporting completion.
+    /// </summary>
+    public static void FromFloat(DType dtype, ReadOnlySpan<float> src, nint dst, long index, bool nonTemporal)
     {
         switch (dtype)
         {
@@ -37,10 +44,10 @@ internal static unsafe class CpuConvert
                 src.CopyTo(new Span<float>((float*)dst + index, src.Length));
                 break;
             case DType.F16:
-                FloatToHalf(src, new Span<ushort>((ushort*)dst + index, src.Length));
+                Narrow<F16>(src, new Span<ushort>((ushort*)dst + index, src.Length), nonTemporal);
                 break;
             case DType.BF16:
-                FloatToBF16(src, new Span<ushort>((ushort*)dst + index, src.Length));
+                Narrow<BF16>(src, new Span<ushort>((ushort*)dst + index, src.Length), nonTemporal);
                 break;
             default:
                 throw new NotSupportedException(dtype.ToString());
@@ -58,7 +65,7 @@ internal static unsafe class CpuConvert
     public static void HalfToFloat(ReadOnlySpan<ushort> src, Span<float> dst) => Widen<F16>(src, dst);
 
     /// <summary>f32 → f16, round to nearest even: overflow to ±∞, subnormal results rounded, NaN kept quiet.</summary>
-    public static void FloatToHalf(ReadOnlySpan<float> src, Span<ushort> dst) => Narrow<F16>(src, dst);
+    public static void FloatToHalf(ReadOnlySpan<float> src, Span<ushort> dst) => Narrow<F16>(src, dst, nonTemporal: false);
 
     /// <summary>f16 → f32 of the low 16 bits of each lane (the upper bits are ignored), exactly as <see cref="HalfToFloat"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -72,7 +79,7 @@ internal static unsafe class CpuConvert
     public static void BF16ToFloat(ReadOnlySpan<ushort> src, Span<float> dst) => Widen<BF16>(src, dst);
 
     /// <summary>f32 → bf16, round to nearest even, NaN kept (made quiet).</summary>
-    public static void FloatToBF16(ReadOnlySpan<float> src, Span<ushort> dst) => Narrow<BF16>(src, dst);
+    public static void FloatToBF16(ReadOnlySpan<float> src, Span<ushort> dst) => Narrow<BF16>(src, dst, nonTemporal: false);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Widen<TFormat>(ReadOnlySpan<ushort> src, Span<float> dst)
@@ -109,14 +116,28 @@ internal static unsafe class CpuConvert
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Narrow<TFormat>(ReadOnlySpan<float> src, Span<ushort> dst)
+    private static void Narrow<TFormat>(ReadOnlySpan<float> src, Span<ushort> dst, bool nonTemporal)
         where TFormat : struct, IFloat16
     {
         int i = 0;
         fixed (float* s = src)
         fixed (ushort* d = dst)
         {
-            if (Vector512.IsHardwareAccelerated)
+            if (Vector512.IsHardwareAccelerated && nonTemporal)
+            {
+                // Scalar up to the destination's first 64-byte boundary, then whole blocks with non-temporal stores.
+                int head = (int)Math.Min(src.Length, ((64 - ((nint)d & 63)) & 63) / sizeof(ushort));
+                for (; i < head; i++)
+                {
+                    d[i] = TFormat.Narrow(s[i]);
+                }
+
+                for (; i + 32 <= src.Length; i += 32)
+                {
+                    Vector512.Narrow(TFormat.Narrow(Vector512.Load(s + i).AsUInt32()), TFormat.Narrow(Vector512.Load(s + i + 16).AsUInt32())).StoreAlignedNonTemporal(d + i);
+                }
+            }
+            else if (Vector512.IsHardwareAccelerated)
             {
                 for (; i + 32 <= src.Length; i += 32)
                 {

@@ -136,6 +136,68 @@ public sealed class CpuStreamingTests
     /// width, and an output off a 64-byte boundary.
     /// </summary>
     [Theory]
+    [InlineData("f16", 0)]
+    [InlineData("f16", 3)]
+    [InlineData("bf16", 0)]
+    [InlineData("bf16", 5)]
+    public void LargeNarrowingCast_IsExact(string to, int outputOffset)
+    {
+        // F32 → F16/BF16 of an output of at least StreamingBytes: whole 64-byte blocks go out with non-temporal stores
+        // after a scalar head up to the first boundary (an odd offset makes one), a scalar tail after them.
+        int seed = Environment.TickCount;
+        var rnd = new Random(seed);
+        int count = (int)(CpuRowOps.StreamingBytes / 2) + 45;
+        float[] x = new float[count];
+        for (int i = 0; i < count; i++)
+        {
+            x[i] = (float)((rnd.NextDouble() - 0.5) * Math.Pow(2, rnd.Next(-30, 20)));
+        }
+
+        x[7] = float.NaN;
+        x[count - 2] = float.PositiveInfinity;
+        x[count / 2] = 1e6f; // beyond F16's range: +∞
+        DType dt = to == "f16" ? DType.F16 : DType.BF16;
+        using Device cpu = new BackendRegistry().AddCpu().Open("cpu:0");
+        using DeviceStream s = cpu.CreateStream();
+        TensorView vx = cpu.Allocate(DType.F32, count);
+        TensorView outBuffer = cpu.Allocate(dt, count + outputOffset);
+        TensorView vy = outBuffer.Slice(outputOffset, count);
+        s.Write<float>(vx, x);
+        if (dt == DType.F16)
+        {
+            s.Fill(outBuffer, (Half)12345f);
+        }
+        else
+        {
+            s.Fill(outBuffer, (BFloat16)12345f);
+        }
+
+        cpu.Kernels.Cast(s, vx, vy);
+        if (dt == DType.F16)
+        {
+            Half[] y = s.Read<Half>(vy);
+            for (int i = 0; i < count; i++)
+            {
+                Half want = (Half)x[i];
+                Assert.True(
+                    BitConverter.HalfToUInt16Bits(want) == BitConverter.HalfToUInt16Bits(y[i]) || (Half.IsNaN(want) && Half.IsNaN(y[i])),
+                    $"f16 element {i} of {count}: {y[i]}, want {want} from {x[i]} (output offset {outputOffset}, seed {seed})");
+            }
+        }
+        else
+        {
+            BFloat16[] y = s.Read<BFloat16>(vy);
+            for (int i = 0; i < count; i++)
+            {
+                BFloat16 want = (BFloat16)x[i];
+                Assert.True(
+                    want.RawValue == y[i].RawValue,
+                    $"bf16 element {i} of {count}: {y[i].RawValue:X4}, want {want.RawValue:X4} from {x[i]} (output offset {outputOffset}, seed {seed})");
+            }
+        }
+    }
+
+    [Theory]
     [InlineData(1200, 1003, 0)]
     [InlineData(300, 1024, 1)]
     public void LargeCausalScaledSoftmax_MatchesFloat64(int queryRows, int cols, int outputOffset)
