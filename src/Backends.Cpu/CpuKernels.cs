@@ -111,8 +111,7 @@ internal sealed class CpuKernels : KernelSet<CpuDevice, CpuStream, CpuBuffer>
     {
         Operand x = Op(a.X), y = Op(a.Y);
         // A large F16/BF16 output of an F32 input, in a buffer of its own, goes out with non-temporal stores.
-        bool streamOut = a.X.DType == DType.F32 && a.X.DType != a.Y.DType
-            && (long)a.Y.ElementCount * a.Y.DType.SizeInBytes() >= CpuRowOps.StreamingBytes && !ReferenceEquals(a.X.Buffer, a.Y.Buffer);
+        bool streamOut = a.X.DType == DType.F32 && a.Y.DType != DType.F32 && CpuRowOps.IsLargeOwnOutput(a.Y, a.X);
         Queue(stream, () => CpuElementwise.Cast(a.X.DType, x, a.Y.DType, y, a.Count, streamOut), a.X, a.Y);
     }
 

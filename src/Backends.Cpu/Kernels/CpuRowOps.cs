@@ -122,13 +122,19 @@ internal static class CpuRowOps
     internal const long StreamingBytes = 8 << 20;
 
     /// <summary>
-    /// Whether an op writes <paramref name="y"/> with non-temporal stores: an F32 output of at least
-    /// <see cref="StreamingBytes"/> in a buffer that none of the inputs is in (it is not read back soon, and
-    /// an input read from the same lines would lose them from the cache).
+    /// Whether an op writes <paramref name="y"/> with non-temporal stores: an F32 output that
+    /// <see cref="IsLargeOwnOutput"/> (the kernels' non-temporal paths are F32 ones).
     /// </summary>
-    public static bool StreamsOutput(TensorView y, params ReadOnlySpan<TensorView> inputs)
+    public static bool StreamsOutput(TensorView y, params ReadOnlySpan<TensorView> inputs) => y.DType == DType.F32 && IsLargeOwnOutput(y, inputs);
+
+    /// <summary>
+    /// Whether <paramref name="y"/> is an output worth writing with non-temporal stores, whatever its dtype: at least
+    /// <see cref="StreamingBytes"/> in a buffer that none of the inputs is in (it is not read back soon, and an input
+    /// read from the same lines would lose them from the cache).
+    /// </summary>
+    public static bool IsLargeOwnOutput(TensorView y, params ReadOnlySpan<TensorView> inputs)
     {
-        if (y.DType != DType.F32 || (long)y.ElementCount * sizeof(float) < StreamingBytes)
+        if (y.ElementCount * (long)y.DType.SizeInBytes() < StreamingBytes)
         {
             return false;
         }
