@@ -7,25 +7,19 @@ using System.Runtime.Intrinsics.X86;
 namespace Backends.Cpu;
 
 /// <content>
-/// The decode path for 3..16 rows of A with B as [N,K] (a Linear weight) on AVX-512: A is packed transposed so that
-/// one 512-bit vector holds every row of A at a few consecutive k (16 rows × 1 k, 8 × 2 or 4 × 4), and each element
-/// (or pair, or quad) of B is broadcast straight from its row into an FMA against that vector. B is read exactly
-/// once, by scalar-broadcast loads that the FMA folds in, with no packing and no horizontal sums in the K loop;
-/// twelve B rows at a time share each A vector. BF16 weights at 9..16 rows are broadcast from their rows in place
-/// (a 16-bit broadcast and a mask: no widened copy); F16 weights at 13..16 rows widen each tile's rows into a buffer
-/// first. (Fewer rows of either take the half-precision dot tiles.)
+/// The decode path for 3..16 rows of A with B as [N,K] (a Linear weight) on AVX-512: A is packed transposed so that a
+/// 512-bit vector holds every row of A at a few consecutive k (4 rows × 4 k, 8 × 2; for 9..16 rows two vectors, rows
+/// 0..7 and 8..15 × 2 k), and each pair (or quad) of B is broadcast straight from its row into the FMAs against those
+/// vectors. B is read exactly once, by broadcast loads that the FMA folds in, with no packing and no horizontal sums
+/// in the K loop; twelve B rows at a time share each A vector. BF16 weights at 9..16 rows are broadcast from their
+/// rows in place (a 32-bit broadcast and a byte shuffle: no widened copy); F16 weights at 13..16 rows widen each
+/// tile's rows into a buffer first. (Fewer rows of either take the half-precision dot tiles.)
 /// </content>
 internal static unsafe partial class CpuGemm
 {
     /// <summary>
-    /// B rows per tile: 8 when a vector holds one k (9..16 rows of A: compute-bound, and 8 rows ran 8–10% faster than
-    /// 12 here), 12 when it holds two or four (fewer rows of A: each A vector then serves more B rows).
-    /// </summary>
-    private static int BroadcastRowsFor(int kPer) => kPer == 1 ? 8 : 12;
-
-    /// <summary>
     /// How far ahead (bytes) the broadcast decode tiles fetch each B row into L1, one line per row for every line they
-    /// consume. Each B row is its own stream, 8–12 at a time, and the hardware prefetcher alone kept too few lines in
+    /// consume. Each B row is its own stream, 12 at a time, and the hardware prefetcher alone kept too few lines in
     /// flight: measured on one core of an AMD EPYC (Zen 5) with B out of cache, 16×4096×4096 went from 118 to 143
     /// GFLOP/s, 8× from 79 to 93 and 4× from 44 to 47; on two cores +20–27%. 512 and 1024 measured the same, 2048
     /// less. The 1- and 2-row dot tiles (64-byte loads of B) do not prefetch: there it cost 10% at one row.
@@ -36,7 +30,6 @@ internal static unsafe partial class CpuGemm
     private static void DecodeBroadcast(GemmProblem p, float* pa, int lda)
     {
         int m = p.M;
-        bool bf16 = p.InType == DType.BF16;
         if (m <= 4)
         {
             DecodeBroadcast<Quad>(p, pa, lda);
@@ -45,44 +38,44 @@ internal static unsafe partial class CpuGemm
         {
             DecodeBroadcast<Pair>(p, pa, lda);
         }
-        else if (bf16)
-        {
-            DecodeBroadcast<Bf16Single>(p, pa, lda);
-        }
         else
         {
-            DecodeBroadcast<Single1>(p, pa, lda);
+            // Two A vectors per step, so each broadcast of B serves two FMAs (one per 8 rows of A): measured A/B on one
+            // core against one vector of 16 rows × 1 k (one FMA per broadcast), 16×4096×4096 F32 137 → 159 GFLOP/s,
+            // 16×2048×7168 126 → 156, 12× 90 → 107, 9× 67 → 79; BF16 (in place) 16× 141 → 157; on two cores +6–21%.
+            if (p.InType == DType.BF16)
+            {
+                DecodeBroadcast<Bf16PairWide>(p, pa, lda);
+            }
+            else
+            {
+                DecodeBroadcast<PairWide>(p, pa, lda);
+            }
         }
     }
 
     private static void DecodeBroadcast<TB>(GemmProblem p, float* pa, int lda)
         where TB : struct, IBroadcastK
     {
-        int m = p.M, n = p.N, k = p.K, kPer = TB.KPerVector, rowsPer = 16 / kPer, tileRows = BroadcastRowsFor(kPer);
+        int m = p.M, n = p.N, k = p.K, kPer = TB.KPerVector, aw = 16 * TB.AVectors, rowsPer = aw / kPer;
+        const int tileRows = 12;
         int kv = k - (k % (kPer == 4 ? 16 : kPer)); // the 4-k tile takes 16 k per load of B; the rest is the scalar tail
 
-        // aT[s][i·kPer + j] = A[i, s·kPer + j] for the vector part of K (rows past M zero): runs of kPer floats of a
-        // row of A per vector, or a transposed panel (4×4 register transposes) when a vector holds one k.
+        // aT[s][i·kPer + j] = A[i, s·kPer + j] for the vector part of K (rows past M zero): per step, runs of kPer
+        // floats of each row of A, aw floats in all (one or two vectors). (The tiles' own `width` below is C's columns.)
         float* aT = RentCallBuffer(5, Math.Max(kv, 1) * (long)rowsPer, out bool owned);
         try
         {
             int steps = kv / kPer;
-            if (kPer == 1)
+            for (int i = 0; i < rowsPer; i++)
             {
-                TransposeToPanel(pa, lda, m, steps, aT, 16);
-            }
-            else
-            {
-                for (int i = 0; i < rowsPer; i++)
+                float* src = pa + ((long)i * lda);
+                for (int s = 0; s < steps; s++)
                 {
-                    float* src = pa + ((long)i * lda);
-                    for (int s = 0; s < steps; s++)
+                    float* dst = aT + (s * (long)aw) + (i * kPer);
+                    for (int j = 0; j < kPer; j++)
                     {
-                        float* dst = aT + (s * 16L) + (i * kPer);
-                        for (int j = 0; j < kPer; j++)
-                        {
-                            dst[j] = i < m ? src[(s * kPer) + j] : 0;
-                        }
+                        dst[j] = i < m ? src[(s * kPer) + j] : 0;
                     }
                 }
             }
@@ -97,7 +90,7 @@ internal static unsafe partial class CpuGemm
                 bool inPlace = TB.ElementBytes == p.InType.SizeInBytes();
                 float* rowsF32 = inPlace ? null : CpuConvert.ScratchPointer(0, tileRows * ldr);
                 float* outs = CpuConvert.ScratchPointer(1, m * width);
-                float* vacc = stackalloc float[tileRows * 16];
+                float* vacc = stackalloc float[tileRows * aw];
                 for (int j = j0; j < j1; j += tileRows)
                 {
                     int cnt = Math.Min(tileRows, j1 - j);
@@ -127,17 +120,17 @@ internal static unsafe partial class CpuGemm
                     {
                         QuadTile12(kv / kPer, aT, (float*)b, ld / sizeof(float), vacc);
                     }
-                    else if (tileRows == 12)
+                    else if (TB.AVectors == 2)
                     {
-                        BroadcastTile12<TB>(kv / kPer, aT, b, ld, vacc);
+                        WideTile12<TB>(kv / kPer, aT, b, ld, vacc);
                     }
                     else
                     {
-                        BroadcastTile8<TB>(kv / kPer, aT, b, ld, vacc);
+                        BroadcastTile12<TB>(kv / kPer, aT, b, ld, vacc);
                     }
 
-                    // Lane i·kPer + j of row r's accumulator holds A[i, ·]·B[r, ·] over the k ≡ j (mod kPer): sum the
-                    // kPer lanes, then the K tail.
+                    // Lane i·kPer + j of row r's aw accumulator floats holds A[i, ·]·B[r, ·] over the k ≡ j (mod kPer):
+                    // sum the kPer lanes, then the K tail.
                     for (int r = 0; r < cnt; r++)
                     {
                         byte* brow = b + (r * ld);
@@ -146,7 +139,7 @@ internal static unsafe partial class CpuGemm
                             float v = 0;
                             for (int q = 0; q < kPer; q++)
                             {
-                                v += vacc[(r * 16) + (i * kPer) + q];
+                                v += vacc[(r * aw) + (i * kPer) + q];
                             }
 
                             for (int q = kv; q < k; q++)
@@ -175,7 +168,7 @@ internal static unsafe partial class CpuGemm
         }
     }
 
-    /// <summary>How a run of B's row is broadcast against a vector of packed Aᵀ: 1, 2 or 4 consecutive k per 512-bit vector.</summary>
+    /// <summary>How a run of B's row is broadcast against the vectors of packed Aᵀ: 2 or 4 consecutive k per 512-bit vector.</summary>
     private interface IBroadcastK
     {
         /// <summary>Consecutive k in one vector of Aᵀ (16 / rows of A it holds).</summary>
@@ -186,16 +179,9 @@ internal static unsafe partial class CpuGemm
 
         /// <summary>B[r, q..q+KPerVector) repeated across the vector, as F32.</summary>
         static abstract Vector512<float> Load(byte* p);
-    }
 
-    private readonly struct Single1 : IBroadcastK
-    {
-        public static int ElementBytes => sizeof(float);
-
-        public static int KPerVector => 1;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<float> Load(byte* p) => Vector512.Create(*(float*)p);
+        /// <summary>Vectors of Aᵀ per step: 1, or 2 for 9..16 rows (rows 0..7 and 8..15 of A; each broadcast of B then serves two FMAs).</summary>
+        static virtual int AVectors => 1;
     }
 
     private readonly struct Pair : IBroadcastK
@@ -218,15 +204,127 @@ internal static unsafe partial class CpuGemm
         public static Vector512<float> Load(byte* p) => Vector512.Create(Vector128.Load((float*)p));
     }
 
-    /// <summary>One BF16 element of B, read in place, across the vector: a 16-bit broadcast, the bits moved to the upper half.</summary>
-    private readonly struct Bf16Single : IBroadcastK
+    /// <summary>A pair of F32 elements of B against two vectors of Aᵀ (9..16 rows of A).</summary>
+    private readonly struct PairWide : IBroadcastK
     {
-        public static int KPerVector => 1;
+        public static int ElementBytes => sizeof(float);
 
-        public static int ElementBytes => 2;
+        public static int KPerVector => 2;
+
+        public static int AVectors => 2;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<float> Load(byte* p) => (Vector512.Create(*(ushort*)p).AsUInt32() & Vector512.Create(0xFFFF0000u)).AsSingle();
+        public static Vector512<float> Load(byte* p) => Pair.Load(p);
+    }
+
+    /// <summary>
+    /// A pair of BF16 elements of B, read in place, across the vector as F32 (k even in even lanes, odd in odd lanes):
+    /// a 32-bit broadcast, then a byte shuffle that moves each lane's 16 bits to its upper half and zeroes the lower
+    /// (one operation; measured 3–8% faster than a variable shift and a mask).
+    /// </summary>
+    private readonly struct Bf16PairWide : IBroadcastK
+    {
+        public static int ElementBytes => 2;
+
+        public static int KPerVector => 2;
+
+        public static int AVectors => 2;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Load(byte* p) =>
+            Avx512BW.Shuffle(Vector512.Create(*(uint*)p).AsByte(), Vector512.Create(0x01008080u, 0x03028080u, 0x01008080u, 0x03028080u, 0x01008080u, 0x03028080u, 0x01008080u, 0x03028080u, 0x01008080u, 0x03028080u, 0x01008080u, 0x03028080u, 0x01008080u, 0x03028080u, 0x01008080u, 0x03028080u).AsByte()).AsSingle();
+    }
+
+    /// <summary>
+    /// acc[r][0..32) = Σ_s (aT[s][0..16), aT[s][16..32))·broadcast(B[r, s·kPer ..]) for the 12 B rows b + r·ldb: each
+    /// broadcast serves two FMAs (24 accumulators).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WideTile12<TB>(int steps, float* aT, byte* b0, nint ld, float* acc)
+        where TB : struct, IBroadcastK
+    {
+        byte* p0 = b0, p3 = b0 + (3 * ld), p6 = b0 + (6 * ld), p9 = b0 + (9 * ld);
+        nint step = TB.KPerVector * TB.ElementBytes, pf = DecodePrefetch;
+        int lineMask = (64 / (TB.KPerVector * TB.ElementBytes)) - 1;
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        Vector512<float> c6 = default, c7 = default, c8 = default, c9 = default, c10 = default, c11 = default;
+        Vector512<float> d0 = default, d1 = default, d2 = default, d3 = default, d4 = default, d5 = default;
+        Vector512<float> d6 = default, d7 = default, d8 = default, d9 = default, d10 = default, d11 = default;
+        for (int s = 0; s < steps; s++)
+        {
+            if ((s & lineMask) == 0)
+            {
+                Prefetch12(p0 + pf, ld);
+            }
+
+            Vector512<float> a = Vector512.Load(aT), e = Vector512.Load(aT + 16), x;
+            x = TB.Load(p0);
+            c0 = Vector512.FusedMultiplyAdd(x, a, c0);
+            d0 = Vector512.FusedMultiplyAdd(x, e, d0);
+            x = TB.Load(p0 + ld);
+            c1 = Vector512.FusedMultiplyAdd(x, a, c1);
+            d1 = Vector512.FusedMultiplyAdd(x, e, d1);
+            x = TB.Load(p0 + (ld << 1));
+            c2 = Vector512.FusedMultiplyAdd(x, a, c2);
+            d2 = Vector512.FusedMultiplyAdd(x, e, d2);
+            x = TB.Load(p3);
+            c3 = Vector512.FusedMultiplyAdd(x, a, c3);
+            d3 = Vector512.FusedMultiplyAdd(x, e, d3);
+            x = TB.Load(p3 + ld);
+            c4 = Vector512.FusedMultiplyAdd(x, a, c4);
+            d4 = Vector512.FusedMultiplyAdd(x, e, d4);
+            x = TB.Load(p3 + (ld << 1));
+            c5 = Vector512.FusedMultiplyAdd(x, a, c5);
+            d5 = Vector512.FusedMultiplyAdd(x, e, d5);
+            x = TB.Load(p6);
+            c6 = Vector512.FusedMultiplyAdd(x, a, c6);
+            d6 = Vector512.FusedMultiplyAdd(x, e, d6);
+            x = TB.Load(p6 + ld);
+            c7 = Vector512.FusedMultiplyAdd(x, a, c7);
+            d7 = Vector512.FusedMultiplyAdd(x, e, d7);
+            x = TB.Load(p6 + (ld << 1));
+            c8 = Vector512.FusedMultiplyAdd(x, a, c8);
+            d8 = Vector512.FusedMultiplyAdd(x, e, d8);
+            x = TB.Load(p9);
+            c9 = Vector512.FusedMultiplyAdd(x, a, c9);
+            d9 = Vector512.FusedMultiplyAdd(x, e, d9);
+            x = TB.Load(p9 + ld);
+            c10 = Vector512.FusedMultiplyAdd(x, a, c10);
+            d10 = Vector512.FusedMultiplyAdd(x, e, d10);
+            x = TB.Load(p9 + (ld << 1));
+            c11 = Vector512.FusedMultiplyAdd(x, a, c11);
+            d11 = Vector512.FusedMultiplyAdd(x, e, d11);
+            aT += 32;
+            p0 += step;
+            p3 += step;
+            p6 += step;
+            p9 += step;
+        }
+
+        c0.Store(acc);
+        d0.Store(acc + 16);
+        c1.Store(acc + 32);
+        d1.Store(acc + 48);
+        c2.Store(acc + 64);
+        d2.Store(acc + 80);
+        c3.Store(acc + 96);
+        d3.Store(acc + 112);
+        c4.Store(acc + 128);
+        d4.Store(acc + 144);
+        c5.Store(acc + 160);
+        d5.Store(acc + 176);
+        c6.Store(acc + 192);
+        d6.Store(acc + 208);
+        c7.Store(acc + 224);
+        d7.Store(acc + 240);
+        c8.Store(acc + 256);
+        d8.Store(acc + 272);
+        c9.Store(acc + 288);
+        d9.Store(acc + 304);
+        c10.Store(acc + 320);
+        d10.Store(acc + 336);
+        c11.Store(acc + 352);
+        d11.Store(acc + 368);
     }
 
     /// <summary>
@@ -285,52 +383,6 @@ internal static unsafe partial class CpuGemm
     }
 
     /// <summary>
-    /// acc[r][0..16) = Σ_s aT[s]·broadcast(B[r, s·kPer ..]) over s &lt; steps for the 8 B rows b + r·ldb. The rows are
-    /// addressed from base pointers three rows apart and one stride register, so the broadcasts fold into the FMAs
-    /// as memory operands.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void BroadcastTile8<TB>(int steps, float* aT, byte* b0, nint ld, float* acc)
-        where TB : struct, IBroadcastK
-    {
-        byte* p0 = b0, p3 = b0 + (3 * ld), p6 = b0 + (6 * ld);
-        nint step = TB.KPerVector * TB.ElementBytes, pf = DecodePrefetch;
-        int lineMask = (64 / (TB.KPerVector * TB.ElementBytes)) - 1;
-        Vector512<float> c0 = Vector512<float>.Zero, c1 = Vector512<float>.Zero, c2 = Vector512<float>.Zero, c3 = Vector512<float>.Zero, c4 = Vector512<float>.Zero, c5 = Vector512<float>.Zero;
-        Vector512<float> c6 = Vector512<float>.Zero, c7 = Vector512<float>.Zero;
-        for (int s = 0; s < steps; s++)
-        {
-            if ((s & lineMask) == 0)
-            {
-                PrefetchRows(p0 + pf, ld, 8);
-            }
-
-            Vector512<float> a = Vector512.Load(aT);
-            c0 = Vector512.FusedMultiplyAdd(TB.Load(p0), a, c0);
-            c1 = Vector512.FusedMultiplyAdd(TB.Load(p0 + ld), a, c1);
-            c2 = Vector512.FusedMultiplyAdd(TB.Load(p0 + (ld << 1)), a, c2);
-            c3 = Vector512.FusedMultiplyAdd(TB.Load(p3), a, c3);
-            c4 = Vector512.FusedMultiplyAdd(TB.Load(p3 + ld), a, c4);
-            c5 = Vector512.FusedMultiplyAdd(TB.Load(p3 + (ld << 1)), a, c5);
-            c6 = Vector512.FusedMultiplyAdd(TB.Load(p6), a, c6);
-            c7 = Vector512.FusedMultiplyAdd(TB.Load(p6 + ld), a, c7);
-            aT += 16;
-            p0 += step;
-            p3 += step;
-            p6 += step;
-        }
-
-        c0.Store(acc);
-        c1.Store(acc + 16);
-        c2.Store(acc + 32);
-        c3.Store(acc + 48);
-        c4.Store(acc + 64);
-        c5.Store(acc + 80);
-        c6.Store(acc + 96);
-        c7.Store(acc + 112);
-    }
-
-    /// <summary>
     /// The four-k-per-vector tile (3..4 rows of A) over 12 B rows, reading B with full 64-byte loads: each load holds
     /// four quads of a row, spread to all lanes by in-register 128-bit shuffles. One-float broadcast loads walk a row
     /// 4 bytes at a time, and twelve such slow streams drew only about half the memory bandwidth of 64-byte loads in a
@@ -384,22 +436,9 @@ internal static unsafe partial class CpuGemm
     }
 
     /// <summary>
-    /// Fetches into L1 the line at <paramref name="p"/> in each of <paramref name="rows"/> rows <paramref name="ld"/>
-    /// bytes apart. A prefetch never faults, so lines past the end of a row or of B are harmless.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PrefetchRows(byte* p, nint ld, int rows)
-    {
-        for (int r = 0; r < rows; r++)
-        {
-            Sse.Prefetch0(p);
-            p += ld;
-        }
-    }
-
-    /// <summary>
-    /// Fetches into L1 the line at <paramref name="p"/> in each of 12 rows <paramref name="ld"/> bytes apart, written
-    /// out: the 4-k tile fetches every iteration, and <see cref="PrefetchRows"/>' loop cost it 6–9% at 4×4096×4096.
+    /// Fetches into L1 the line at <paramref name="p"/> in each of 12 rows <paramref name="ld"/> bytes apart (a prefetch
+    /// never faults, so lines past the end of a row or of B are harmless). Written out: the 4-k tile fetches every
+    /// iteration, and a loop over the rows cost it 6–9% at 4×4096×4096.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Prefetch12(byte* p, nint ld)
@@ -435,26 +474,30 @@ internal static unsafe partial class CpuGemm
         where TB : struct, IBroadcastK
     {
         nint step = TB.KPerVector * TB.ElementBytes;
+        int width = 16 * TB.AVectors;
         for (int r = 0; r < cnt; r++)
         {
-            byte* pr = b0 + (r * ld);
-            float* a = aT;
-            Vector512<float> c0 = Vector512<float>.Zero, c1 = Vector512<float>.Zero;
-            int s = 0;
-            for (; s + 2 <= steps; s += 2)
+            for (int v = 0; v < TB.AVectors; v++)
             {
-                c0 = Vector512.FusedMultiplyAdd(TB.Load(pr), Vector512.Load(a), c0);
-                c1 = Vector512.FusedMultiplyAdd(TB.Load(pr + step), Vector512.Load(a + 16), c1);
-                pr += 2 * step;
-                a += 32;
-            }
+                byte* pr = b0 + (r * ld);
+                float* a = aT + (v * 16);
+                Vector512<float> c0 = Vector512<float>.Zero, c1 = Vector512<float>.Zero;
+                int s = 0;
+                for (; s + 2 <= steps; s += 2)
+                {
+                    c0 = Vector512.FusedMultiplyAdd(TB.Load(pr), Vector512.Load(a), c0);
+                    c1 = Vector512.FusedMultiplyAdd(TB.Load(pr + step), Vector512.Load(a + width), c1);
+                    pr += 2 * step;
+                    a += 2 * width;
+                }
 
-            if (s < steps)
-            {
-                c0 = Vector512.FusedMultiplyAdd(TB.Load(pr), Vector512.Load(a), c0);
-            }
+                if (s < steps)
+                {
+                    c0 = Vector512.FusedMultiplyAdd(TB.Load(pr), Vector512.Load(a), c0);
+                }
 
-            (c0 + c1).Store(acc + (r * 16));
+                (c0 + c1).Store(acc + (r * width) + (v * 16));
+            }
         }
     }
 }

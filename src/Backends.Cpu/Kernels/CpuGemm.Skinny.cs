@@ -62,8 +62,8 @@ internal static unsafe partial class CpuGemm
             && ((p.InType == DType.BF16 && (m <= 8 || !Vector512.IsHardwareAccelerated)) || (p.InType == DType.F16 && m <= 12)))
         {
             // Half-precision weights widened in registers as they are read: half the bytes of F32, no buffer. BF16 at
-            // 9..16 rows on AVX-512 takes DecodeBroadcast's BF16 broadcasts instead (11–17% faster there; the dot tiles
-            // were 8–12% faster at 6 and 8 rows). F16 at 13..16 rows widens each tile once into a buffer for
+            // 9..16 rows on AVX-512 takes DecodeBroadcast's in-place BF16 pair broadcasts instead (at 12 rows 4% faster
+            // on one core, even on two; at 9 even; the dot tiles were 8–12% faster at 6 and 8 rows). F16 at 13..16 rows widens each tile once into a buffer for
             // DecodeBroadcast: its widening costs several operations, repeated for every group of 4 rows of A in the
             // dot tiles (18% slower at 16 rows; 2× faster at 3–4, +17% at 8, +26% at 12).
             DecodeHalf(p, pa, lda);

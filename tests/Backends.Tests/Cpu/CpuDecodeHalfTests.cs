@@ -8,8 +8,9 @@ namespace Backends.Tests;
 /// The CPU's decode GEMMs on F16 and BF16 weights (M ≤ 16, B [N,K]), which widen B in registers as they read it (split
 /// even/odd halves against A laid out in the same order, or BF16 broadcasts read in place): every output against a
 /// float64 reference of the same rounded inputs, over row counts that take each tile (1, 2, 4 × 6 rows of A; pair and
-/// single broadcasts), K with and without a tail past the last whole block, N that leaves short tiles, B as a view of
-/// a wider buffer (rows not 64-byte aligned, LdB ≠ K), alpha and beta, and C poisoned first.
+/// pair broadcasts in place), K with and without a tail past the last whole block, N that leaves short tiles, B as a view of
+/// a wider buffer (rows not 64-byte aligned, LdB ≠ K), alpha and beta, and C poisoned first; and F32 weights on the
+/// same decode path.
 /// </summary>
 public sealed class CpuDecodeHalfTests
 {
@@ -85,6 +86,77 @@ public sealed class CpuDecodeHalfTests
                 Assert.True(
                     Math.Abs(got - want) <= (1e-5 * (mag + Math.Abs(want))) + 1e-6,
                     $"{dtype} {m}x{n}x{k}: C[{i},{j}] = {got}, float64 reference {want} (seed {seed})");
+            }
+        }
+    }
+
+    public static TheoryData<int, int, int> F32Cases()
+    {
+        var data = new TheoryData<int, int, int>();
+        foreach (int m in new[] { 3, 4, 5, 8, 9, 12, 13, 16 })
+        {
+            data.Add(m, 37, 64);    // whole steps, a short last tile of 12 B rows
+            data.Add(m, 29, 1001);  // an odd K: one k past the last pair (and past the last 16 for 3..4 rows)
+            data.Add(m, 12, 3);     // K shorter than one step of the 4-k tile
+        }
+
+        return data;
+    }
+
+    /// <summary>
+    /// F32 weights on the same decode path (M ≤ 16, B [N,K]: the 4-k and pair broadcasts, two A vectors per step at
+    /// 9..16 rows), against a float64 reference, with the same B view, alpha, beta and poisoned C.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(F32Cases))]
+    public void F32WeightDecode_MatchesFloat64(int m, int n, int k)
+    {
+        int seed = Environment.TickCount ^ (m * 7919) ^ (n * 104729) ^ k;
+        var rnd = new Random(seed);
+        const int Pad = 3;
+        float[] a = new float[m * k], b = new float[n * (k + Pad)];
+        for (int i = 0; i < a.Length; i++)
+        {
+            a[i] = (float)((rnd.NextDouble() * 4) - 2);
+        }
+
+        for (int i = 0; i < b.Length; i++)
+        {
+            b[i] = (float)((rnd.NextDouble() * 2) - 1);
+        }
+
+        float alpha = 1.25f, beta = m % 2 == 0 ? 0.5f : 0f;
+        float[] c0 = new float[m * n];
+        for (int i = 0; i < c0.Length; i++)
+        {
+            c0[i] = beta == 0 ? float.NaN : (float)rnd.NextDouble();
+        }
+
+        using Device cpu = new BackendRegistry().AddCpu().Open("cpu:0");
+        using DeviceStream s = cpu.CreateStream();
+        TensorView va = cpu.Allocate(DType.F32, m, k), wide = cpu.Allocate(DType.F32, n, k + Pad), vc = cpu.Allocate(DType.F32, m, n);
+        s.Write<float>(va, a);
+        s.Write<float>(wide, b);
+        s.Write<float>(vc, c0);
+        cpu.Kernels.Gemm(s, va, wide.Columns(2, k), vc, new GemmOptions { TransB = true, Alpha = alpha, Beta = beta });
+        float[] c = s.Read<float>(vc);
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                double want = 0, mag = 0;
+                for (int q = 0; q < k; q++)
+                {
+                    double t = (double)a[(i * k) + q] * b[(j * (k + Pad)) + 2 + q];
+                    want += t;
+                    mag += Math.Abs(t);
+                }
+
+                want = (alpha * want) + (beta == 0 ? 0 : beta * c0[(i * n) + j]);
+                double got = c[(i * n) + j];
+                Assert.True(
+                    Math.Abs(got - want) <= (1e-5 * (mag + Math.Abs(want))) + 1e-6,
+                    $"f32 {m}x{n}x{k}: C[{i},{j}] = {got}, float64 reference {want} (seed {seed})");
             }
         }
     }
