@@ -151,6 +151,22 @@ internal static unsafe partial class CpuGemm
             b += 2 * w;
         }
 
+        Store12<TOps, TVec>(
+            c, ldc, alpha, mRows, nCols, overwrite,
+            c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51,
+            c60, c61, c70, c71, c80, c81, c90, c91, c100, c101, c110, c111);
+    }
+
+    /// <summary>The 12 × 2-vector accumulator tile into C: full tiles directly, edge tiles through a small buffer (only mRows × nCols written).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store12<TOps, TVec>(
+        float* c, int ldc, float alpha, int mRows, int nCols, bool overwrite,
+        TVec c00, TVec c01, TVec c10, TVec c11, TVec c20, TVec c21, TVec c30, TVec c31, TVec c40, TVec c41, TVec c50, TVec c51,
+        TVec c60, TVec c61, TVec c70, TVec c71, TVec c80, TVec c81, TVec c90, TVec c91, TVec c100, TVec c101, TVec c110, TVec c111)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+    {
+        int w = TOps.Count;
         TVec al = TOps.Broadcast(alpha);
         if (mRows == 12 && nCols == 2 * w)
         {
@@ -169,7 +185,22 @@ internal static unsafe partial class CpuGemm
             return;
         }
 
-        int tw = 2 * w;
+        Store12Edge<TOps, TVec>(
+            c, ldc, alpha, mRows, nCols, overwrite,
+            c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51,
+            c60, c61, c70, c71, c80, c81, c90, c91, c100, c101, c110, c111);
+    }
+
+    /// <summary>An edge tile of <see cref="Store12{TOps, TVec}"/>: through a small buffer, so only mRows × nCols of C are written (out of line: it needs stack space).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Store12Edge<TOps, TVec>(
+        float* c, int ldc, float alpha, int mRows, int nCols, bool overwrite,
+        TVec c00, TVec c01, TVec c10, TVec c11, TVec c20, TVec c21, TVec c30, TVec c31, TVec c40, TVec c41, TVec c50, TVec c51,
+        TVec c60, TVec c61, TVec c70, TVec c71, TVec c80, TVec c81, TVec c90, TVec c91, TVec c100, TVec c101, TVec c110, TVec c111)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+    {
+        int w = TOps.Count, tw = 2 * w;
         float* tile = stackalloc float[12 * 2 * 16];
         TOps.Store(tile, c00);
         TOps.Store(tile + w, c01);
@@ -196,6 +227,87 @@ internal static unsafe partial class CpuGemm
         TOps.Store(tile + (11 * tw), c110);
         TOps.Store(tile + (11 * tw) + w, c111);
         StoreEdge(tile, tw, c, ldc, alpha, mRows, nCols, overwrite);
+    }
+
+    /// <summary>
+    /// The 512-bit micro-kernel with A read from 12 rows of F32 (<paramref name="lda"/> bytes apart, each starting at
+    /// the slab's first k) instead of a packed panel: each step broadcasts A[r, k] straight from row r. Packing A is a
+    /// transpose that cost about a cycle per element; rows read in place (or copied plainly, see BlockedPart) skip it.
+    /// All 12 rows must be readable for kc floats (rows past <paramref name="mRows"/> are zero rows of a copy); only
+    /// mRows rows and nCols columns of C are written. Same contract as <see cref="Micro12{TOps, TVec}"/> otherwise.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Micro12Rows<TOps, TVec>(int kc, byte* a, nint lda, float* b, float* c, int ldc, float alpha, int mRows, int nCols, bool overwrite)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+    {
+        int w = TOps.Count;
+        if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
+        {
+            for (int r = 0; r < mRows; r++)
+            {
+                System.Runtime.Intrinsics.X86.Sse.Prefetch0(c + ((long)r * ldc));
+                System.Runtime.Intrinsics.X86.Sse.Prefetch0(c + ((long)r * ldc) + (2 * w) - 1);
+            }
+        }
+
+        // Rows from four base pointers three rows apart and one stride register, so each broadcast is one load.
+        byte* p0 = a, p3 = a + (3 * lda), p6 = a + (6 * lda), p9 = a + (9 * lda);
+        TVec c00 = TOps.Zero, c01 = TOps.Zero, c10 = TOps.Zero, c11 = TOps.Zero, c20 = TOps.Zero, c21 = TOps.Zero;
+        TVec c30 = TOps.Zero, c31 = TOps.Zero, c40 = TOps.Zero, c41 = TOps.Zero, c50 = TOps.Zero, c51 = TOps.Zero;
+        TVec c60 = TOps.Zero, c61 = TOps.Zero, c70 = TOps.Zero, c71 = TOps.Zero, c80 = TOps.Zero, c81 = TOps.Zero;
+        TVec c90 = TOps.Zero, c91 = TOps.Zero, c100 = TOps.Zero, c101 = TOps.Zero, c110 = TOps.Zero, c111 = TOps.Zero;
+        for (int q = 0; q < kc; q++)
+        {
+            TVec b0 = TOps.Load(b), b1 = TOps.Load(b + w);
+            TVec a0;
+            a0 = TOps.Broadcast(*(float*)p0);
+            c00 = TOps.MulAdd(a0, b0, c00);
+            c01 = TOps.MulAdd(a0, b1, c01);
+            a0 = TOps.Broadcast(*(float*)(p0 + lda));
+            c10 = TOps.MulAdd(a0, b0, c10);
+            c11 = TOps.MulAdd(a0, b1, c11);
+            a0 = TOps.Broadcast(*(float*)(p0 + (lda << 1)));
+            c20 = TOps.MulAdd(a0, b0, c20);
+            c21 = TOps.MulAdd(a0, b1, c21);
+            a0 = TOps.Broadcast(*(float*)p3);
+            c30 = TOps.MulAdd(a0, b0, c30);
+            c31 = TOps.MulAdd(a0, b1, c31);
+            a0 = TOps.Broadcast(*(float*)(p3 + lda));
+            c40 = TOps.MulAdd(a0, b0, c40);
+            c41 = TOps.MulAdd(a0, b1, c41);
+            a0 = TOps.Broadcast(*(float*)(p3 + (lda << 1)));
+            c50 = TOps.MulAdd(a0, b0, c50);
+            c51 = TOps.MulAdd(a0, b1, c51);
+            a0 = TOps.Broadcast(*(float*)p6);
+            c60 = TOps.MulAdd(a0, b0, c60);
+            c61 = TOps.MulAdd(a0, b1, c61);
+            a0 = TOps.Broadcast(*(float*)(p6 + lda));
+            c70 = TOps.MulAdd(a0, b0, c70);
+            c71 = TOps.MulAdd(a0, b1, c71);
+            a0 = TOps.Broadcast(*(float*)(p6 + (lda << 1)));
+            c80 = TOps.MulAdd(a0, b0, c80);
+            c81 = TOps.MulAdd(a0, b1, c81);
+            a0 = TOps.Broadcast(*(float*)p9);
+            c90 = TOps.MulAdd(a0, b0, c90);
+            c91 = TOps.MulAdd(a0, b1, c91);
+            a0 = TOps.Broadcast(*(float*)(p9 + lda));
+            c100 = TOps.MulAdd(a0, b0, c100);
+            c101 = TOps.MulAdd(a0, b1, c101);
+            a0 = TOps.Broadcast(*(float*)(p9 + (lda << 1)));
+            c110 = TOps.MulAdd(a0, b0, c110);
+            c111 = TOps.MulAdd(a0, b1, c111);
+            b += 2 * w;
+            p0 += sizeof(float);
+            p3 += sizeof(float);
+            p6 += sizeof(float);
+            p9 += sizeof(float);
+        }
+
+        Store12<TOps, TVec>(
+            c, ldc, alpha, mRows, nCols, overwrite,
+            c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51,
+            c60, c61, c70, c71, c80, c81, c90, c91, c100, c101, c110, c111);
     }
 
     /// <summary>An edge tile's rows and columns that lie inside C, from the tile buffer (rows tw apart).</summary>

@@ -56,8 +56,8 @@ internal sealed class GemmSpec : OpSpec
         S(1, 1, 13, 16500, 0, 1),
         S(1, 6, 7, 16400, 0, 1, 1),
 
-        // The AVX-512 broadcast decode kernel: 4, 2 and 1 k per vector (3..4, 5..8, 9..16 rows of A), K tails that are
-        // not a multiple of those, B rows in full tiles of 12 or 8 plus a short tile, beta, a transposed A.
+        // The AVX-512 broadcast decode kernel: 4 k per vector (3..4 rows of A), 2 (5..8) and 2 on two vectors (9..16),
+        // K tails that are not a multiple of those, B rows in full tiles of 12 plus a short tile, beta, a transposed A.
         S(1, 3, 29, 103, 0, 1),
         S(1, 4, 13, 9, 0, 1),
         S(1, 7, 37, 61, 0, 1, 1),
@@ -70,6 +70,10 @@ internal sealed class GemmSpec : OpSpec
         S(1, 29, 45, 1600, 1, 0, 1),
         S(1, 24, 2100, 48, 0, 1),
         S(1, 301, 40, 200, 0, 0),
+        // The blocked path reading F32 A in place from its rows (row strides not a multiple of 4 KiB): K over several
+        // slabs (each starting mid-row), a partial last 12-row panel copied out, beta, B [N,K] past the unpacked-B rows,
+        // A a view of a wider buffer.
+        S(1, 50, 40, 1700, 0, 0, 1), S(1, 170, 37, 900, 0, 1).With("pad", 7),
         S(1, 17, 33, 15, 0, 1).With("pad", 3), S(1, 33, 65, 63, 1, 0, 1).With("pad", 5), S(1, 7, 40, 300, 0, 1).With("pad", 9),
         S(2, 13, 31, 9, 1, 0, 1, 1).With("pad", 4), S(3, 17, 19, 21, 0, 1).With("pad", 2), S(1, 130, 70, 257, 0, 0, 1, 0, 1).With("pad", 6),
     ];
