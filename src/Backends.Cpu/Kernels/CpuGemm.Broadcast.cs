@@ -120,16 +120,30 @@ internal static unsafe partial class CpuGemm
                     }
                 }
 
-                // C[i, j0 + c] = alpha·ct[c][i] + beta·C[i, j0 + c], one row of C at a time.
-                float* gathered = CpuConvert.ScratchPointer(3, width);
-                for (int i = 0; i < m; i++)
+                // C[i, j0 + c] = alpha·ct[c][i] + beta·C[i, j0 + c], eight rows of C at a time: Cᵀ transposed back
+                // 8×8 in registers (the columns past the last multiple of 8 element by element; ct holds mPad ≥ i + 8
+                // rows, so a group past M reads only padding).
+                float* rows8 = CpuConvert.ScratchPointer(3, 8 * width);
+                int w8 = width & ~7;
+                for (int i0 = 0; i0 < m; i0 += 8)
                 {
-                    for (int c = 0; c < width; c++)
+                    for (int c = 0; c < w8; c += 8)
                     {
-                        gathered[c] = ct[((long)c * mPad) + i];
+                        Transpose8x8(ct + ((long)c * mPad) + i0, mPad, rows8 + c, width);
                     }
 
-                    WriteRow(p, i, j0, new Span<float>(gathered, width));
+                    for (int r = 0; r < 8; r++)
+                    {
+                        for (int c = w8; c < width; c++)
+                        {
+                            rows8[(r * width) + c] = ct[((long)c * mPad) + i0 + r];
+                        }
+                    }
+
+                    for (int r = 0; r < Math.Min(8, m - i0); r++)
+                    {
+                        WriteRow(p, i0 + r, j0, new Span<float>(rows8 + (r * width), width));
+                    }
                 }
             });
         }

@@ -74,6 +74,9 @@ internal sealed class GemmSpec : OpSpec
         // slabs (each starting mid-row), a partial last 12-row panel copied out, beta, B [N,K] past the unpacked-B rows,
         // A a view of a wider buffer.
         S(1, 50, 40, 1700, 0, 0, 1), S(1, 170, 37, 900, 0, 1).With("pad", 7),
+        // The unpacked-B path (17..160 rows, B [N,K]): Cᵀ transposed back 8 rows at a time, with rows and columns
+        // that are not a multiple of 8, beta.
+        S(1, 21, 45, 70, 0, 1, 1), S(1, 59, 29, 33, 0, 1),
         S(1, 17, 33, 15, 0, 1).With("pad", 3), S(1, 33, 65, 63, 1, 0, 1).With("pad", 5), S(1, 7, 40, 300, 0, 1).With("pad", 9),
         S(2, 13, 31, 9, 1, 0, 1, 1).With("pad", 4), S(3, 17, 19, 21, 0, 1).With("pad", 2), S(1, 130, 70, 257, 0, 0, 1, 0, 1).With("pad", 6),
     ];
