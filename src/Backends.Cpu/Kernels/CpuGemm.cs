@@ -522,13 +522,23 @@ internal static unsafe partial class CpuGemm
 
     /// <summary>
     /// A k-major panel of <paramref name="width"/> floats per k from F32 rows: dst[kk·width + r] = src[r·ld + kk] for
-    /// r &lt; rows and kk &lt; kc, and 0 for rows ≤ r &lt; width. Groups of four rows go by 4×4 register transposes, the
-    /// ragged edges and the padding element by element. Packs A panels and the decode and unpacked-B paths' Aᵀ.
+    /// r &lt; rows and kk &lt; kc, and 0 for rows ≤ r &lt; width. Groups of eight rows go by 8×8 register transposes (AVX;
+    /// 1–2% faster GEMMs than 4×4 ones, measured at 128×2048×7168 and 2048³ on one core), a group of four by a 4×4
+    /// one, the ragged edges and the padding element by element. Packs A panels and the unpacked-B path's Aᵀ.
     /// </summary>
     private static void TransposeToPanel(float* src, long ld, int rows, int kc, float* dst, int width)
     {
+        int r8 = System.Runtime.Intrinsics.X86.Avx.IsSupported ? rows & ~7 : 0, k8 = kc & ~7;
         int r4 = System.Runtime.Intrinsics.X86.Sse.IsSupported ? rows & ~3 : 0, k4 = kc & ~3;
-        for (int r = 0; r < r4; r += 4)
+        for (int r = 0; r < r8; r += 8)
+        {
+            for (int kk = 0; kk < k8; kk += 8)
+            {
+                Transpose8x8(src + ((long)r * ld) + kk, ld, dst + ((long)kk * width) + r, width);
+            }
+        }
+
+        for (int r = r8; r < r4; r += 4)
         {
             for (int kk = 0; kk < k4; kk += 4)
             {
@@ -539,7 +549,7 @@ internal static unsafe partial class CpuGemm
         for (int r = 0; r < width; r++)
         {
             float* row = src + ((long)r * ld);
-            for (int kk = r < r4 ? k4 : 0; kk < kc; kk++)
+            for (int kk = r < r8 ? k8 : r < r4 ? k4 : 0; kk < kc; kk++)
             {
                 dst[((long)kk * width) + r] = r < rows ? row[kk] : 0;
             }
