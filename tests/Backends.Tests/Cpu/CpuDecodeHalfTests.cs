@@ -68,26 +68,7 @@ public sealed class CpuDecodeHalfTests
         WriteBits(s, wide, dt, hb);
         s.Write<float>(vc, c0);
         cpu.Kernels.Gemm(s, va, vb, vc, new GemmOptions { TransB = true, Alpha = alpha, Beta = beta });
-        float[] c = s.Read<float>(vc);
-        for (int i = 0; i < m; i++)
-        {
-            for (int j = 0; j < n; j++)
-            {
-                double want = 0, mag = 0;
-                for (int q = 0; q < k; q++)
-                {
-                    double t = a[(i * k) + q] * b[(j * (k + Pad)) + 1 + q];
-                    want += t;
-                    mag += Math.Abs(t);
-                }
-
-                want = (alpha * want) + (beta == 0 ? 0 : beta * c0[(i * n) + j]);
-                double got = c[(i * n) + j];
-                Assert.True(
-                    Math.Abs(got - want) <= (1e-5 * (mag + Math.Abs(want))) + 1e-6,
-                    $"{dtype} {m}x{n}x{k}: C[{i},{j}] = {got}, float64 reference {want} (seed {seed})");
-            }
-        }
+        AssertMatches(dtype, m, n, k, (i, q) => a[(i * k) + q], (j, q) => b[(j * (k + Pad)) + 1 + q], alpha, beta, c0, s.Read<float>(vc), seed);
     }
 
     public static TheoryData<int, int, int> F32Cases()
@@ -139,7 +120,12 @@ public sealed class CpuDecodeHalfTests
         s.Write<float>(wide, b);
         s.Write<float>(vc, c0);
         cpu.Kernels.Gemm(s, va, wide.Columns(2, k), vc, new GemmOptions { TransB = true, Alpha = alpha, Beta = beta });
-        float[] c = s.Read<float>(vc);
+        AssertMatches("f32", m, n, k, (i, q) => a[(i * k) + q], (j, q) => b[(j * (k + Pad)) + 2 + q], alpha, beta, c0, s.Read<float>(vc), seed);
+    }
+
+    /// <summary>Every C[i, j] against alpha·Σ_q A[i,q]·B[j,q] + beta·C0[i,j] in float64, to a tolerance scaled by Σ|A·B|.</summary>
+    private static void AssertMatches(string label, int m, int n, int k, Func<int, int, double> a, Func<int, int, double> b, float alpha, float beta, float[] c0, float[] c, int seed)
+    {
         for (int i = 0; i < m; i++)
         {
             for (int j = 0; j < n; j++)
@@ -147,7 +133,7 @@ public sealed class CpuDecodeHalfTests
                 double want = 0, mag = 0;
                 for (int q = 0; q < k; q++)
                 {
-                    double t = (double)a[(i * k) + q] * b[(j * (k + Pad)) + 2 + q];
+                    double t = a(i, q) * b(j, q);
                     want += t;
                     mag += Math.Abs(t);
                 }
@@ -156,7 +142,7 @@ public sealed class CpuDecodeHalfTests
                 double got = c[(i * n) + j];
                 Assert.True(
                     Math.Abs(got - want) <= (1e-5 * (mag + Math.Abs(want))) + 1e-6,
-                    $"f32 {m}x{n}x{k}: C[{i},{j}] = {got}, float64 reference {want} (seed {seed})");
+                    $"{label} {m}x{n}x{k}: C[{i},{j}] = {got}, float64 reference {want} (seed {seed})");
             }
         }
     }
