@@ -63,9 +63,10 @@ internal static unsafe partial class CpuGemm
         {
             // Half-precision weights widened in registers as they are read: half the bytes of F32, no buffer. BF16 at
             // 9..16 rows on AVX-512 takes DecodeBroadcast's in-place BF16 pair broadcasts instead (at 12 rows 4% faster
-            // on one core, even on two; at 9 even; the dot tiles were 8–12% faster at 6 and 8 rows). F16 at 13..16 rows widens each tile once into a buffer for
-            // DecodeBroadcast: its widening costs several operations, repeated for every group of 4 rows of A in the
-            // dot tiles (18% slower at 16 rows; 2× faster at 3–4, +17% at 8, +26% at 12).
+            // on one core, even on two; even at 9; the dot tiles were 8–12% faster at 6 and 8 rows). F16 at 13..16
+            // rows widens each tile once into a buffer for DecodeBroadcast: its widening costs several operations,
+            // repeated for every group of 4 rows of A in the dot tiles (18% slower at 16 rows; 2× faster at 3–4, +17%
+            // at 8, +26% at 12; at 9 and 12 rows the dot tiles and the buffered pair broadcasts measured even).
             DecodeHalf(p, pa, lda);
         }
         else if (p.TransB && m >= 3 && Vector512.IsHardwareAccelerated)

@@ -8,8 +8,9 @@ namespace Backends.Cpu;
 
 /// <summary>
 /// Packed SIMD GEMM in the GotoBLAS shape: the workers split C in a grid and each packs its own B (per NC×KC block,
-/// NR-wide panels) and A (per MC×KC block, MR-high panels), then runs an MR×NR register-blocked micro-kernel (12 rows
-/// × 2 vectors with 512-bit vectors, 6 × 2 otherwise) that accumulates into an F32 C. F16/BF16 inputs are widened
+/// NR-wide panels) and A (per MC×KC block, MR-high panels; an F32 row-major A whose rows fall in different L1 sets is
+/// read in place instead), then runs an MR×NR register-blocked micro-kernel (12 rows × 2 vectors with 512-bit
+/// vectors, 6 × 2 otherwise) that accumulates into an F32 C. F16/BF16 inputs are widened
 /// while packing, so one kernel serves every dtype and transpose. Decode-sized problems (M ≤ 16) stream B once instead
 /// (CpuGemm.Skinny, CpuGemm.DecodeBroadcast), and 17..160 rows with B [N,K] on AVX-512 skip packing B (CpuGemm.Broadcast).
 /// </summary>
