@@ -36,16 +36,38 @@ internal static unsafe partial class CpuGemm
     private static void BroadcastGemm(GemmProblem p)
     {
         int m = p.M, n = p.N, k = p.K;
-        int mPad = RoundUp(m, 16), groups = mPad / 16;
 
-        // Aᵀ in 16-row vectors, per group: aT[g][q][0..16) = A[16g .. 16g+16, q] (rows past M zero).
-        float* aT = RentCallBuffer(5, (long)mPad * k, out bool owned);
+        // Rows go in pairs of 16-row vectors (32 rows per micro-kernel call). The rows past the last whole pair, when
+        // they are 16 or fewer (a MoE expert's token count is rarely a multiple of 32), go as 8 rows × 2 k per vector
+        // against pair broadcasts instead (the decode path's tiles: one vector for up to 8 rows, two for 9..16), so a
+        // tail of t rows costs about the work of t rounded up to 8, not of 32 (or of a 16-row group run alone, whose
+        // broadcasts each serve one FMA). More than 16 rows past the pairs are padded to one more pair.
+        int rem = m % 32, tail = rem is > 0 and <= 16 ? rem : 0, groups = (m - tail + 31) / 32 * 2;
+        int tailVectors = tail > 8 ? 2 : 1, tailWidth = 16 * tailVectors, kPairs = k / 2;
+        int mPad = (groups * 16) + (tail > 0 ? 16 : 0); // rows of Cᵀ per column (a multiple of 16 covering M)
+
+        // Aᵀ in 16-row vectors, per group: aT[g][q][0..16) = A[16g .. 16g+16, q] (rows past M zero); then the tail's
+        // pairs, aTail[s][2i + j] = A[16·groups + i, 2s + j] (tailWidth floats per step, lanes past the tail zero).
+        float* aT = RentCallBuffer(5, ((long)groups * 16 * k) + ((long)kPairs * tailWidth) + 1, out bool owned);
+        float* aTail = aT + ((long)groups * k * 16);
         try
         {
+            for (int i = 0; tail > 0 && i < tailWidth / 2; i++)
+            {
+                int row = (groups * 16) + i;
+                float* src = p.InType == DType.F32 && !p.TransA && i < tail ? (float*)p.A + ((long)row * p.LdA) : null;
+                for (int s = 0; s < kPairs; s++)
+                {
+                    float* dst = aTail + ((long)s * tailWidth) + (2 * i);
+                    dst[0] = src != null ? src[2 * s] : i < tail ? p.LoadA(row, 2 * s) : 0;
+                    dst[1] = src != null ? src[(2 * s) + 1] : i < tail ? p.LoadA(row, (2 * s) + 1) : 0;
+                }
+            }
+
             for (int g = 0; g < groups; g++)
             {
                 float* dst = aT + ((long)g * k * 16);
-                int rows = Math.Min(16, m - (g * 16));
+                int rows = Math.Clamp(m - (g * 16), 0, 16);
                 if (p.InType == DType.F32 && !p.TransA)
                 {
                     TransposeToPanel((float*)p.A + ((long)g * 16 * p.LdA), p.LdA, rows, k, dst, 16);
@@ -69,6 +91,7 @@ internal static unsafe partial class CpuGemm
                 // Cᵀ of this chunk, ct[n][mPad], and a staging tile for B rows that are not F32 or not a full tile.
                 float* ct = CpuConvert.ScratchPointer(0, RoundUp(width, BroadcastTileRows) * mPad);
                 float* stage = CpuConvert.ScratchPointer(1, BroadcastTileRows * kBlock);
+                float* tailAcc = stackalloc float[BroadcastTileRows * 32];
                 for (int pc = 0; pc < k; pc += kBlock)
                 {
                     int kc = Math.Min(kBlock, k - pc);
@@ -107,15 +130,40 @@ internal static unsafe partial class CpuGemm
                         int jn = j + BroadcastTileRows;
                         byte* next = p.InType == DType.F32 && jn + BroadcastTileRows <= j1 && System.Runtime.Intrinsics.X86.Sse.IsSupported
                             ? (byte*)((float*)p.B + ((long)jn * p.LdB) + pc) : null;
-                        int g = 0;
-                        for (; g + 2 <= groups; g += 2)
+                        for (int g = 0; g < groups; g += 2)
                         {
                             BroadcastMicro2(kc, aT + ((((long)g * k) + pc) * 16), aT + ((((long)(g + 1) * k) + pc) * 16), b, ldb, c + (g * 16), mPad, pc == 0, g == 0 ? next : null, (nint)(p.LdB * sizeof(float)));
                         }
 
-                        if (g < groups)
+                        if (tail > 0)
                         {
-                            BroadcastMicro1(kc, aT + ((((long)g * k) + pc) * 16), b, ldb, c + (g * 16), mPad, pc == 0);
+                            // Blocks start at even k (kBlock is a multiple of 64); an odd K leaves its last k to the
+                            // scalar term of the last block.
+                            float* at = aTail + ((pc / 2) * (long)tailWidth);
+                            if (tailVectors == 2)
+                            {
+                                WideTile12<PairWide>(kc / 2, at, (byte*)b, (nint)(ldb * sizeof(float)), tailAcc);
+                            }
+                            else
+                            {
+                                BroadcastTile12<Pair>(kc / 2, at, (byte*)b, (nint)(ldb * sizeof(float)), tailAcc);
+                            }
+
+                            bool oddEnd = pc + kc == k && (k & 1) == 1;
+                            for (int r = 0; r < cnt; r++)
+                            {
+                                float* ctr = c + ((long)r * mPad) + (groups * 16);
+                                for (int i = 0; i < tail; i++)
+                                {
+                                    float v = tailAcc[(r * tailWidth) + (2 * i)] + tailAcc[(r * tailWidth) + (2 * i) + 1];
+                                    if (oddEnd)
+                                    {
+                                        v += p.LoadA((groups * 16) + i, k - 1) * b[((long)r * ldb) + kc - 1];
+                                    }
+
+                                    ctr[i] = pc == 0 ? v : ctr[i] + v;
+                                }
+                            }
                         }
                     }
                 }
@@ -233,50 +281,6 @@ internal static unsafe partial class CpuGemm
         Accumulate2(ct + (11 * ldc), cb0, cb1, overwrite);
     }
 
-    /// <summary>The one-vector (16 rows of A) form of <see cref="BroadcastMicro2"/>, for an odd last group.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void BroadcastMicro1(int kc, float* aT0, float* b, long ldb, float* ct, int ldc, bool overwrite)
-    {
-        nint ld = (nint)(ldb * sizeof(float));
-        byte* p0 = (byte*)b, p3 = p0 + (3 * ld), p6 = p0 + (6 * ld), p9 = p0 + (9 * ld);
-        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
-        Vector512<float> c6 = default, c7 = default, c8 = default, c9 = default, ca = default, cb = default;
-        for (int q = 0; q < kc; q++)
-        {
-            Vector512<float> a0 = Vector512.Load(aT0);
-            c0 = Vector512.FusedMultiplyAdd(Vector512.Create(*(float*)p0), a0, c0);
-            c1 = Vector512.FusedMultiplyAdd(Vector512.Create(*(float*)(p0 + ld)), a0, c1);
-            c2 = Vector512.FusedMultiplyAdd(Vector512.Create(*(float*)(p0 + (ld << 1))), a0, c2);
-            c3 = Vector512.FusedMultiplyAdd(Vector512.Create(*(float*)p3), a0, c3);
-            c4 = Vector512.FusedMultiplyAdd(Vector512.Create(*(float*)(p3 + ld)), a0, c4);
-            c5 = Vector512.FusedMultiplyAdd(Vector512.Create(*(float*)(p3 + (ld << 1))), a0, c5);
-            c6 = Vector512.FusedMultiplyAdd(Vector512.Create(*(float*)p6), a0, c6);
-            c7 = Vector512.FusedMultiplyAdd(Vector512.Create(*(float*)(p6 + ld)), a0, c7);
-            c8 = Vector512.FusedMultiplyAdd(Vector512.Create(*(float*)(p6 + (ld << 1))), a0, c8);
-            c9 = Vector512.FusedMultiplyAdd(Vector512.Create(*(float*)p9), a0, c9);
-            ca = Vector512.FusedMultiplyAdd(Vector512.Create(*(float*)(p9 + ld)), a0, ca);
-            cb = Vector512.FusedMultiplyAdd(Vector512.Create(*(float*)(p9 + (ld << 1))), a0, cb);
-            aT0 += 16;
-            p0 += sizeof(float);
-            p3 += sizeof(float);
-            p6 += sizeof(float);
-            p9 += sizeof(float);
-        }
-
-        Accumulate1(ct, c0, overwrite);
-        Accumulate1(ct + ldc, c1, overwrite);
-        Accumulate1(ct + (2 * ldc), c2, overwrite);
-        Accumulate1(ct + (3 * ldc), c3, overwrite);
-        Accumulate1(ct + (4 * ldc), c4, overwrite);
-        Accumulate1(ct + (5 * ldc), c5, overwrite);
-        Accumulate1(ct + (6 * ldc), c6, overwrite);
-        Accumulate1(ct + (7 * ldc), c7, overwrite);
-        Accumulate1(ct + (8 * ldc), c8, overwrite);
-        Accumulate1(ct + (9 * ldc), c9, overwrite);
-        Accumulate1(ct + (10 * ldc), ca, overwrite);
-        Accumulate1(ct + (11 * ldc), cb, overwrite);
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Accumulate2(float* c, Vector512<float> v0, Vector512<float> v1, bool overwrite)
     {
@@ -288,16 +292,5 @@ internal static unsafe partial class CpuGemm
 
         v0.Store(c);
         v1.Store(c + 16);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Accumulate1(float* c, Vector512<float> v, bool overwrite)
-    {
-        if (!overwrite)
-        {
-            v += Vector512.Load(c);
-        }
-
-        v.Store(c);
     }
 }
