@@ -47,21 +47,16 @@ internal static unsafe partial class CpuGemm
         int mPad = (groups * 16) + (tail > 0 ? 16 : 0); // rows of Cᵀ per column (a multiple of 16 covering M)
 
         // Aᵀ in 16-row vectors, per group: aT[g][q][0..16) = A[16g .. 16g+16, q] (rows past M zero); then the tail's
-        // pairs, aTail[s][2i + j] = A[16·groups + i, 2s + j] (tailWidth floats per step, lanes past the tail zero).
-        float* aT = RentCallBuffer(5, ((long)groups * 16 * k) + ((long)kPairs * tailWidth) + 1, out bool owned);
-        float* aTail = aT + ((long)groups * k * 16);
+        // pairs, aTail[s][2i + j] = A[16·groups + i, 2s + j] (tailWidth floats per step, lanes past the tail zero),
+        // packed from the tail's rows widened to F32 (kept after it: an odd K's last column is read from them).
+        float* aT = RentCallBuffer(5, ((long)groups * 16 * k) + ((long)kPairs * tailWidth) + ((long)tail * k) + 1, out bool owned);
+        float* aTail = aT + ((long)groups * k * 16), tailRows = aTail + ((long)kPairs * tailWidth);
         try
         {
-            for (int i = 0; tail > 0 && i < tailWidth / 2; i++)
+            if (tail > 0)
             {
-                int row = (groups * 16) + i;
-                float* src = p.InType == DType.F32 && !p.TransA && i < tail ? (float*)p.A + ((long)row * p.LdA) : null;
-                for (int s = 0; s < kPairs; s++)
-                {
-                    float* dst = aTail + ((long)s * tailWidth) + (2 * i);
-                    dst[0] = src != null ? src[2 * s] : i < tail ? p.LoadA(row, 2 * s) : 0;
-                    dst[1] = src != null ? src[(2 * s) + 1] : i < tail ? p.LoadA(row, (2 * s) + 1) : 0;
-                }
+                WidenRowsOfA(p, groups * 16, tail, tailRows, k);
+                PackRunsOfK(tailRows, k, tail, tailWidth / 2, kPairs, 2, aTail, tailWidth);
             }
 
             for (int g = 0; g < groups; g++)
@@ -158,7 +153,7 @@ internal static unsafe partial class CpuGemm
                                     float v = tailAcc[(r * tailWidth) + (2 * i)] + tailAcc[(r * tailWidth) + (2 * i) + 1];
                                     if (oddEnd)
                                     {
-                                        v += p.LoadA((groups * 16) + i, k - 1) * b[((long)r * ldb) + kc - 1];
+                                        v += tailRows[((long)i * k) + k - 1] * b[((long)r * ldb) + kc - 1];
                                     }
 
                                     ctr[i] = pc == 0 ? v : ctr[i] + v;

@@ -66,19 +66,7 @@ internal static unsafe partial class CpuGemm
         float* aT = RentCallBuffer(5, Math.Max(kv, 1) * (long)rowsPer, out bool owned);
         try
         {
-            int steps = kv / kPer;
-            for (int i = 0; i < rowsPer; i++)
-            {
-                float* src = pa + ((long)i * lda);
-                for (int s = 0; s < steps; s++)
-                {
-                    float* dst = aT + (s * (long)aw) + (i * kPer);
-                    for (int j = 0; j < kPer; j++)
-                    {
-                        dst[j] = i < m ? src[(s * kPer) + j] : 0;
-                    }
-                }
-            }
+            PackRunsOfK(pa, lda, m, rowsPer, kv / kPer, kPer, aT, aw);
 
             int tiles = (n + tileRows - 1) / tileRows;
             CpuParallel.For(tiles, Math.Max(1, 65536 / Math.Max(k, 1)), (t0, t1) =>
@@ -164,6 +152,26 @@ internal static unsafe partial class CpuGemm
             if (owned)
             {
                 NativeMemory.AlignedFree(aT);
+            }
+        }
+    }
+
+    /// <summary>
+    /// dst[s·aw + i·kPer + j] = src[i·ld + s·kPer + j] for s &lt; steps, i &lt; rowsPer, j &lt; kPer, with 0 for the rows
+    /// from <paramref name="rows"/> on: F32 rows of A laid out as runs of kPer consecutive k, rowsPer rows per step.
+    /// </summary>
+    private static void PackRunsOfK(float* src, long ld, int rows, int rowsPer, int steps, int kPer, float* dst, int aw)
+    {
+        for (int i = 0; i < rowsPer; i++)
+        {
+            float* row = src + (i * ld);
+            for (int s = 0; s < steps; s++)
+            {
+                float* d = dst + (s * (long)aw) + (i * kPer);
+                for (int j = 0; j < kPer; j++)
+                {
+                    d[j] = i < rows ? row[(s * kPer) + j] : 0;
+                }
             }
         }
     }

@@ -19,20 +19,7 @@ internal static unsafe partial class CpuGemm
         float* a = RentCallBuffer(4, (long)m * lda, out bool owned);
         try
         {
-            for (int i = 0; i < m; i++)
-            {
-                if (!p.TransA)
-                {
-                    CpuConvert.ToFloat(p.InType, p.A, (long)i * p.LdA, new Span<float>(a + ((long)i * lda), k));
-                    continue;
-                }
-
-                for (int q = 0; q < k; q++)
-                {
-                    a[((long)i * lda) + q] = p.LoadA(i, q);
-                }
-            }
-
+            WidenRowsOfA(p, 0, m, a, lda);
             SkinnyWith(p, a, lda);
         }
         finally
@@ -40,6 +27,25 @@ internal static unsafe partial class CpuGemm
             if (owned)
             {
                 NativeMemory.AlignedFree(a);
+            }
+        }
+    }
+
+    /// <summary>Rows r0..r0+rows of A (any dtype, either layout) widened to F32 at dst, rows <paramref name="ld"/> floats apart.</summary>
+    private static void WidenRowsOfA(GemmProblem p, int r0, int rows, float* dst, long ld)
+    {
+        for (int i = 0; i < rows; i++)
+        {
+            float* row = dst + (i * ld);
+            if (!p.TransA)
+            {
+                CpuConvert.ToFloat(p.InType, p.A, (long)(r0 + i) * p.LdA, new Span<float>(row, p.K));
+                continue;
+            }
+
+            for (int q = 0; q < p.K; q++)
+            {
+                row[q] = p.LoadA(r0 + i, q);
             }
         }
     }

@@ -134,14 +134,14 @@ internal static unsafe class CpuConvert
 
                 for (; i + 32 <= src.Length; i += 32)
                 {
-                    Vector512.Narrow(TFormat.Narrow(Vector512.Load(s + i).AsUInt32()), TFormat.Narrow(Vector512.Load(s + i + 16).AsUInt32())).StoreAlignedNonTemporal(d + i);
+                    Narrow32<TFormat>(s + i).StoreAlignedNonTemporal(d + i);
                 }
             }
             else if (Vector512.IsHardwareAccelerated)
             {
                 for (; i + 32 <= src.Length; i += 32)
                 {
-                    Vector512.Narrow(TFormat.Narrow(Vector512.Load(s + i).AsUInt32()), TFormat.Narrow(Vector512.Load(s + i + 16).AsUInt32())).Store(d + i);
+                    Narrow32<TFormat>(s + i).Store(d + i);
                 }
             }
             else if (Vector256.IsHardwareAccelerated)
@@ -158,6 +158,12 @@ internal static unsafe class CpuConvert
             }
         }
     }
+
+    /// <summary>32 floats at <paramref name="s"/> narrowed to one vector of 16-bit values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<ushort> Narrow32<TFormat>(float* s)
+        where TFormat : struct, IFloat16
+        => Vector512.Narrow(TFormat.Narrow(Vector512.Load(s).AsUInt32()), TFormat.Narrow(Vector512.Load(s + 16).AsUInt32()));
 
     /// <summary>A 16-bit float format: its bits (one per 32-bit lane) to and from F32, on 512- and 256-bit vectors and scalars.</summary>
     private interface IFloat16
