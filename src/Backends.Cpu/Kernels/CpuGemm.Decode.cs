@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 
 namespace Backends.Cpu;
 
-/// <content>The decode micro-kernel for one row of A: eight B streams at once.</content>
+/// <content>The decode micro-kernels for one row of A: B read as eight adjacent rows, or as four runs of rows.</content>
 internal static unsafe partial class CpuGemm
 {
     /// <summary>o[j] = Σ_q a[q]·b_j[q] for the 8 B rows b + j·ldb (one row of A: bandwidth-bound, so eight B streams at once); B rows past cnt alias the last one.</summary>
@@ -36,6 +36,71 @@ internal static unsafe partial class CpuGemm
             float v = a[q];
             o[0] += v * b0[q]; o[1] += v * b1[q]; o[2] += v * b2[q]; o[3] += v * b3[q];
             o[4] += v * b4[q]; o[5] += v * b5[q]; o[6] += v * b6[q]; o[7] += v * b7[q];
+        }
+    }
+
+    /// <summary>
+    /// o[r] = Σ_q a[q]·b[r·ldb + q] for r &lt; rows (one row of A against a range of B rows): the rows are split into
+    /// four contiguous runs walked side by side (rows i, per + i, 2·per + i, 3·per + i together), so B is read as four
+    /// long streams, two vectors of each per step; the last rows % 4 rows go through <see cref="Dots1x8{TOps, TVec}"/>.
+    /// Measured here (one core, B out of cache): eight adjacent rows at once read 29–31 GB/s, these four runs 34–37;
+    /// 1×4096×4096 14.6 → 17.1 GFLOP/s, 1×7168×2048 12.9 → 17.0; on two cores +10–18%. In C on the same machine four
+    /// long streams read 38–43 GB/s, eight adjacent rows 34–37, twelve long streams 30–34. Splitting K into blocks
+    /// (shorter runs) cost 15–25%, and software prefetch did not help here.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DotsRuns4<TOps, TVec>(float* a, int k, float* b, long ldb, int rows, float* o)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+    {
+        int per = rows / 4, w = TOps.Count;
+        for (int i = 0; i < per; i++)
+        {
+            float* b0 = b + ((long)i * ldb), b1 = b0 + (per * ldb), b2 = b1 + (per * ldb), b3 = b2 + (per * ldb);
+            TVec c0 = TOps.Zero, c1 = TOps.Zero, c2 = TOps.Zero, c3 = TOps.Zero, d0 = TOps.Zero, d1 = TOps.Zero, d2 = TOps.Zero, d3 = TOps.Zero;
+            int q = 0;
+            for (; q + (2 * w) <= k; q += 2 * w)
+            {
+                TVec v = TOps.Load(a + q), u = TOps.Load(a + q + w);
+                c0 = TOps.MulAdd(v, TOps.Load(b0 + q), c0);
+                d0 = TOps.MulAdd(u, TOps.Load(b0 + q + w), d0);
+                c1 = TOps.MulAdd(v, TOps.Load(b1 + q), c1);
+                d1 = TOps.MulAdd(u, TOps.Load(b1 + q + w), d1);
+                c2 = TOps.MulAdd(v, TOps.Load(b2 + q), c2);
+                d2 = TOps.MulAdd(u, TOps.Load(b2 + q + w), d2);
+                c3 = TOps.MulAdd(v, TOps.Load(b3 + q), c3);
+                d3 = TOps.MulAdd(u, TOps.Load(b3 + q + w), d3);
+            }
+
+            if (q + w <= k)
+            {
+                TVec v = TOps.Load(a + q);
+                c0 = TOps.MulAdd(v, TOps.Load(b0 + q), c0);
+                c1 = TOps.MulAdd(v, TOps.Load(b1 + q), c1);
+                c2 = TOps.MulAdd(v, TOps.Load(b2 + q), c2);
+                c3 = TOps.MulAdd(v, TOps.Load(b3 + q), c3);
+                q += w;
+            }
+
+            float s0 = TOps.Sum(TOps.Add(c0, d0)), s1 = TOps.Sum(TOps.Add(c1, d1)), s2 = TOps.Sum(TOps.Add(c2, d2)), s3 = TOps.Sum(TOps.Add(c3, d3));
+            for (; q < k; q++)
+            {
+                float x = a[q];
+                s0 += x * b0[q]; s1 += x * b1[q]; s2 += x * b2[q]; s3 += x * b3[q];
+            }
+
+            o[i] = s0; o[per + i] = s1; o[(2 * per) + i] = s2; o[(3 * per) + i] = s3;
+        }
+
+        int done = 4 * per;
+        if (done < rows)
+        {
+            float* t = stackalloc float[8];
+            Dots1x8<TOps, TVec>(a, k, b + (done * ldb), ldb, rows - done, t);
+            for (int r = done; r < rows; r++)
+            {
+                o[r] = t[r - done];
+            }
         }
     }
 }

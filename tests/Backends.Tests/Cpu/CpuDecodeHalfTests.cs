@@ -7,8 +7,8 @@ namespace Backends.Tests;
 /// <summary>
 /// The CPU's decode GEMMs on F16 and BF16 weights (M ≤ 16, B [N,K]), which widen B in registers as they read it (split
 /// even/odd halves against A laid out in the same order, or BF16 broadcasts read in place): every output against a
-/// float64 reference of the same rounded inputs, over row counts that take each tile (1, 2, 4 × 6 rows of A; pair and
-/// pair broadcasts in place), K with and without a tail past the last whole block, N that leaves short tiles, B as a view of
+/// float64 reference of the same rounded inputs, over row counts that take each kernel (1, 2 and 4 rows of A against
+/// four runs of B rows, with rows left over; 4 × 6 tiles from 5 rows; pair broadcasts in place), K with and without a tail past the last whole block, N that leaves short tiles, B as a view of
 /// a wider buffer (rows not 64-byte aligned, LdB ≠ K), alpha and beta, and C poisoned first; and F32 weights on the
 /// same decode path.
 /// </summary>
@@ -23,6 +23,13 @@ public sealed class CpuDecodeHalfTests
             {
                 data.Add(dt, m, 37, 64);    // whole blocks, short last tile
                 data.Add(dt, m, 29, 1000);  // a tail past the last block, odd N
+            }
+
+            foreach (int m in new[] { 1, 2, 3, 4 })
+            {
+                data.Add(dt, m, 11, 40);    // four runs of two B rows and three rows left over; a tail
+                data.Add(dt, m, 3, 64);     // fewer B rows than runs: all left over
+                data.Add(dt, m, 150, 4100); // several workers' ranges of B rows, each as four runs
             }
 
             data.Add(dt, 2, 8, 33);
@@ -74,19 +81,26 @@ public sealed class CpuDecodeHalfTests
     public static TheoryData<int, int, int> F32Cases()
     {
         var data = new TheoryData<int, int, int>();
-        foreach (int m in new[] { 3, 4, 5, 8, 9, 12, 13, 16 })
+        foreach (int m in new[] { 1, 2, 3, 4, 5, 8, 9, 12, 13, 16 })
         {
             data.Add(m, 37, 64);    // whole steps, a short last tile of 12 B rows
             data.Add(m, 29, 1001);  // an odd K: one k past the last pair (and past the last 16 for 3..4 rows)
             data.Add(m, 12, 3);     // K shorter than one step of the 4-k tile
         }
 
+        // One row of A reads B as four runs of rows: rows left over after the runs, fewer rows than runs, K past the
+        // last whole pair of vectors, and several workers' ranges of B rows.
+        data.Add(1, 11, 40);
+        data.Add(1, 3, 50);
+        data.Add(1, 200, 4100);
+        data.Add(2, 200, 4100);
+
         return data;
     }
 
     /// <summary>
-    /// F32 weights on the same decode path (M ≤ 16, B [N,K]: the 4-k and pair broadcasts, two A vectors per step at
-    /// 9..16 rows), against a float64 reference, with the same B view, alpha, beta and poisoned C.
+    /// F32 weights on the same decode path (M ≤ 16, B [N,K]: one row of A as four runs of B rows, the 2×8 dot tile, the
+    /// 4-k and pair broadcasts, two A vectors per step at 9..16 rows), against a float64 reference, with the same B view, alpha, beta and poisoned C.
     /// </summary>
     [Theory]
     [MemberData(nameof(F32Cases))]
