@@ -210,6 +210,7 @@ internal static unsafe class CpuMoe
         {
             Span<float> acc = CpuConvert.Scratch(0, h);
             Span<float> row = CpuConvert.Scratch(1, h);
+            float* zeros = null;
             const int MaxFused = 64; // choices per token summed in registers; more take the row-by-row path
             float** rowsOf = stackalloc float*[MaxFused];
             float* ws = stackalloc float[MaxFused];
@@ -225,7 +226,14 @@ internal static unsafe class CpuMoe
                         ws[j] = ((float*)weights)[(t * k) + j];
                     }
 
-                    CpuFused.WeightedSum(rowsOf, ws, k, (float*)output + (t * h), h, stream);
+                    if (zeros == null)
+                    {
+                        // The weighted sum pads fewer than eight live rows with a zero row at weight 0.
+                        zeros = CpuConvert.ScratchPointer(2, h);
+                        new Span<float>(zeros, h).Clear();
+                    }
+
+                    CpuFused.WeightedSum(rowsOf, ws, k, (float*)output + (t * h), h, stream, zeros);
                     continue;
                 }
 

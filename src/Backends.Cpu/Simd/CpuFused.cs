@@ -727,40 +727,158 @@ internal static unsafe class CpuFused
         return sum;
     }
 
-    /// <summary>y[i] = Σ_j w[j]·rows[j][i] over j in order (a null row contributes nothing), in one pass over the rows
-    /// (<paramref name="nonTemporal"/>: aligned stores of y bypass the caches; the caller fences).</summary>
-    public static void WeightedSum(float** rows, float* w, int count, float* y, int n, bool nonTemporal)
+    /// <summary>
+    /// y[i] = Σ_j w[j]·rows[j][i] over j in order (a null row contributes nothing), in one pass over the rows
+    /// (<paramref name="nonTemporal"/>: aligned stores of y bypass the caches; the caller fences). Up to
+    /// <see cref="WeightedRows"/> live rows run as one unrolled chain of four or eight slots with every row pointer and
+    /// weight in registers; fewer live rows than slots are padded in front with <paramref name="zeros"/> (at least n zero
+    /// floats) at weight 0, which leaves every bit of the sum as it was (the chain starts from +0 either way, and
+    /// fma(0, 0, +0) = +0). More live rows take a loop over the rows per vector.
+    /// </summary>
+    public static void WeightedSum(float** rows, float* w, int count, float* y, int n, bool nonTemporal, float* zeros)
     {
         if (Vector512.IsHardwareAccelerated)
         {
             if (nonTemporal)
             {
-                WeightedSum<Vec512, Vector512<float>, Streamed>(rows, w, count, y, n);
+                WeightedSum<Vec512, Vector512<float>, Streamed>(rows, w, count, y, n, zeros);
             }
             else
             {
-                WeightedSum<Vec512, Vector512<float>, Cached>(rows, w, count, y, n);
+                WeightedSum<Vec512, Vector512<float>, Cached>(rows, w, count, y, n, zeros);
             }
         }
         else if (Vector256.IsHardwareAccelerated)
         {
             if (nonTemporal)
             {
-                WeightedSum<Vec256, Vector256<float>, Streamed>(rows, w, count, y, n);
+                WeightedSum<Vec256, Vector256<float>, Streamed>(rows, w, count, y, n, zeros);
             }
             else
             {
-                WeightedSum<Vec256, Vector256<float>, Cached>(rows, w, count, y, n);
+                WeightedSum<Vec256, Vector256<float>, Cached>(rows, w, count, y, n, zeros);
             }
         }
         else
         {
-            WeightedSum<Vec128, Vector128<float>, Cached>(rows, w, count, y, n);
+            WeightedSum<Vec128, Vector128<float>, Cached>(rows, w, count, y, n, zeros);
         }
     }
 
+    /// <summary>Rows a weighted sum takes in one unrolled chain (the top-k of DeepSeek-V3 and Qwen3 MoE is 8).</summary>
+    public const int WeightedRows = 8;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WeightedSum<TOps, TVec, TStore>(float** rows, float* w, int count, float* y, int n)
+    private static void WeightedSum<TOps, TVec, TStore>(float** rows, float* w, int count, float* y, int n, float* zeros)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+        where TStore : struct, IStore
+    {
+        int live = 0;
+        for (int j = 0; j < count; j++)
+        {
+            live += rows[j] != null ? 1 : 0;
+        }
+
+        if (live > WeightedRows)
+        {
+            WeightedSumLoop<TOps, TVec, TStore>(rows, w, count, y, n);
+            return;
+        }
+
+        // Four slots for up to four live rows (k = 4: 82% → 93% of a copy against eight slots; k = 2: 71% → 74%).
+        if (live <= 4)
+        {
+            WeightedSumUnrolled<TOps, TVec, TStore, Four>(rows, w, count, live, y, n, zeros);
+        }
+        else
+        {
+            WeightedSumUnrolled<TOps, TVec, TStore, Eight>(rows, w, count, live, y, n, zeros);
+        }
+    }
+
+    private interface IRowCount
+    {
+        static abstract int Count { get; }
+    }
+
+    private readonly struct Four : IRowCount
+    {
+        public static int Count => 4;
+    }
+
+    private readonly struct Eight : IRowCount
+    {
+        public static int Count => 8;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WeightedSumUnrolled<TOps, TVec, TStore, TRows>(float** rows, float* w, int count, int live, float* y, int n, float* zeros)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+        where TStore : struct, IStore
+        where TRows : struct, IRowCount
+    {
+        // The live rows in order after the padding: slots [0, TRows.Count - live) read zeros at weight 0.
+        int slots = TRows.Count, slot = slots - live;
+        float** r = stackalloc float*[slots];
+        float* ws = stackalloc float[slots];
+        for (int j = 0; j < slot; j++)
+        {
+            r[j] = zeros;
+            ws[j] = 0;
+        }
+
+        for (int j = 0; j < count; j++)
+        {
+            if (rows[j] != null)
+            {
+                r[slot] = rows[j];
+                ws[slot++] = w[j];
+            }
+        }
+
+        // Unrolled over all the slots, two vectors a step: measured on one core (moe-unpermute T=512 H=7168 k=8),
+        // 79% → 100% of a same-run copy's bandwidth against the loop over the rows; on two cores 74% → 100%.
+        float* r0 = r[0], r1 = r[1], r2 = r[2], r3 = r[3];
+        float* r4 = slots > 4 ? r[4] : null, r5 = slots > 4 ? r[5] : null, r6 = slots > 4 ? r[6] : null, r7 = slots > 4 ? r[7] : null;
+        TVec w0 = TOps.Broadcast(ws[0]), w1 = TOps.Broadcast(ws[1]), w2 = TOps.Broadcast(ws[2]), w3 = TOps.Broadcast(ws[3]);
+        TVec w4 = slots > 4 ? TOps.Broadcast(ws[4]) : TOps.Zero, w5 = slots > 4 ? TOps.Broadcast(ws[5]) : TOps.Zero;
+        TVec w6 = slots > 4 ? TOps.Broadcast(ws[6]) : TOps.Zero, w7 = slots > 4 ? TOps.Broadcast(ws[7]) : TOps.Zero;
+        int width = TOps.Count, i = 0;
+        for (; i + (2 * width) <= n; i += 2 * width)
+        {
+            int u = i + width;
+            TVec a = TOps.MulAdd(TOps.Load(r0 + i), w0, TOps.Zero), b = TOps.MulAdd(TOps.Load(r0 + u), w0, TOps.Zero);
+            a = TOps.MulAdd(TOps.Load(r1 + i), w1, a);
+            b = TOps.MulAdd(TOps.Load(r1 + u), w1, b);
+            a = TOps.MulAdd(TOps.Load(r2 + i), w2, a);
+            b = TOps.MulAdd(TOps.Load(r2 + u), w2, b);
+            a = TOps.MulAdd(TOps.Load(r3 + i), w3, a);
+            b = TOps.MulAdd(TOps.Load(r3 + u), w3, b);
+            if (slots > 4)
+            {
+                a = TOps.MulAdd(TOps.Load(r4 + i), w4, a);
+                b = TOps.MulAdd(TOps.Load(r4 + u), w4, b);
+                a = TOps.MulAdd(TOps.Load(r5 + i), w5, a);
+                b = TOps.MulAdd(TOps.Load(r5 + u), w5, b);
+                a = TOps.MulAdd(TOps.Load(r6 + i), w6, a);
+                b = TOps.MulAdd(TOps.Load(r6 + u), w6, b);
+                a = TOps.MulAdd(TOps.Load(r7 + i), w7, a);
+                b = TOps.MulAdd(TOps.Load(r7 + u), w7, b);
+            }
+
+            Put<TOps, TVec, TStore>(y + i, a);
+            Put<TOps, TVec, TStore>(y + u, b);
+        }
+
+        // The rest (under two vectors) through the same slots, in the same order.
+        WeightedSumLoop<TOps, TVec, TStore>(r, ws, slots, y + i, n - i, i);
+    }
+
+    /// <summary>y[i] = Σ_j w[j]·rows[j][from + i] over j in order for i &lt; n, one row at a time per vector (a null row contributes nothing).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WeightedSumLoop<TOps, TVec, TStore>(float** rows, float* w, int count, float* y, int n, int from = 0)
         where TOps : IVecOps<TVec>
         where TVec : struct
         where TStore : struct, IStore
@@ -773,7 +891,7 @@ internal static unsafe class CpuFused
             {
                 if (rows[j] != null)
                 {
-                    acc = TOps.MulAdd(TOps.Load(rows[j] + i), TOps.Broadcast(w[j]), acc);
+                    acc = TOps.MulAdd(TOps.Load(rows[j] + from + i), TOps.Broadcast(w[j]), acc);
                 }
             }
 
@@ -787,7 +905,7 @@ internal static unsafe class CpuFused
             {
                 if (rows[j] != null)
                 {
-                    acc = MathF.FusedMultiplyAdd(rows[j][i], w[j], acc);
+                    acc = MathF.FusedMultiplyAdd(rows[j][from + i], w[j], acc);
                 }
             }
 

@@ -28,6 +28,7 @@ internal sealed class MoeUnpermuteSpec : OpSpec
     public override IReadOnlyList<OpShape> ConformanceShapes(DType dtype) =>
     [
         S(1, 1, 1), S(7, 17, 2), S(33, 64, 6), S(16, 128, 8, 1), S(5, 33, 3, 0, 4), S(0, 16, 2), S(64, 1000, 8, 1, 9),
+        S(12, 48, 4, 1), S(9, 40, 10, 1),
     ];
 
     internal override OpCase Build(CaseBuilder b)
