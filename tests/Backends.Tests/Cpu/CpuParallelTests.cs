@@ -8,9 +8,19 @@ using Xunit;
 namespace Backends.Tests;
 
 /// <summary>
+/// CpuParallelTests run alone, after the parallel tests: one of them needs a second core free for the pool's helper, and
+/// with other tests busy on both cores of a small machine the helper could wait out the whole job (seen once in 1312).
+/// </summary>
+[CollectionDefinition("cpu-parallel", DisableParallelization = true)]
+public sealed class CpuParallelCollection
+{
+}
+
+/// <summary>
 /// The CPU backend's worker pool: every index runs exactly once (inline, on the helpers, after they have parked, from
 /// two callers at once and nested), and a failure reaches the caller as the exception the body threw.
 /// </summary>
+[Collection("cpu-parallel")]
 public sealed class CpuParallelTests
 {
     [Theory]
