@@ -137,11 +137,11 @@ internal static unsafe partial class CpuGemm
                             float* at = aTail + ((pc / 2) * (long)tailWidth);
                             if (tailVectors == 2)
                             {
-                                WideTile12<PairWide>(kc / 2, at, (byte*)b, (nint)(ldb * sizeof(float)), tailAcc);
+                                WideTile12<PairWide>(kc / 2, at, (byte*)b, (nint)(ldb * sizeof(float)), tailAcc, 0);
                             }
                             else
                             {
-                                BroadcastTile12<Pair>(kc / 2, at, (byte*)b, (nint)(ldb * sizeof(float)), tailAcc);
+                                BroadcastTile12<Pair>(kc / 2, at, (byte*)b, (nint)(ldb * sizeof(float)), tailAcc, 0);
                             }
 
                             bool oddEnd = pc + kc == k && (k & 1) == 1;
