@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Backends.Cpu;
 
@@ -100,6 +101,70 @@ internal static unsafe partial class CpuGemm
             for (int r = done; r < rows; r++)
             {
                 o[r] = t[r - done];
+            }
+        }
+    }
+
+    /// <summary>
+    /// o[i·ldo + r] = Σ_q a[i·lda + q]·b[r·ldb + q] for two rows i of A and r &lt; rows: as <see cref="DotsRuns4"/>, four
+    /// runs of B rows side by side, each load of B serving both rows of A, and each run's line 1 KiB ahead fetched
+    /// into L1 (with twice the arithmetic per line of B the loop holds too few loads in flight for the hardware
+    /// prefetcher alone). One core, A/B against 2×8 tiles of adjacent rows: 2×4096×4096 23.1 → 25.9 GFLOP/s,
+    /// 2×7168×2048 19.0 → 22.3, 2×2048×7168 24.9 → 27.9. The last rows % 4 rows go through <see cref="Dots2x8{TOps, TVec}"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DotsRuns4x2<TOps, TVec>(float* a, int lda, int k, float* b, long ldb, int rows, float* o, int ldo)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+    {
+        int per = rows / 4, w = TOps.Count;
+        float* a1 = a + lda;
+        nint st = (nint)(per * ldb * sizeof(float));
+        for (int i = 0; i < per; i++)
+        {
+            float* b0 = b + ((long)i * ldb), b1 = b0 + (per * ldb), b2 = b1 + (per * ldb), b3 = b2 + (per * ldb);
+            TVec c0 = TOps.Zero, c1 = TOps.Zero, c2 = TOps.Zero, c3 = TOps.Zero, e0 = TOps.Zero, e1 = TOps.Zero, e2 = TOps.Zero, e3 = TOps.Zero;
+            int q = 0;
+            for (; q + w <= k; q += w)
+            {
+                if (Sse.IsSupported && ((q * sizeof(float)) & 63) == 0)
+                {
+                    byte* pq = (byte*)(b0 + q) + DecodePrefetch;
+                    Sse.Prefetch0(pq);
+                    Sse.Prefetch0(pq + st);
+                    Sse.Prefetch0(pq + (2 * st));
+                    Sse.Prefetch0(pq + (3 * st));
+                }
+
+                TVec v = TOps.Load(a + q), y = TOps.Load(a1 + q), x;
+                x = TOps.Load(b0 + q); c0 = TOps.MulAdd(v, x, c0); e0 = TOps.MulAdd(y, x, e0);
+                x = TOps.Load(b1 + q); c1 = TOps.MulAdd(v, x, c1); e1 = TOps.MulAdd(y, x, e1);
+                x = TOps.Load(b2 + q); c2 = TOps.MulAdd(v, x, c2); e2 = TOps.MulAdd(y, x, e2);
+                x = TOps.Load(b3 + q); c3 = TOps.MulAdd(v, x, c3); e3 = TOps.MulAdd(y, x, e3);
+            }
+
+            float s0 = TOps.Sum(c0), s1 = TOps.Sum(c1), s2 = TOps.Sum(c2), s3 = TOps.Sum(c3);
+            float t0 = TOps.Sum(e0), t1 = TOps.Sum(e1), t2 = TOps.Sum(e2), t3 = TOps.Sum(e3);
+            for (; q < k; q++)
+            {
+                float x = a[q], y = a1[q];
+                s0 += x * b0[q]; s1 += x * b1[q]; s2 += x * b2[q]; s3 += x * b3[q];
+                t0 += y * b0[q]; t1 += y * b1[q]; t2 += y * b2[q]; t3 += y * b3[q];
+            }
+
+            o[i] = s0; o[per + i] = s1; o[(2 * per) + i] = s2; o[(3 * per) + i] = s3;
+            o[ldo + i] = t0; o[ldo + per + i] = t1; o[ldo + (2 * per) + i] = t2; o[ldo + (3 * per) + i] = t3;
+        }
+
+        int done = 4 * per;
+        if (done < rows)
+        {
+            float* t = stackalloc float[16];
+            Dots2x8<TOps, TVec>(a, 2, lda, k, b + (done * ldb), ldb, rows - done, t);
+            for (int r = done; r < rows; r++)
+            {
+                o[r] = t[r - done];
+                o[ldo + r] = t[8 + r - done];
             }
         }
     }

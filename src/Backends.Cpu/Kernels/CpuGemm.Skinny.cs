@@ -82,11 +82,12 @@ internal static unsafe partial class CpuGemm
         else if (p.TransB)
         {
             // B is [N,K] (a Linear weight): every output is a dot product over a contiguous row of B, and B is streamed
-            // once. One row of A reads each worker's range of B rows as four contiguous runs side by side (DotsRuns4:
-            // four long streams kept the memory system busier than eight adjacent rows, +17–32% on one core). More rows
-            // take tiles: 2×8 for two, 4×6 otherwise — 3..16 rows reach here only without AVX-512 (with it they take
-            // DecodeBroadcast) — groups of 4 rows of A on the same six B rows, the later groups reading them from cache.
-            // K is walked in blocks of DecodeKBlock.
+            // once. One or two rows of A read each worker's range of B rows as four contiguous runs side by side
+            // (DotsRuns4, DotsRuns4x2: four long streams kept the memory system busier than eight adjacent rows, +17–32%
+            // on one core at one row, +12–17% at two). More rows take 4×6 tiles — 3..16 rows reach here only without
+            // AVX-512 (with it they take DecodeBroadcast) — groups of 4 rows of A on the same six B rows, the later
+            // groups reading them from cache. F16/BF16 cases the half-precision path does not take widen each tile's
+            // rows first and take the tiles: 1×8, 2×8, 4×6. K is walked in blocks of DecodeKBlock.
             int tileRows = m == 1 ? 1 : m == 2 ? 2 : 4, step = m <= 2 ? 8 : 6;
             CpuParallel.For((n + step - 1) / step, Math.Max(1, 8192 / Math.Max(k, 1)), (t0, t1) =>
             {
@@ -101,12 +102,13 @@ internal static unsafe partial class CpuGemm
                     for (int q0 = 0; q0 < k; q0 += DecodeKBlock)
                     {
                         int kb = Math.Min(DecodeKBlock, k - q0);
-                        if (m == 1 && p.InType == DType.F32)
+                        if (m <= 2 && p.InType == DType.F32)
                         {
-                            // One row of A: this range's B rows as four contiguous runs read side by side (DotsRuns4).
-                            float* t = CpuConvert.ScratchPointer(0, width);
-                            Runs4(pa + q0, kb, (float*)p.B + (j0 * p.LdB) + q0, p.LdB, width, t);
-                            for (int c = 0; c < width; c++)
+                            // One or two rows of A: this range's B rows as four contiguous runs read side by side
+                            // (DotsRuns4, DotsRuns4x2).
+                            float* t = CpuConvert.ScratchPointer(0, m * width);
+                            Runs4(m, pa + q0, lda, kb, (float*)p.B + (j0 * p.LdB) + q0, p.LdB, width, t);
+                            for (int c = 0; c < m * width; c++)
                             {
                                 outs[c] += t[c];
                             }
@@ -232,19 +234,34 @@ internal static unsafe partial class CpuGemm
         }
     }
 
-    private static void Runs4(float* a, int k, float* b, long ldb, int rows, float* o)
+    /// <summary>The runs kernels for one or two rows of A (rows of o <paramref name="rows"/> apart) on the widest vectors the CPU has.</summary>
+    private static void Runs4(int m, float* a, int lda, int k, float* b, long ldb, int rows, float* o)
     {
         if (Vector512.IsHardwareAccelerated)
         {
-            DotsRuns4<Vec512, Vector512<float>>(a, k, b, ldb, rows, o);
+            Runs4<Vec512, Vector512<float>>(m, a, lda, k, b, ldb, rows, o);
         }
         else if (Vector256.IsHardwareAccelerated)
         {
-            DotsRuns4<Vec256, Vector256<float>>(a, k, b, ldb, rows, o);
+            Runs4<Vec256, Vector256<float>>(m, a, lda, k, b, ldb, rows, o);
         }
         else
         {
-            DotsRuns4<Vec128, Vector128<float>>(a, k, b, ldb, rows, o);
+            Runs4<Vec128, Vector128<float>>(m, a, lda, k, b, ldb, rows, o);
+        }
+    }
+
+    private static void Runs4<TOps, TVec>(int m, float* a, int lda, int k, float* b, long ldb, int rows, float* o)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+    {
+        if (m == 1)
+        {
+            DotsRuns4<TOps, TVec>(a, k, b, ldb, rows, o);
+        }
+        else
+        {
+            DotsRuns4x2<TOps, TVec>(a, lda, k, b, ldb, rows, o, rows);
         }
     }
 

@@ -88,18 +88,20 @@ public sealed class CpuDecodeHalfTests
             data.Add(m, 12, 3);     // K shorter than one step of the 4-k tile
         }
 
-        // One row of A reads B as four runs of rows: rows left over after the runs, fewer rows than runs, K past the
-        // last whole pair of vectors, and several workers' ranges of B rows.
-        data.Add(1, 11, 40);
-        data.Add(1, 3, 50);
-        data.Add(1, 200, 4100);
-        data.Add(2, 200, 4100);
+        // One or two rows of A read B as four runs of rows: rows left over after the runs, fewer rows than runs, K past
+        // the last whole vector (or pair of vectors), and several workers' ranges of B rows.
+        foreach (int m in new[] { 1, 2 })
+        {
+            data.Add(m, 11, 40);
+            data.Add(m, 3, 50);
+            data.Add(m, 200, 4100);
+        }
 
         return data;
     }
 
     /// <summary>
-    /// F32 weights on the same decode path (M ≤ 16, B [N,K]: one row of A as four runs of B rows, the 2×8 dot tile, the
+    /// F32 weights on the same decode path (M ≤ 16, B [N,K]: one or two rows of A as four runs of B rows, the
     /// 4-k and pair broadcasts, two A vectors per step at 9..16 rows), against a float64 reference, with the same B view, alpha, beta and poisoned C.
     /// </summary>
     [Theory]
