@@ -34,6 +34,8 @@ public sealed class CpuDecodeHalfTests
 
             data.Add(dt, 2, 8, 33);
             data.Add(dt, 6, 12, 31);        // K shorter than one 512-bit block: all tail
+            data.Add(dt, 1, 12, 31);        // the same through the runs of one and of three rows of A
+            data.Add(dt, 3, 12, 31);
             data.Add(dt, 16, 24, 7);
         }
 
