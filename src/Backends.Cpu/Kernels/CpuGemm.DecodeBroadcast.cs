@@ -22,8 +22,9 @@ internal static unsafe partial class CpuGemm
     /// consume; near the end of a tile the fetch moves on to the next tile's rows (the tiles' <c>next</c>). Each B row is
     /// its own stream, 12 at a time, and the hardware prefetcher alone kept too few lines in flight: measured on one
     /// core of an AMD EPYC (Zen 5) with B out of cache, 16×4096×4096 went from 118 to 143 GFLOP/s, 8× from 79 to 93
-    /// and 4× from 44 to 47; on two cores +20–27%. 512 and 1024 measured the same, 2048 less. The 1×8 and 2×8 dot tiles (64-byte loads of B) do not prefetch (it cost 10% at one row); the runs of
-    /// one row of A do not either, those of two rows and of F16/BF16 weights do.
+    /// and 4× from 44 to 47; on two cores +20–27%. 512 and 1024 measured the same, 2048 less. The 1×8 and 2×8 dot
+    /// tiles (64-byte loads of B) do not prefetch (it cost 10% at one row); the runs of one row of A do not either,
+    /// those of two rows and of F16/BF16 weights do.
     /// </summary>
     private const int DecodePrefetch = 1024;
 
