@@ -1,10 +1,9 @@
 using System;
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics.X86;
 
 namespace Backends.Cpu;
 
-/// <content>The decode micro-kernels for one row of A: B read as eight adjacent rows, or as four runs of rows.</content>
+/// <content>The decode micro-kernels for one and two rows of A: B read as eight adjacent rows, or as four runs of rows.</content>
 internal static unsafe partial class CpuGemm
 {
     /// <summary>o[j] = Σ_q a[q]·b_j[q] for the 8 B rows b + j·ldb (one row of A: bandwidth-bound, so eight B streams at once); B rows past cnt alias the last one.</summary>
@@ -106,7 +105,6 @@ internal static unsafe partial class CpuGemm
     {
         int per = rows / 4, w = TOps.Count;
         float* a1 = a + lda;
-        nint st = (nint)(per * ldb * sizeof(float));
         for (int i = 0; i < per; i++)
         {
             float* b0 = b + ((long)i * ldb), b1 = b0 + (per * ldb), b2 = b1 + (per * ldb), b3 = b2 + (per * ldb);
@@ -114,13 +112,9 @@ internal static unsafe partial class CpuGemm
             int q = 0;
             for (; q + w <= k; q += w)
             {
-                if (Sse.IsSupported && ((q * sizeof(float)) & 63) == 0)
+                if (((q * sizeof(float)) & 63) == 0)
                 {
-                    byte* pq = (byte*)(b0 + q) + DecodePrefetch;
-                    Sse.Prefetch0(pq);
-                    Sse.Prefetch0(pq + st);
-                    Sse.Prefetch0(pq + (2 * st));
-                    Sse.Prefetch0(pq + (3 * st));
+                    PrefetchRuns4(b0 + q, b1 + q, b2 + q, b3 + q);
                 }
 
                 TVec v = TOps.Load(a + q), y = TOps.Load(a1 + q), x;

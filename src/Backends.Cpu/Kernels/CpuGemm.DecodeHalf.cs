@@ -1,7 +1,6 @@
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace Backends.Cpu;
 
@@ -172,31 +171,6 @@ internal static unsafe partial class CpuGemm
 
         o[0] = TOps.Sum(c0); o[1] = TOps.Sum(c1); o[2] = TOps.Sum(c2); o[3] = TOps.Sum(c3);
         o[4] = TOps.Sum(c4); o[5] = TOps.Sum(c5); o[6] = TOps.Sum(c6); o[7] = TOps.Sum(c7);
-    }
-
-    /// <summary>
-    /// Fetches into L1 the line <see cref="DecodePrefetch"/> bytes ahead of each of four B rows' current position (see
-    /// <see cref="PrefetchAhead"/>). With widening in registers the loop holds too few B loads in flight for the hardware
-    /// prefetcher alone: measured here, one core, B out of cache, BF16 4×2048×7168 66 → 78 GFLOP/s, 2× 33 → 44, 1× 28 →
-    /// 30 (2048 bytes ahead was worse at one row).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PrefetchRuns4(ushort* b0, ushort* b1, ushort* b2, ushort* b3)
-    {
-        PrefetchAhead(b0);
-        PrefetchAhead(b1);
-        PrefetchAhead(b2);
-        PrefetchAhead(b3);
-    }
-
-    /// <summary>Fetches into L1 the line <see cref="DecodePrefetch"/> bytes past <paramref name="p"/> (a prefetch never faults, so lines past the end of B are harmless; no-op off x86).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PrefetchAhead(ushort* p)
-    {
-        if (Sse.IsSupported)
-        {
-            Sse.Prefetch0((byte*)p + DecodePrefetch);
-        }
     }
 
     /// <summary>
@@ -440,8 +414,8 @@ internal static unsafe partial class CpuGemm
         float* r0 = a, r1 = a + (Math.Min(1, m - 1) * (long)la), r2 = a + (Math.Min(2, m - 1) * (long)la), r3 = a + (Math.Min(3, m - 1) * (long)la);
         ushort* b0 = b, b1 = b + (Math.Min(1, cnt - 1) * ldb), b2 = b + (Math.Min(2, cnt - 1) * ldb);
         ushort* b3 = b + (Math.Min(3, cnt - 1) * ldb), b4 = b + (Math.Min(4, cnt - 1) * ldb), b5 = b + (Math.Min(5, cnt - 1) * ldb);
-        int w = TOps.Count, block = 2 * w, wrapAt = blocks - (DecodePrefetch / (2 * block));
-        long jump = next == 0 ? 0 : next - ((long)blocks * block);
+        int w = TOps.Count, block = 2 * w;
+        long jump = NextTileJump((nint)next * sizeof(ushort), blocks, block * sizeof(ushort), out int wrapAt) / sizeof(ushort);
         TVec c00 = TOps.Zero, c01 = TOps.Zero, c02 = TOps.Zero, c03 = TOps.Zero, c04 = TOps.Zero, c05 = TOps.Zero;
         TVec c10 = TOps.Zero, c11 = TOps.Zero, c12 = TOps.Zero, c13 = TOps.Zero, c14 = TOps.Zero, c15 = TOps.Zero;
         TVec c20 = TOps.Zero, c21 = TOps.Zero, c22 = TOps.Zero, c23 = TOps.Zero, c24 = TOps.Zero, c25 = TOps.Zero;
