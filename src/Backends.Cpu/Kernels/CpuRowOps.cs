@@ -72,38 +72,56 @@ internal static class CpuRowOps
 
         // A large F32 output of its own goes out with non-temporal stores (not read again soon, no read for ownership).
         bool stream = StreamsOutput(yv, xv);
+        long rowBytes = (long)cols * sizeof(float);
+        bool inL1 = 2 * rowBytes <= CpuCaches.L1;
+        int group = RmsGroupRows(rowBytes);
+        bool fetchAhead = t == DType.F32 && rowBytes <= CpuCaches.L2 / 4;
         CpuParallel.For(a.Rows, RowsPerChunk(cols), (r0, r1) =>
         {
             Span<float> scratch = t == DType.F32 ? default : CpuConvert.Scratch(0, cols);
-            for (long r = r0; r < r1; r++)
+            float** xs = stackalloc float*[MaxRmsGroup];
+            float** ys = stackalloc float*[MaxRmsGroup];
+            float** next = stackalloc float*[MaxRmsGroup];
+            float* scales = stackalloc float[MaxRmsGroup];
+            fixed (float* pg = g, ps = scratch)
             {
-                long xat = xv.ElementOffset(r * cols), yat = yv.ElementOffset(r * cols);
-                ReadOnlySpan<float> row;
-                Span<float> dst;
-                if (t == DType.F32)
+                // F32 rows are read in place, a group at a time (see RmsGroupRows): the sums of squares of the group
+                // (its rows fetched while the group before was scaled), then the group scaled block by block of
+                // columns (CpuFused.ScaleRows). Narrower dtypes go a row at a time through the scratch row.
+                int per = t == DType.F32 ? group : 1;
+                for (long q = r0; q < r1; q += per)
                 {
-                    row = new ReadOnlySpan<float>((float*)x + xat, cols);
-                    dst = new Span<float>((float*)y + yat, cols);
-                }
-                else
-                {
-                    CpuConvert.ToFloat(t, x, xat, scratch);
-                    row = scratch;
-                    dst = scratch;
-                }
+                    int rows = (int)Math.Min(per, r1 - q);
+                    for (int i = 0; i < rows; i++)
+                    {
+                        long r = q + i;
+                        if (t == DType.F32)
+                        {
+                            xs[i] = (float*)x + xv.ElementOffset(r * cols);
+                            ys[i] = (float*)y + yv.ElementOffset(r * cols);
+                        }
+                        else
+                        {
+                            CpuConvert.ToFloat(t, x, xv.ElementOffset(r * cols), scratch);
+                            xs[i] = ps;
+                            ys[i] = ps;
+                        }
 
-                double ms;
-                fixed (float* pr = row)
-                {
-                    ms = CpuFused.SumOfSquares(pr, cols) / (double)cols;
-                }
+                        double ms = CpuFused.SumOfSquares(xs[i], cols) / (double)cols;
+                        scales[i] = (float)(1.0 / Math.Sqrt(ms + a.Eps));
+                    }
 
-                // The next row of this chunk is fetched while this one is scaled (F32 rows are read in place).
-                float* next = t == DType.F32 && r + 1 < r1 ? (float*)x + xv.ElementOffset((r + 1) * cols) : null;
-                ScaleBoth(row, g, (float)(1.0 / Math.Sqrt(ms + a.Eps)), dst, stream, next);
-                if (t != DType.F32)
-                {
-                    CpuConvert.FromFloat(t, scratch, y, yat);
+                    int ahead = fetchAhead ? (int)Math.Min(per, r1 - q - rows) : 0;
+                    for (int i = 0; i < ahead; i++)
+                    {
+                        next[i] = (float*)x + xv.ElementOffset((q + rows + i) * cols);
+                    }
+
+                    CpuFused.ScaleRows(xs, ys, scales, rows, pg, cols, stream, next, ahead, inL1);
+                    if (t != DType.F32)
+                    {
+                        CpuConvert.FromFloat(t, scratch, y, yv.ElementOffset(q * cols));
+                    }
                 }
             }
 
@@ -113,6 +131,22 @@ internal static class CpuRowOps
             }
         });
     }
+
+    /// <summary>Most rows rmsnorm scales together (see <see cref="RmsGroupRows"/>).</summary>
+    private const int MaxRmsGroup = 8;
+
+    /// <summary>
+    /// Rows of F32 rmsnorm summed and then scaled together (and fetched ahead as the next group) for rows of
+    /// <paramref name="rowBytes"/>: one when a row and gamma fit L1 together (the next row is then fetched into L1);
+    /// otherwise as many as keep a group and the next one within half of L2, at most <see cref="MaxRmsGroup"/> (8 rows of
+    /// 7168 floats with a 1 MiB L2), so each block of gamma serves every row of the group from L1. Measured on one core
+    /// of an AMD EPYC (Zen 5) at 1024×7168, same-run copy as the reference, variants alternating in one process: groups
+    /// of 1 / 4 / 8 rows 70 / 75 / 77% of the copy (twice); against the former row-at-a-time loop 69 → 74, 70 → 75,
+    /// 67 → 72 and once 72 → 71. A stripped loop showed the cause: with gamma refetched from L2 for every row it ran at
+    /// 62–67% of the copy, with gamma held in L1 at 92–93%.
+    /// </summary>
+    private static int RmsGroupRows(long rowBytes) =>
+        2 * rowBytes <= CpuCaches.L1 ? 1 : (int)Math.Clamp(CpuCaches.L2 / 4 / Math.Max(1, rowBytes), 1, MaxRmsGroup);
 
     /// <summary>Rows per unit of work: about 128 KiB of each, so a worker's rows follow one another (each fetches
     /// the next while it computes) and the units are still many.</summary>
@@ -148,58 +182,5 @@ internal static class CpuRowOps
         }
 
         return true;
-    }
-
-    /// <summary>dst = x · s · g in one pass (x and dst may be the same span unless <paramref name="nonTemporal"/>), fetching
-    /// <paramref name="next"/>'s first x.Length floats into the cache meanwhile when it is not null (+22% on one core at
-    /// 4096 columns, where the next row's sum of squares otherwise waits on memory; neutral at 7168).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimised from the first call: with one processor tiering waits ~1 s, and at tier 0 this loop ran at a third of its speed
-    private static unsafe void ScaleBoth(ReadOnlySpan<float> x, ReadOnlySpan<float> g, float s, Span<float> dst, bool nonTemporal, float* next)
-    {
-        int i = 0, n = x.Length;
-        fixed (float* px = x, pg = g, pd = dst)
-        {
-            if (Vector512.IsHardwareAccelerated)
-            {
-                Vector512<float> vs = Vector512.Create(s);
-                // The next row, if any, is fetched a line per vector meanwhile (its sum of squares then reads the cache).
-                bool fetch = next != null && System.Runtime.Intrinsics.X86.Sse.IsSupported;
-                if (nonTemporal)
-                {
-                    for (; i + 16 <= n; i += 16)
-                    {
-                        if (fetch)
-                        {
-                            System.Runtime.Intrinsics.X86.Sse.Prefetch0(next + i);
-                        }
-
-                        Vec512.StoreNonTemporal(pd + i, Vector512.Load(px + i) * vs * Vector512.Load(pg + i));
-                    }
-                }
-
-                for (; i + 16 <= n; i += 16)
-                {
-                    if (fetch)
-                    {
-                        System.Runtime.Intrinsics.X86.Sse.Prefetch0(next + i);
-                    }
-
-                    (Vector512.Load(px + i) * vs * Vector512.Load(pg + i)).Store(pd + i);
-                }
-            }
-            else if (Vector256.IsHardwareAccelerated)
-            {
-                Vector256<float> vs = Vector256.Create(s);
-                for (; i + 8 <= n; i += 8)
-                {
-                    (Vector256.Load(px + i) * vs * Vector256.Load(pg + i)).Store(pd + i);
-                }
-            }
-
-            for (; i < n; i++)
-            {
-                pd[i] = px[i] * s * pg[i];
-            }
-        }
     }
 }

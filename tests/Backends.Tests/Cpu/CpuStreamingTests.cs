@@ -60,6 +60,8 @@ public sealed class CpuStreamingTests
     [Theory]
     [InlineData(4096, 0)]
     [InlineData(1000, 1)]
+    [InlineData(7200, 0)]
+    [InlineData(6153, 1)]
     public void LargeSoftmaxAndRmsNorm_MatchFloat64(int cols, int outputOffset)
     {
         int seed = Environment.TickCount;

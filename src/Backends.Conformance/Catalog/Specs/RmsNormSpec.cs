@@ -26,8 +26,8 @@ internal sealed class RmsNormSpec : OpSpec
 
     public override IReadOnlyList<OpShape> ConformanceShapes(DType dtype) =>
     [
-        S(1, 1), S(3, 15), S(5, 16), S(7, 17), S(2, 31), S(2, 33), S(3, 63), S(3, 65), S(4, 1000), S(2, 7168), S(64, 4099),
-        S(5, 33, 9), S(3, 1000, 24),
+        S(1, 1), S(3, 15), S(5, 16), S(7, 17), S(2, 31), S(2, 33), S(3, 63), S(3, 65), S(4, 1000), S(2, 7168), S(64, 4099), S(19, 6200),
+        S(5, 33, 9), S(3, 1000, 24), S(11, 6160, 24),
     ];
 
     internal override OpCase Build(CaseBuilder b)
