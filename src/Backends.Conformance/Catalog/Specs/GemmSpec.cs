@@ -80,6 +80,8 @@ internal sealed class GemmSpec : OpSpec
         // Its tail past the whole 32-row pairs as 8 rows × 2 k per vector: 13 rows (two vectors) with an odd K and
         // beta, 4 rows (one vector) with a transposed A and an odd K whose last K block is odd.
         S(1, 45, 29, 65, 0, 1, 1), S(1, 36, 26, 1101, 1, 1),
+        // Its Aᵀ packed 16 rows × 16 k at a time: a K whose rest past the 16s is an 8-k block and a scalar tail.
+        S(1, 37, 23, 45, 0, 1),
         S(1, 17, 33, 15, 0, 1).With("pad", 3), S(1, 33, 65, 63, 1, 0, 1).With("pad", 5), S(1, 7, 40, 300, 0, 1).With("pad", 9),
         S(2, 13, 31, 9, 1, 0, 1, 1).With("pad", 4), S(3, 17, 19, 21, 0, 1).With("pad", 2), S(1, 130, 70, 257, 0, 0, 1, 0, 1).With("pad", 6),
     ];
