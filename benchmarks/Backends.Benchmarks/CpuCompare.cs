@@ -5,6 +5,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Reflection;
+using System.Runtime;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Threading;
@@ -487,6 +488,19 @@ internal static unsafe class CpuCompare
         return Stopwatch.GetElapsedTime(t0).TotalMilliseconds / calls;
     }
 
+    /// <summary>
+    /// A full, blocking, compacting collection before a timed part: building a large case leaves gigabytes of garbage
+    /// (its float64 values and encodings), and a background collection of it would otherwise share the core with the
+    /// timed calls (with one processor it runs on the same core).
+    /// </summary>
+    private static void CollectGarbage()
+    {
+        GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+    }
+
     private static void GroupedVersusDense(Device cpu, DeviceStream stream, int reps)
     {
         // The moe-prefill expert projection: 512 tokens × top-8 = 4096 rows over 32 resident experts, 7168 → 2048.
@@ -499,6 +513,7 @@ internal static unsafe class CpuCompare
         {
             stream.Fill(a, 0.01f);
             stream.Fill(w, 0.02f);
+            CollectGarbage();
             var options = new GemmOptions { TransB = true };
             for (int i = 0; i < 3; i++)
             {
