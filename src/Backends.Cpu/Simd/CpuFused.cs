@@ -359,8 +359,20 @@ internal static unsafe class CpuFused
         int w = TOps.Count, i = 0;
         TVec one = TOps.Broadcast(1f), zero = TOps.Zero;
 
-        // Two vectors a step: the exp is one long dependency chain, and two independent ones side by side keep the
-        // vector pipes busier than the out-of-order window alone does.
+        // Four vectors a step (then two, then one): the exp is one long dependency chain, and independent ones side by
+        // side keep the vector pipes busier than the out-of-order window alone does. Four against two, A/B in one
+        // process, 4096×4096 from memory: one core +0–8% (73–78% → 76–81% of a same-run copy, seven pairs), two even.
+        for (; i + (4 * w) <= n; i += 4 * w)
+        {
+            TVec v0 = TOps.Load(x + i), v1 = TOps.Load(x + i + w), v2 = TOps.Load(x + i + (2 * w)), v3 = TOps.Load(x + i + (3 * w));
+            TVec e0 = TOps.FastExp(TOps.Subtract(zero, v0)), e1 = TOps.FastExp(TOps.Subtract(zero, v1));
+            TVec e2 = TOps.FastExp(TOps.Subtract(zero, v2)), e3 = TOps.FastExp(TOps.Subtract(zero, v3));
+            Put<TOps, TVec, TStore>(y + i, TOps.Divide(v0, TOps.Add(one, e0)));
+            Put<TOps, TVec, TStore>(y + i + w, TOps.Divide(v1, TOps.Add(one, e1)));
+            Put<TOps, TVec, TStore>(y + i + (2 * w), TOps.Divide(v2, TOps.Add(one, e2)));
+            Put<TOps, TVec, TStore>(y + i + (3 * w), TOps.Divide(v3, TOps.Add(one, e3)));
+        }
+
         for (; i + (2 * w) <= n; i += 2 * w)
         {
             TVec v0 = TOps.Load(x + i), v1 = TOps.Load(x + i + w);
