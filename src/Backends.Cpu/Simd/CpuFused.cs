@@ -453,12 +453,12 @@ internal static unsafe class CpuFused
         TVec s = TOps.Broadcast(scale);
 
         // Staged: the exponentials go to the staging row, and the pending row's first `fused` outputs are written in
-        // the exp sweep's loop (whole steps of both rows), the rest of it after.
+        // the exp sweep's four-vector loop (whole steps of both rows), the rest of it after.
         float* e = stage != null ? stage : y;
         float* py = stage != null ? pending.Y : null;
         float* pst = pending.Stage;
         TVec pinv = TOps.Broadcast(pending.Inv);
-        int fused = py == null ? 0 : Math.Min(kept, pending.Kept) / (2 * w) * (2 * w);
+        int fused = py == null ? 0 : Math.Min(kept, pending.Kept) / (4 * w) * (4 * w);
         float inv = 0;
         if (kept > 0)
         {
@@ -491,12 +491,49 @@ internal static unsafe class CpuFused
             }
 
             // Sweep 2: e = exp(scale·x − max) into y, summed. Sweep 3: y · (1/sum).
-            TVec mv = TOps.Broadcast(max), acc = TOps.Zero, acc2 = TOps.Zero;
+            TVec mv = TOps.Broadcast(max), acc = TOps.Zero, acc2 = TOps.Zero, acc3 = TOps.Zero, acc4 = TOps.Zero;
             float sum = 0;
             // The exp sweep is compute-bound and touches no memory outside the cache: the next row is fetched
             // meanwhile (a line per 64 bytes), so its max sweep does not wait on memory with the vector pipes idle.
             bool fetch = next != null && System.Runtime.Intrinsics.X86.Sse.IsSupported;
-            for (i = 0; i + (2 * w) <= kept; i += 2 * w)
+            // Four vectors a step (four independent exp chains; then two and one for the rest): against two a step, A/B
+            // in one process on one core, 2048×4096 62–63% → 66–67% of a same-run copy (three pairs), 8192×1000 48% →
+            // 61%, causal rows even; two cores +9% and −3%.
+            for (i = 0; i + (4 * w) <= kept; i += 4 * w)
+            {
+                if (fetch)
+                {
+                    for (int l = 0; l < 4 * w; l += 16)
+                    {
+                        System.Runtime.Intrinsics.X86.Sse.Prefetch0(next + i + l);
+                    }
+                }
+
+                TVec e0 = TOps.FastExp(TOps.Subtract(Scale<TOps, TVec, TScale>(TOps.Load(x + i), s), mv));
+                TVec e1 = TOps.FastExp(TOps.Subtract(Scale<TOps, TVec, TScale>(TOps.Load(x + i + w), s), mv));
+                TVec e2 = TOps.FastExp(TOps.Subtract(Scale<TOps, TVec, TScale>(TOps.Load(x + i + (2 * w)), s), mv));
+                TVec e3 = TOps.FastExp(TOps.Subtract(Scale<TOps, TVec, TScale>(TOps.Load(x + i + (3 * w)), s), mv));
+                TOps.Store(e + i, e0);
+                TOps.Store(e + i + w, e1);
+                TOps.Store(e + i + (2 * w), e2);
+                TOps.Store(e + i + (3 * w), e3);
+                acc = TOps.Add(acc, e0);
+                acc2 = TOps.Add(acc2, e1);
+                acc3 = TOps.Add(acc3, e2);
+                acc4 = TOps.Add(acc4, e3);
+                if (i < fused)
+                {
+                    TOps.StoreNonTemporal(py + i, TOps.Multiply(TOps.Load(pst + i), pinv));
+                    TOps.StoreNonTemporal(py + i + w, TOps.Multiply(TOps.Load(pst + i + w), pinv));
+                    TOps.StoreNonTemporal(py + i + (2 * w), TOps.Multiply(TOps.Load(pst + i + (2 * w)), pinv));
+                    TOps.StoreNonTemporal(py + i + (3 * w), TOps.Multiply(TOps.Load(pst + i + (3 * w)), pinv));
+                }
+            }
+
+            acc = TOps.Add(acc, acc3);
+            acc2 = TOps.Add(acc2, acc4);
+
+            for (; i + (2 * w) <= kept; i += 2 * w)
             {
                 if (fetch)
                 {
@@ -512,11 +549,6 @@ internal static unsafe class CpuFused
                 TOps.Store(e + i + w, e1);
                 acc = TOps.Add(acc, e0);
                 acc2 = TOps.Add(acc2, e1);
-                if (i < fused)
-                {
-                    TOps.StoreNonTemporal(py + i, TOps.Multiply(TOps.Load(pst + i), pinv));
-                    TOps.StoreNonTemporal(py + i + w, TOps.Multiply(TOps.Load(pst + i + w), pinv));
-                }
             }
 
             acc = TOps.Add(acc, acc2);
