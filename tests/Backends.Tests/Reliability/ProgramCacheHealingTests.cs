@@ -6,6 +6,16 @@ using Xunit;
 
 namespace Backends.Tests;
 
+/// <summary>
+/// Tests that point BACKENDS_CACHE_DIR (one variable for the whole process) at a directory of their own run alone, after
+/// the parallel tests: otherwise a program another test builds meanwhile lands in that directory, and a test that counts
+/// its entries finds one too many (seen once: "Sequence contains more than one matching element").
+/// </summary>
+[CollectionDefinition("cache-dir", DisableParallelization = true)]
+public sealed class CacheDirCollection
+{
+}
+
 /// <summary>The OpenCL program cache heals: a damaged, foreign or unreadable entry is rebuilt from source and replaced.</summary>
 [Collection("cache-dir")]
 public sealed class ProgramCacheHealingTests
