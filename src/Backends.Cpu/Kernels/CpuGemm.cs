@@ -379,63 +379,11 @@ internal static unsafe partial class CpuGemm
                         }
                     }
                 }
-                else if (p.InType == DType.F32 && System.Runtime.Intrinsics.X86.Avx.IsSupported)
-                {
-                    // B [N,K] (a Linear weight): the panel is a transpose of `cols` rows × kc, done 16×16 at a time in
-                    // registers with AVX-512 (packing 1.5× faster than 8×8: 3.4% → 2.3% of a one-core 512³ profile), then
-                    // 8×8, then the ragged edges (and the zero padding past the last column) element by element.
-                    float* src0 = (float*)p.B + ((long)j0 * p.LdB) + pc;
-                    int c8 = cols & ~7, k8 = kc & ~7, c16 = 0, k16 = 0;
-                    if (Avx512F.IsSupported && nr % 16 == 0)
-                    {
-                        c16 = cols & ~15;
-                        k16 = kc & ~15;
-                        for (int c = 0; c < c16; c += 16)
-                        {
-                            for (int kk = 0; kk < k16; kk += 16)
-                            {
-                                Transpose16x16(src0 + ((long)c * p.LdB) + kk, p.LdB, dst + (kk * nr) + c, nr);
-                            }
-                        }
-                    }
-
-                    for (int c = 0; c < c8; c += 8)
-                    {
-                        for (int kk = c < c16 ? k16 : 0; kk < k8; kk += 8)
-                        {
-                            Transpose8x8(src0 + ((long)c * p.LdB) + kk, p.LdB, dst + (kk * nr) + c, nr);
-                        }
-                    }
-
-                    for (int c = 0; c < nr; c++)
-                    {
-                        float* src = src0 + ((long)c * p.LdB);
-                        for (int kk = c < c8 ? k8 : 0; kk < kc; kk++)
-                        {
-                            dst[(kk * nr) + c] = c < cols ? src[kk] : 0;
-                        }
-                    }
-                }
                 else if (p.InType == DType.F32)
                 {
-                    for (int c = 0; c < nr; c++)
-                    {
-                        if (c < cols)
-                        {
-                            float* src = (float*)p.B + ((long)(j0 + c) * p.LdB) + pc;
-                            for (int kk = 0; kk < kc; kk++)
-                            {
-                                dst[(kk * nr) + c] = src[kk];
-                            }
-                        }
-                        else
-                        {
-                            for (int kk = 0; kk < kc; kk++)
-                            {
-                                dst[(kk * nr) + c] = 0;
-                            }
-                        }
-                    }
+                    // B [N,K] (a Linear weight): the panel is a transpose of `cols` rows × kc (16×16 register blocks with
+                    // AVX-512, then 8×8 and 4×4, the edges and the zero columns past `cols` element by element).
+                    TransposeToPanel((float*)p.B + ((long)j0 * p.LdB) + pc, p.LdB, cols, kc, dst, nr);
                 }
                 else
                 {
@@ -539,10 +487,10 @@ internal static unsafe partial class CpuGemm
     /// <summary>
     /// A k-major panel of <paramref name="width"/> floats per k from F32 rows: dst[kk·width + r] = src[r·ld + kk] for
     /// r &lt; rows and kk &lt; kc, and 0 for rows ≤ r &lt; width. Groups of sixteen rows go by 16×16 register transposes
-    /// (AVX-512; the unpacked-B path's Aᵀ: its share of a one-core grouped GEMM's profile 2.3% → 1.7%), groups of eight
-    /// (and the 8-k rest of those) by 8×8 ones (AVX; 1–2% faster GEMMs than 4×4 ones, measured at 128×2048×7168 and
-    /// 2048³ on one core), a group of four by a 4×4 one, the ragged edges and the padding element by element. Packs A
-    /// panels and the unpacked-B path's Aᵀ.
+    /// (AVX-512; packing B [N,K] 1.5× faster than 8×8, 3.4% → 2.3% of a one-core 512³ profile; the unpacked-B path's
+    /// Aᵀ 2.3% → 1.7% of a one-core grouped GEMM's), groups of eight (and the 8-k rest of those) by 8×8 ones (AVX; 1–2%
+    /// faster GEMMs than 4×4 ones, measured at 128×2048×7168 and 2048³ on one core), a group of four by a 4×4 one, the
+    /// ragged edges and the padding element by element. Packs A panels, B [N,K] panels and the unpacked-B path's Aᵀ.
     /// </summary>
     private static void TransposeToPanel(float* src, long ld, int rows, int kc, float* dst, int width)
     {
