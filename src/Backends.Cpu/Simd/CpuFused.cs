@@ -490,7 +490,8 @@ internal static unsafe class CpuFused
                 max = MathF.Max(max, x[i] * scale);
             }
 
-            // Sweep 2: e = exp(scale·x − max) into y, summed. Sweep 3: y · (1/sum).
+            // Sweep 2: e = exp(scale·x − max) into y, summed (x − max ≤ 0, or NaN: the exp without the clamp at the top
+            // of its range; one core, 2048×4096 from memory, A/B in one process: 10–12% less time a row). Sweep 3: y · (1/sum).
             TVec mv = TOps.Broadcast(max), acc = TOps.Zero, acc2 = TOps.Zero, acc3 = TOps.Zero, acc4 = TOps.Zero;
             float sum = 0;
             // The exp sweep is compute-bound and touches no memory outside the cache: the next row is fetched
@@ -509,10 +510,10 @@ internal static unsafe class CpuFused
                     }
                 }
 
-                TVec e0 = TOps.FastExp(TOps.Subtract(Scale<TOps, TVec, TScale>(TOps.Load(x + i), s), mv));
-                TVec e1 = TOps.FastExp(TOps.Subtract(Scale<TOps, TVec, TScale>(TOps.Load(x + i + w), s), mv));
-                TVec e2 = TOps.FastExp(TOps.Subtract(Scale<TOps, TVec, TScale>(TOps.Load(x + i + (2 * w)), s), mv));
-                TVec e3 = TOps.FastExp(TOps.Subtract(Scale<TOps, TVec, TScale>(TOps.Load(x + i + (3 * w)), s), mv));
+                TVec e0 = TOps.FastExpNonPositive(TOps.Subtract(Scale<TOps, TVec, TScale>(TOps.Load(x + i), s), mv));
+                TVec e1 = TOps.FastExpNonPositive(TOps.Subtract(Scale<TOps, TVec, TScale>(TOps.Load(x + i + w), s), mv));
+                TVec e2 = TOps.FastExpNonPositive(TOps.Subtract(Scale<TOps, TVec, TScale>(TOps.Load(x + i + (2 * w)), s), mv));
+                TVec e3 = TOps.FastExpNonPositive(TOps.Subtract(Scale<TOps, TVec, TScale>(TOps.Load(x + i + (3 * w)), s), mv));
                 TOps.Store(e + i, e0);
                 TOps.Store(e + i + w, e1);
                 TOps.Store(e + i + (2 * w), e2);
@@ -543,8 +544,8 @@ internal static unsafe class CpuFused
                     }
                 }
 
-                TVec e0 = TOps.FastExp(TOps.Subtract(Scale<TOps, TVec, TScale>(TOps.Load(x + i), s), mv));
-                TVec e1 = TOps.FastExp(TOps.Subtract(Scale<TOps, TVec, TScale>(TOps.Load(x + i + w), s), mv));
+                TVec e0 = TOps.FastExpNonPositive(TOps.Subtract(Scale<TOps, TVec, TScale>(TOps.Load(x + i), s), mv));
+                TVec e1 = TOps.FastExpNonPositive(TOps.Subtract(Scale<TOps, TVec, TScale>(TOps.Load(x + i + w), s), mv));
                 TOps.Store(e + i, e0);
                 TOps.Store(e + i + w, e1);
                 acc = TOps.Add(acc, e0);
@@ -554,7 +555,7 @@ internal static unsafe class CpuFused
             acc = TOps.Add(acc, acc2);
             for (; i + w <= kept; i += w)
             {
-                TVec ev = TOps.FastExp(TOps.Subtract(Scale<TOps, TVec, TScale>(TOps.Load(x + i), s), mv));
+                TVec ev = TOps.FastExpNonPositive(TOps.Subtract(Scale<TOps, TVec, TScale>(TOps.Load(x + i), s), mv));
                 TOps.Store(e + i, ev);
                 acc = TOps.Add(acc, ev);
             }

@@ -59,6 +59,14 @@ internal sealed class SoftmaxSpec : OpSpec
             {
                 x[(3 * cols) + j] = double.NegativeInfinity;       // row 3: all −inf gives NaN
             }
+
+            if (rows >= 5)
+            {
+                for (int j = 1; j < cols; j += 2)
+                {
+                    x[(4 * cols) + j] = j % 4 == 1 ? -1e30 : -200; // row 4: far below the max, weight 0 (an exp's range clamp)
+                }
+            }
         }
 
         b.Input("x", b.DType, shape, x, strided: true);
