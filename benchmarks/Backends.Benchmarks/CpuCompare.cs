@@ -226,11 +226,8 @@ internal static unsafe class CpuCompare
                 stream.Synchronize();
             }
 
-            for (int i = 0; i < 50; i++)
-            {
-                // As in Sgemm: past the runtime's tier-up (30 calls), so the timing sees optimised code.
-                Ours();
-            }
+            // As in Sgemm: past the runtime's tier-up, so the timing sees optimised code.
+            WarmUp(50, Ours);
 
             var times = new List<double>();
             for (int r = 0; r < reps; r++)
@@ -333,13 +330,12 @@ internal static unsafe class CpuCompare
                 var copyMs = new List<double>();
                 // 50 launches first: library code precompiled for a baseline ISA (System.Numerics.Tensors) is rejitted
                 // for this CPU only after 30 calls, and timing it before would measure that, not the kernel.
-                for (int i = 0; i < 50; i++)
+                WarmUp(50, () =>
                 {
                     run.Launch(stream);
                     stream.Copy(from, to);
-                }
-
-                stream.Synchronize();
+                    stream.Synchronize();
+                });
                 for (int i = 0; i < reps * 4; i++)
                 {
                     opMs.Add(Time(stream, () => run.Launch(stream)));
@@ -407,15 +403,8 @@ internal static unsafe class CpuCompare
 
             void Blas() => OpenBlas.SgemmNT(m, n, k, ha, hb[blasNext++ % copies], hc);
             double flops = 2.0 * m * n * k;
-            for (int i = 0; i < Math.Max(2, Math.Min(50, (int)Math.Clamp(6e8 / flops, 1, 600))); i++)
-            {
-                // Warm-up (ours reaches code optimised for this CPU; OpenBLAS starts its threads).
-                Ours();
-                if (OpenBlas.IsAvailable)
-                {
-                    Blas();
-                }
-            }
+            // Warm-up: ours reaches code optimised for this CPU, OpenBLAS starts its threads.
+            WarmUp(Math.Max(2, Math.Min(50, (int)Math.Clamp(6e8 / flops, 1, 600))), OpenBlas.IsAvailable ? [Ours, Blas] : [Ours]);
 
             var ours = new List<double>();
             var blas = new List<double>();
@@ -458,6 +447,50 @@ internal static unsafe class CpuCompare
     /// (ours 1 ms by default; OpenBLAS 2^21 cycles, set for the child), so the previous sample's threads have stopped.
     /// </summary>
     private const double SettleMs = 3;
+
+    /// <summary>
+    /// Calls each of <paramref name="runs"/> <paramref name="calls"/> times, then keeps calling them until the JIT has
+    /// compiled no new method for <see cref="JitQuietMs"/> (at most <see cref="WarmUpCapMs"/> more). .NET promotes a hot
+    /// method to optimised code on a background thread some 100 ms after its 30th call, and that thread shares the cores
+    /// with whatever runs meanwhile: timed right after a child started, 512³ on two threads read 254 GFLOP/s (OpenBLAS
+    /// beside it 243), and 383 (318) with tiered compilation off. A fixed count of warm-up calls did not cover it.
+    /// </summary>
+    private static void WarmUp(int calls, params Action[] runs)
+    {
+        for (int i = 0; i < calls; i++)
+        {
+            foreach (Action run in runs)
+            {
+                run();
+            }
+        }
+
+        long start = Stopwatch.GetTimestamp(), quietSince = start, compiled = JitInfo.GetCompiledMethodCount();
+        while (Stopwatch.GetElapsedTime(start).TotalMilliseconds < WarmUpCapMs)
+        {
+            foreach (Action run in runs)
+            {
+                run();
+            }
+
+            long now = JitInfo.GetCompiledMethodCount();
+            if (now != compiled)
+            {
+                compiled = now;
+                quietSince = Stopwatch.GetTimestamp();
+            }
+            else if (Stopwatch.GetElapsedTime(quietSince).TotalMilliseconds >= JitQuietMs)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>How long the JIT must have compiled nothing before a warm-up ends (<see cref="WarmUp"/>).</summary>
+    private const double JitQuietMs = 250;
+
+    /// <summary>The longest a warm-up waits for the JIT to go quiet (<see cref="WarmUp"/>).</summary>
+    private const double WarmUpCapMs = 3000;
 
     /// <summary>Milliseconds per call of <paramref name="run"/> over one sample (see <see cref="Sgemm"/>).</summary>
     private static double Block(Action run)
@@ -515,13 +548,14 @@ internal static unsafe class CpuCompare
             stream.Fill(w, 0.02f);
             CollectGarbage();
             var options = new GemmOptions { TransB = true };
-            for (int i = 0; i < 3; i++)
+            // Warm-up: a grouped call runs its per-expert code 32 times, but the first calls still meet methods
+            // that .NET has not yet promoted to optimised code.
+            WarmUp(3, () =>
             {
-                // Warm-up: a grouped call runs its per-expert code 32 times, but the first calls still meet methods
-                // that .NET has not yet promoted to optimised code.
                 g.Launch(stream);
                 cpu.Kernels.Gemm(stream, a, w, c, options);
-            }
+                stream.Synchronize();
+            });
 
             var gm = new List<double>();
             var dm = new List<double>();
@@ -549,7 +583,11 @@ internal static unsafe class CpuCompare
         try
         {
             stream.Fill(x, 1f);
-            stream.Synchronize();
+            WarmUp(50, () =>
+            {
+                cpu.Kernels.Add(stream, x, x, y);
+                stream.Synchronize();
+            });
             var us = new List<double>();
             for (int i = 0; i < 2000; i++)
             {
