@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
+using System.Runtime;
 using Backends.Conformance;
 
 namespace Backends.Benchmarking;
@@ -126,18 +127,32 @@ public static class BenchRunner
         return r with { Bound = memory ? "memory" : "compute", RooflinePercent = pct };
     }
 
-    /// <summary>Launches until the last three timings agree with the three before within 10% (at least 0.3 s, at most <paramref name="maxSeconds"/>); returns the last typical time in ms.</summary>
+    /// <summary>
+    /// Launches until the last three timings agree with the three before within 10% and the JIT has compiled nothing
+    /// for the last 0.25 s (at least 0.3 s, at most <paramref name="maxSeconds"/>); returns the last typical time in ms.
+    /// The JIT check: .NET promotes hot methods to optimised code on a background thread, which shares the cores with
+    /// the launches meanwhile (a CPU device's timings can agree while that is still going on).
+    /// </summary>
     private static double WarmUp(DeviceStream stream, Action launch, double maxSeconds)
     {
         var clock = Stopwatch.StartNew();
         var t = new List<double>();
+        long compiled = JitInfo.GetCompiledMethodCount();
+        double quietSince = 0;
         do
         {
             using DeviceEvent s0 = stream.Record();
             launch();
             using DeviceEvent s1 = stream.Record();
             t.Add(s1.ElapsedMillisecondsSince(s0));
-            if (t.Count >= 6 && clock.Elapsed.TotalSeconds >= Math.Min(0.3, maxSeconds))
+            long now = JitInfo.GetCompiledMethodCount();
+            if (now != compiled)
+            {
+                compiled = now;
+                quietSince = clock.Elapsed.TotalSeconds;
+            }
+
+            if (t.Count >= 6 && clock.Elapsed.TotalSeconds >= Math.Min(0.3, maxSeconds) && clock.Elapsed.TotalSeconds - quietSince >= Math.Min(0.25, maxSeconds))
             {
                 double last = t.TakeLast(3).Average(), before = t.SkipLast(3).TakeLast(3).Average();
                 if (Math.Abs(last - before) <= 0.1 * before)
