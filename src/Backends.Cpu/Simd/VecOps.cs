@@ -47,6 +47,13 @@ internal unsafe interface IVecOps<TVec>
     static abstract TVec FastExpNonPositive(TVec v);
 
     /// <summary>
+    /// 1 + <see cref="FastExp"/>(−v), bit for bit (sigmoid's and silu's denominator). On AVX-512 the exp's steps run on
+    /// v itself, each value the exact negation of the one FastExp(−v) computes, so no negation comes first: one vector
+    /// instruction fewer of about 14 in silu.
+    /// </summary>
+    static abstract TVec OnePlusExpOfNegated(TVec v);
+
+    /// <summary>
     /// The largest lane, by a few swap-and-max steps on x86. When a lane is NaN the result is NaN or the largest of the
     /// other lanes, and between −0 and +0 either may come out: callers must not depend on either (softmax does not: a
     /// NaN in its row makes the sum, and so the row, NaN whatever the max is; the router's keys hold no NaN).
@@ -102,6 +109,25 @@ internal readonly unsafe struct Vec512 : IVecOps<Vector512<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> FastExpNonPositive(Vector512<float> v) => Exp(v, clampHigh: false);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> OnePlusExpOfNegated(Vector512<float> v)
+    {
+        // Exp(−v) step by step, every value negated: the clamp of −v to [−110, 88.8] is that of v to [−88.8, 110] (raw
+        // VMINPS/VMAXPS with the bound first pass a NaN through), n = round(v·(−log2 e)) is the same n, r' = v + n·ln 2 is
+        // −r, and Horner's steps on r' with C4, C2 and 1 negated give the odd steps' values negated and the even ones'
+        // as they are, so q = −p and 1 − q·2^n = 1 + p·2^n exactly.
+        Vector512<float> x = System.Runtime.Intrinsics.X86.Avx512F.Max(Vector512.Create(-88.8f), System.Runtime.Intrinsics.X86.Avx512F.Min(Vector512.Create(110f), v));
+        Vector512<float> n = Vector512.Round(x * Vector512.Create(-1.44269504f));
+        Vector512<float> r = Vector512.FusedMultiplyAdd(n, Vector512.Create(0.693145752f), x);
+        r = Vector512.FusedMultiplyAdd(n, Vector512.Create(1.42860677e-6f), r);
+        Vector512<float> q = Vector512.FusedMultiplyAdd(Vector512.Create(ExpPolynomial.C5), r, Vector512.Create(-ExpPolynomial.C4));
+        q = Vector512.FusedMultiplyAdd(q, r, Vector512.Create(ExpPolynomial.C3));
+        q = Vector512.FusedMultiplyAdd(q, r, Vector512.Create(-ExpPolynomial.C2));
+        q = Vector512.FusedMultiplyAdd(q, r, Vector512.Create(ExpPolynomial.C1));
+        q = Vector512.FusedMultiplyAdd(q, r, Vector512.Create(-1.0f));
+        return Vector512.Create(1.0f) - System.Runtime.Intrinsics.X86.Avx512F.Scale(q, n);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Exp(Vector512<float> v, bool clampHigh)
@@ -212,6 +238,9 @@ internal readonly unsafe struct Vec256 : IVecOps<Vector256<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> FastExpNonPositive(Vector256<float> v) => Exp(v, clampHigh: false);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> OnePlusExpOfNegated(Vector256<float> v) => Vector256.Create(1.0f) + FastExp(Vector256<float>.Zero - v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Exp(Vector256<float> v, bool clampHigh)
@@ -329,6 +358,9 @@ internal readonly unsafe struct Vec128 : IVecOps<Vector128<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> FastExpNonPositive(Vector128<float> v) => Exp(v, clampHigh: false);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> OnePlusExpOfNegated(Vector128<float> v) => Vector128.Create(1.0f) + FastExp(Vector128<float>.Zero - v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<float> Exp(Vector128<float> v, bool clampHigh)

@@ -17,6 +17,14 @@ public sealed class CpuSimdTests
     }
 
     [Fact]
+    public void ExpVariants_MatchFastExp_BitForBit()
+    {
+        CheckVariants<Vec128, Vector128<float>>(Vector128.IsHardwareAccelerated);
+        CheckVariants<Vec256, Vector256<float>>(Vector256.IsHardwareAccelerated);
+        CheckVariants<Vec512, Vector512<float>>(Vector512.IsHardwareAccelerated);
+    }
+
+    [Fact]
     public void HalfToFloat_IsExact_ForEveryHalf()
     {
         ushort[] bits = new ushort[65536 + 7];
@@ -78,6 +86,68 @@ public sealed class CpuSimdTests
         {
             ushort want = BitConverter.HalfToUInt16Bits((Half)src[i]);
             Assert.True(got[i] == want, $"f32 0x{values[i]:X8} ({src[i]:R}) → f16 0x{got[i]:X4}, expected 0x{want:X4} (seed {seed})");
+        }
+    }
+
+    /// <summary>
+    /// OnePlusExpOfNegated(v) is 1 + FastExp(0 − v) and FastExpNonPositive(v) is FastExp(v) for v ≤ 0, bit for bit: on
+    /// the edges of the exp's clamps, the specials, random bit patterns and random values across the exp's range.
+    /// </summary>
+    private static unsafe void CheckVariants<TOps, TVec>(bool accelerated)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+    {
+        if (!accelerated)
+        {
+            return;
+        }
+
+        int w = TOps.Count, seed = Environment.TickCount;
+        var rnd = new Random(seed);
+        float[] edges =
+        [
+            0f, -0f, 1f, -1f, 0.5f, -0.5f, 0.34657359f, -0.34657359f, 88.7f, 88.8f, 88.9f, -88.7f, -88.8f, -88.9f, 103.9f, -103.9f,
+            -104f, 109.9f, 110f, 110.1f, -110f, -110.1f, 1e30f, -1e30f, float.MaxValue, float.MinValue, float.Epsilon,
+            -float.Epsilon, float.PositiveInfinity, float.NegativeInfinity, float.NaN, 1e-30f, -1e-30f,
+        ];
+        float* inp = stackalloc float[16];
+        float* a = stackalloc float[16];
+        float* b = stackalloc float[16];
+        for (int it = 0; it < 40000; it++)
+        {
+            for (int i = 0; i < w; i++)
+            {
+                int kind = rnd.Next(4);
+                inp[i] = kind == 0 ? edges[rnd.Next(edges.Length)]
+                    : kind == 1 ? (float)((rnd.NextDouble() * 240) - 120)
+                    : kind == 2 ? (float)((rnd.NextDouble() * 20) - 10)
+                    : BitConverter.Int32BitsToSingle(rnd.Next() ^ (rnd.Next(2) << 31));
+            }
+
+            TVec v = TOps.Load(inp);
+            TOps.Store(a, TOps.Add(TOps.Broadcast(1f), TOps.FastExp(TOps.Subtract(TOps.Zero, v))));
+            TOps.Store(b, TOps.OnePlusExpOfNegated(v));
+            for (int i = 0; i < w; i++)
+            {
+                Assert.True(
+                    BitConverter.SingleToUInt32Bits(a[i]) == BitConverter.SingleToUInt32Bits(b[i]) || (float.IsNaN(a[i]) && float.IsNaN(b[i])),
+                    $"{w}-wide 1 + exp(−{inp[i]:R}): {b[i]:R}, expected {a[i]:R} (seed {seed})");
+            }
+
+            for (int i = 0; i < w; i++)
+            {
+                inp[i] = float.IsNaN(inp[i]) ? inp[i] : -Math.Abs(inp[i]);
+            }
+
+            v = TOps.Load(inp);
+            TOps.Store(a, TOps.FastExp(v));
+            TOps.Store(b, TOps.FastExpNonPositive(v));
+            for (int i = 0; i < w; i++)
+            {
+                Assert.True(
+                    BitConverter.SingleToUInt32Bits(a[i]) == BitConverter.SingleToUInt32Bits(b[i]) || (float.IsNaN(a[i]) && float.IsNaN(b[i])),
+                    $"{w}-wide exp({inp[i]:R}) for x ≤ 0: {b[i]:R}, expected {a[i]:R} (seed {seed})");
+            }
         }
     }
 
