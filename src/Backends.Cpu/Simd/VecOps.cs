@@ -42,11 +42,12 @@ internal unsafe interface IVecOps<TVec>
     /// <summary>
     /// e^v for v ≤ 0 or NaN (softmax's x − max), two vector instructions fewer than <see cref="FastExp"/>'s 12 on
     /// AVX-512: no clamp at the top of the range, which no such v reaches, and r = v − n·ln 2 in one step with ln 2
-    /// rounded to float (where a fused multiply-add is: always with AVX-512), which adds |n|·1.9e−9 to r's error: within 2.5 ulps for v ≥ −20, 5 ulps below (there e^v is
-    /// under 2e−9 of the row's largest term, far below a float sum's own rounding). The edges as FastExp's (−∞ → 0,
-    /// NaN → NaN, tiny → 0 or subnormal). A positive v may come out wrong. Measured here, one core: the exp sweep in C
-    /// 1.60 → 1.41–1.45 ns a vector; a softmax row's compute, A/B in one process, 10–14% less time without the top
-    /// clamp, then 8–10% less with the one-step reduction (2048×4096 from memory: 10–12%, then 3–5%).
+    /// rounded to float (where a fused multiply-add is: always with AVX-512), which adds |n|·1.9e−9 to r's error:
+    /// within 2.5 ulps for v ≥ −20, 5 ulps below (there e^v is under 2e−9 of the row's largest term, far below a float
+    /// sum's own rounding). The edges as FastExp's (−∞ → 0, NaN → NaN, tiny → 0 or subnormal). A positive v may come
+    /// out wrong. Measured here, one core: the exp sweep in C 1.60 → 1.41–1.45 ns a vector; a softmax row's compute,
+    /// A/B in one process, 10–14% less time without the top clamp, then 8–10% less with the one-step reduction
+    /// (2048×4096 from memory: 10–12%, then 3–5%).
     /// </summary>
     static abstract TVec FastExpNonPositive(TVec v);
 
@@ -141,7 +142,7 @@ internal readonly unsafe struct Vec512 : IVecOps<Vector512<float>>
         // itself: x is clamped to [−110, 88.8] (e^−110 rounds to 0; p·2^128 > FLT_MAX at 88.8), so −∞ → 0 and
         // +∞ → +∞ with no select. The clamps are the raw VMAXPS/VMINPS with the bound first: when either operand is
         // NaN they return the second, so a NaN passes both clamps and every later step as NaN, with no select.
-        // For v ≤ 0 (nonPositive, see IVecOps.FastExpNonPositive) no top clamp, and r in one step.
+        // For v ≤ 0 (nonPositive, see IVecOps.FastExpNonPositive): no top clamp, and r in one step.
         Vector512<float> x = System.Runtime.Intrinsics.X86.Avx512F.Max(Vector512.Create(-110f), v);
         if (!nonPositive)
         {
