@@ -160,6 +160,7 @@ internal readonly unsafe struct Vec512 : IVecOps<Vector512<float>>
             r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-0.693145752f), x);
             r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-1.42860677e-6f), r);
         }
+
         Vector512<float> p = Vector512.Create(ExpPolynomial.C5);
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(ExpPolynomial.C4));
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(ExpPolynomial.C3));
@@ -272,7 +273,7 @@ internal readonly unsafe struct Vec256 : IVecOps<Vector256<float>>
 
         Vector256<float> n = Vector256.Round(x * Vector256.Create(1.44269504f));
         Vector256<float> r;
-        if (nonPositive && (System.Runtime.Intrinsics.X86.Fma.IsSupported))
+        if (nonPositive && System.Runtime.Intrinsics.X86.Fma.IsSupported)
         {
             // One step only with a fused multiply-add (rounded separately, n·ln 2 would lose r's low bits).
             r = MulAdd(n, Vector256.Create(-0.693147182f), x);
@@ -282,6 +283,7 @@ internal readonly unsafe struct Vec256 : IVecOps<Vector256<float>>
             r = MulAdd(n, Vector256.Create(-0.693145752f), x);
             r = MulAdd(n, Vector256.Create(-1.42860677e-6f), r);
         }
+
         Vector256<float> p = Vector256.Create(ExpPolynomial.C5);
         p = MulAdd(p, r, Vector256.Create(ExpPolynomial.C4));
         p = MulAdd(p, r, Vector256.Create(ExpPolynomial.C3));
@@ -412,6 +414,7 @@ internal readonly unsafe struct Vec128 : IVecOps<Vector128<float>>
             r = MulAdd(n, Vector128.Create(-0.693145752f), x);
             r = MulAdd(n, Vector128.Create(-1.42860677e-6f), r);
         }
+
         Vector128<float> p = Vector128.Create(ExpPolynomial.C5);
         p = MulAdd(p, r, Vector128.Create(ExpPolynomial.C4));
         p = MulAdd(p, r, Vector128.Create(ExpPolynomial.C3));
