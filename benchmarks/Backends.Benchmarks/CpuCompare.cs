@@ -465,7 +465,8 @@ internal static unsafe class CpuCompare
             }
         }
 
-        long start = Stopwatch.GetTimestamp(), quietSince = start, compiled = JitInfo.GetCompiledMethodCount();
+        long start = Stopwatch.GetTimestamp();
+        var jit = new JitQuietClock();
         while (Stopwatch.GetElapsedTime(start).TotalMilliseconds < WarmUpCapMs)
         {
             foreach (Action run in runs)
@@ -473,13 +474,7 @@ internal static unsafe class CpuCompare
                 run();
             }
 
-            long now = JitInfo.GetCompiledMethodCount();
-            if (now != compiled)
-            {
-                compiled = now;
-                quietSince = Stopwatch.GetTimestamp();
-            }
-            else if (Stopwatch.GetElapsedTime(quietSince).TotalMilliseconds >= JitQuietMs)
+            if (jit.QuietMilliseconds() >= JitQuietMs)
             {
                 return;
             }

@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
-using System.Runtime;
 using Backends.Conformance;
 
 namespace Backends.Benchmarking;
@@ -137,22 +136,15 @@ public static class BenchRunner
     {
         var clock = Stopwatch.StartNew();
         var t = new List<double>();
-        long compiled = JitInfo.GetCompiledMethodCount();
-        double quietSince = 0;
+        var jit = new JitQuietClock();
         do
         {
             using DeviceEvent s0 = stream.Record();
             launch();
             using DeviceEvent s1 = stream.Record();
             t.Add(s1.ElapsedMillisecondsSince(s0));
-            long now = JitInfo.GetCompiledMethodCount();
-            if (now != compiled)
-            {
-                compiled = now;
-                quietSince = clock.Elapsed.TotalSeconds;
-            }
-
-            if (t.Count >= 6 && clock.Elapsed.TotalSeconds >= Math.Min(0.3, maxSeconds) && clock.Elapsed.TotalSeconds - quietSince >= Math.Min(0.25, maxSeconds))
+            double quietMs = jit.QuietMilliseconds();
+            if (t.Count >= 6 && clock.Elapsed.TotalSeconds >= Math.Min(0.3, maxSeconds) && quietMs >= 1000 * Math.Min(0.25, maxSeconds))
             {
                 double last = t.TakeLast(3).Average(), before = t.SkipLast(3).TakeLast(3).Average();
                 if (Math.Abs(last - before) <= 0.1 * before)

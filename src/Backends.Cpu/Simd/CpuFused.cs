@@ -803,6 +803,7 @@ internal static unsafe class CpuFused
                         {
                             System.Runtime.Intrinsics.X86.Sse.Prefetch1((byte*)next[nr] + off);
                         }
+
                         off += 64;
                         if (off >= rowBytes)
                         {
