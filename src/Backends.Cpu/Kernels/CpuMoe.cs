@@ -206,7 +206,10 @@ internal static unsafe class CpuMoe
 
         // A large F32 output of its own goes out with non-temporal stores (no read for ownership of its lines).
         bool stream = dt == DType.F32 && CpuRowOps.StreamsOutput(a.Output, a.ExpertOutput);
-        CpuParallel.For(a.T, Math.Max(1, 16384 / Math.Max(h * k, 1)), (t0, t1) =>
+        // Up to four tokens a chunk while that leaves at least two chunks per core, so most tokens have a next one in
+        // their chunk, whose rows the weighted sum fetches.
+        int grain = Math.Max(Math.Clamp(a.T / (2 * CpuParallel.Workers), 1, 4), 16384 / Math.Max(h * k, 1));
+        CpuParallel.For(a.T, grain, (t0, t1) =>
         {
             Span<float> acc = CpuConvert.Scratch(0, h);
             Span<float> row = CpuConvert.Scratch(1, h);
@@ -214,6 +217,7 @@ internal static unsafe class CpuMoe
             const int MaxFused = 64; // choices per token summed in registers; more take the row-by-row path
             float** rowsOf = stackalloc float*[MaxFused];
             float* ws = stackalloc float[MaxFused];
+            float** next = stackalloc float*[CpuFused.WeightedRows];
             for (long t = t0; t < t1; t++)
             {
                 if (dt == DType.F32 && k <= MaxFused)
@@ -233,7 +237,22 @@ internal static unsafe class CpuMoe
                         new Span<float>(zeros, h).Clear();
                     }
 
-                    CpuFused.WeightedSum(rowsOf, ws, k, (float*)output + (t * h), h, stream, zeros);
+                    // The next token's live rows (when it is in this chunk and as few as one chain takes), fetched
+                    // into L1 while this token's are summed.
+                    int nextCount = 0;
+                    if (t + 1 < t1 && k <= CpuFused.WeightedRows)
+                    {
+                        for (int j = 0; j < k; j++)
+                        {
+                            int s = ((int*)slotOf)[((t + 1) * k) + j];
+                            if ((uint)s < (uint)rows)
+                            {
+                                next[nextCount++] = (float*)expertOut + ((long)s * h);
+                            }
+                        }
+                    }
+
+                    CpuFused.WeightedSum(rowsOf, ws, k, (float*)output + (t * h), h, stream, zeros, next, nextCount);
                     continue;
                 }
 

@@ -917,35 +917,39 @@ internal static unsafe class CpuFused
     /// <see cref="WeightedRows"/> live rows run as one unrolled chain of four or eight slots with every row pointer and
     /// weight in registers; fewer live rows than slots are padded in front with <paramref name="zeros"/> (at least n zero
     /// floats) at weight 0, which leaves every bit of the sum as it was (the chain starts from +0 either way, and
-    /// fma(0, 0, +0) = +0). More live rows take a loop over the rows per vector.
+    /// fma(0, 0, +0) = +0). More live rows take a loop over the rows per vector. The unrolled chains fetch the
+    /// <paramref name="nextCount"/> rows at <paramref name="next"/> (the next token's, when the caller has it) into L1
+    /// as they go, a line of each for every line of the rows they read: moe-unpermute T=512 H=7168 k=8 on an Intel Xeon
+    /// (Ice Lake), A/B in one process against a same-run copy, one core 75 → 79%, 81 → 87%, 77 → 84% (three runs), two
+    /// cores 80 → 83% (into L2 instead: 65%; each row's own lines 4 KiB ahead instead: 78 → 73%).
     /// </summary>
-    public static void WeightedSum(float** rows, float* w, int count, float* y, int n, bool nonTemporal, float* zeros)
+    public static void WeightedSum(float** rows, float* w, int count, float* y, int n, bool nonTemporal, float* zeros, float** next = null, int nextCount = 0)
     {
         if (Vector512.IsHardwareAccelerated)
         {
             if (nonTemporal)
             {
-                WeightedSum<Vec512, Vector512<float>, Streamed>(rows, w, count, y, n, zeros);
+                WeightedSum<Vec512, Vector512<float>, Streamed>(rows, w, count, y, n, zeros, next, nextCount);
             }
             else
             {
-                WeightedSum<Vec512, Vector512<float>, Cached>(rows, w, count, y, n, zeros);
+                WeightedSum<Vec512, Vector512<float>, Cached>(rows, w, count, y, n, zeros, next, nextCount);
             }
         }
         else if (Vector256.IsHardwareAccelerated)
         {
             if (nonTemporal)
             {
-                WeightedSum<Vec256, Vector256<float>, Streamed>(rows, w, count, y, n, zeros);
+                WeightedSum<Vec256, Vector256<float>, Streamed>(rows, w, count, y, n, zeros, next, nextCount);
             }
             else
             {
-                WeightedSum<Vec256, Vector256<float>, Cached>(rows, w, count, y, n, zeros);
+                WeightedSum<Vec256, Vector256<float>, Cached>(rows, w, count, y, n, zeros, next, nextCount);
             }
         }
         else
         {
-            WeightedSum<Vec128, Vector128<float>, Cached>(rows, w, count, y, n, zeros);
+            WeightedSum<Vec128, Vector128<float>, Cached>(rows, w, count, y, n, zeros, next, nextCount);
         }
     }
 
@@ -953,7 +957,7 @@ internal static unsafe class CpuFused
     public const int WeightedRows = 8;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WeightedSum<TOps, TVec, TStore>(float** rows, float* w, int count, float* y, int n, float* zeros)
+    private static void WeightedSum<TOps, TVec, TStore>(float** rows, float* w, int count, float* y, int n, float* zeros, float** next, int nextCount)
         where TOps : IVecOps<TVec>
         where TVec : struct
         where TStore : struct, IStore
@@ -973,11 +977,11 @@ internal static unsafe class CpuFused
         // Four slots for up to four live rows (k = 4: 82% → 93% of a copy against eight slots; k = 2: 71% → 74%).
         if (live <= 4)
         {
-            WeightedSumUnrolled<TOps, TVec, TStore, Four>(rows, w, count, live, y, n, zeros);
+            WeightedSumUnrolled<TOps, TVec, TStore, Four>(rows, w, count, live, y, n, zeros, next, nextCount);
         }
         else
         {
-            WeightedSumUnrolled<TOps, TVec, TStore, Eight>(rows, w, count, live, y, n, zeros);
+            WeightedSumUnrolled<TOps, TVec, TStore, Eight>(rows, w, count, live, y, n, zeros, next, nextCount);
         }
     }
 
@@ -997,7 +1001,7 @@ internal static unsafe class CpuFused
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WeightedSumUnrolled<TOps, TVec, TStore, TRows>(float** rows, float* w, int count, int live, float* y, int n, float* zeros)
+    private static void WeightedSumUnrolled<TOps, TVec, TStore, TRows>(float** rows, float* w, int count, int live, float* y, int n, float* zeros, float** next, int nextCount)
         where TOps : IVecOps<TVec>
         where TVec : struct
         where TStore : struct, IStore
@@ -1030,9 +1034,21 @@ internal static unsafe class CpuFused
         TVec w4 = slots > 4 ? TOps.Broadcast(ws[4]) : TOps.Zero, w5 = slots > 4 ? TOps.Broadcast(ws[5]) : TOps.Zero;
         TVec w6 = slots > 4 ? TOps.Broadcast(ws[6]) : TOps.Zero, w7 = slots > 4 ? TOps.Broadcast(ws[7]) : TOps.Zero;
         int width = TOps.Count, i = 0;
+        bool fetch = nextCount > 0 && System.Runtime.Intrinsics.X86.Sse.IsSupported;
         for (; i + (2 * width) <= n; i += 2 * width)
         {
             int u = i + width;
+            if (fetch)
+            {
+                for (int j = 0; j < nextCount; j++)
+                {
+                    for (int l = 0; l < 2 * width; l += 16)
+                    {
+                        System.Runtime.Intrinsics.X86.Sse.Prefetch0(next[j] + i + l);
+                    }
+                }
+            }
+
             TVec a = TOps.MulAdd(TOps.Load(r0 + i), w0, TOps.Zero), b = TOps.MulAdd(TOps.Load(r0 + u), w0, TOps.Zero);
             a = TOps.MulAdd(TOps.Load(r1 + i), w1, a);
             b = TOps.MulAdd(TOps.Load(r1 + u), w1, b);
