@@ -6,6 +6,7 @@ namespace Backends.Cpu;
 /// <content>The register-blocked micro-kernel.</content>
 internal static unsafe partial class CpuGemm
 {
+
     /// <summary>
     /// C[0..mRows, 0..nCols] += alpha · Apanel·Bpanel over kc (or = when <paramref name="overwrite"/>: the first K slab
     /// of a beta = 0 problem, so C is neither cleared beforehand nor read), with 12 vector accumulators (6 rows × 2 vectors).
@@ -32,6 +33,8 @@ internal static unsafe partial class CpuGemm
         TVec c30 = TOps.Zero, c31 = TOps.Zero, c40 = TOps.Zero, c41 = TOps.Zero, c50 = TOps.Zero, c51 = TOps.Zero;
         for (int p = 0; p < kc; p++)
         {
+            PrefetchBPanel(b, 2 * w);
+
             TVec b0 = TOps.Load(b), b1 = TOps.Load(b + w);
             TVec a0 = TOps.Broadcast(a[0]);
             c00 = TOps.MulAdd(a0, b0, c00);
@@ -109,7 +112,7 @@ internal static unsafe partial class CpuGemm
         TVec c90 = TOps.Zero, c91 = TOps.Zero, c100 = TOps.Zero, c101 = TOps.Zero, c110 = TOps.Zero, c111 = TOps.Zero;
         for (int p = 0; p < kc; p++)
         {
-            PrefetchBPanel(b);
+            PrefetchBPanel(b, 2 * w);
 
             TVec b0 = TOps.Load(b), b1 = TOps.Load(b + w);
             TVec a0;
@@ -160,24 +163,32 @@ internal static unsafe partial class CpuGemm
     }
 
     /// <summary>
-    /// Floats of the packed B panel ahead of the 12-row micro-kernels' reads that each K step fetches into L1 (two
-    /// lines: the 32 floats a step consumes). The KC × 32 panel (128 KiB at KC = 1024) does not fit L1, so every step
-    /// reads it from L2, and on an Intel Xeon (Ice Lake, 2 cores) the hardware prefetchers alone left the FMAs waiting.
-    /// A/B in one process, one core: 512³ 134.5 → 140.7 GFLOP/s, 1000³ 132.0 → 140.7, 1024³ 132.4 → 140.5, 2048³
-    /// 137.7 → 144.6, 4096³ 133.4 → 144.8, 512×2048×7168 128.9 → 136.8; two cores (noisier) 2048³ 228 → 241, 4096³
-    /// 262 → 278. 0.5–4 KiB ahead measured within 2% of each other; KC = 256 (the panel in L1) without the fetch
-    /// reached 140 at 2048³.
+    /// Floats of the packed B panel ahead of the micro-kernels' reads that each K step fetches into L1 (the lines of
+    /// the 2 vectors a step consumes). A KC × NR panel (128 KiB at KC = 1024 with 512-bit vectors, 64 KiB with 256-bit)
+    /// does not fit L1, so every step reads it from L2, and on an Intel Xeon (Ice Lake, 2 cores) the hardware
+    /// prefetchers alone left the FMAs waiting. A/B in one process, one core, 12 × 32 kernel: 512³ 134.5 → 140.7
+    /// GFLOP/s, 1000³ 132.0 → 140.7, 1024³ 132.4 → 140.5, 2048³ 137.7 → 144.6, 4096³ 133.4 → 144.8, 512×2048×7168
+    /// 128.9 → 136.8; two cores (noisier) 2048³ 228 → 241, 4096³ 262 → 278. With AVX-512 off (6 × 16 kernel, 256-bit):
+    /// 1000³ 68 → 77, 1024³ 64 → 79, 2048³ 73 → 79–82, 512×2048×7168 54 → 72 (noisy hour). 0.5–4 KiB ahead measured
+    /// within 2% of each other; KC = 256 (the panel in L1) without the fetch reached 140 at 2048³.
     /// </summary>
     private const int BPanelPrefetch = 512;
 
-    /// <summary>Fetches into L1 the two lines <see cref="BPanelPrefetch"/> floats past <paramref name="b"/> (no-op off x86; a prefetch never faults).</summary>
+    /// <summary>
+    /// Fetches into L1 the line <see cref="BPanelPrefetch"/> floats past <paramref name="b"/>, and the next one when a
+    /// step consumes more than 16 <paramref name="floats"/> (32 with 512-bit vectors; no-op off x86; a prefetch never
+    /// faults). Written out, not as a loop over the lines, which the JIT did not unroll.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PrefetchBPanel(float* b)
+    private static void PrefetchBPanel(float* b, int floats)
     {
         if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
         {
             System.Runtime.Intrinsics.X86.Sse.Prefetch0(b + BPanelPrefetch);
-            System.Runtime.Intrinsics.X86.Sse.Prefetch0(b + BPanelPrefetch + 16);
+            if (floats > 16)
+            {
+                System.Runtime.Intrinsics.X86.Sse.Prefetch0(b + BPanelPrefetch + 16);
+            }
         }
     }
 
@@ -283,7 +294,7 @@ internal static unsafe partial class CpuGemm
         TVec c90 = TOps.Zero, c91 = TOps.Zero, c100 = TOps.Zero, c101 = TOps.Zero, c110 = TOps.Zero, c111 = TOps.Zero;
         for (int q = 0; q < kc; q++)
         {
-            PrefetchBPanel(b);
+            PrefetchBPanel(b, 2 * w);
 
             TVec b0 = TOps.Load(b), b1 = TOps.Load(b + w);
             TVec a0;
