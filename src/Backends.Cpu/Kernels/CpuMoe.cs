@@ -206,8 +206,8 @@ internal static unsafe class CpuMoe
 
         // A large F32 output of its own goes out with non-temporal stores (no read for ownership of its lines).
         bool stream = dt == DType.F32 && CpuRowOps.StreamsOutput(a.Output, a.ExpertOutput);
-        // Up to four tokens a chunk while that leaves at least two chunks per core, so most tokens have a next one in
-        // their chunk, whose rows the weighted sum fetches.
+        // Chunks of at least four tokens when that still leaves two per core (CpuParallel.For makes them larger for
+        // many tokens anyway), so most tokens have a next one in their chunk, whose rows the weighted sum fetches.
         int grain = Math.Max(Math.Clamp(a.T / (2 * CpuParallel.Workers), 1, 4), 16384 / Math.Max(h * k, 1));
         CpuParallel.For(a.T, grain, (t0, t1) =>
         {
