@@ -6,7 +6,6 @@ namespace Backends.Cpu;
 /// <content>The register-blocked micro-kernel.</content>
 internal static unsafe partial class CpuGemm
 {
-
     /// <summary>
     /// C[0..mRows, 0..nCols] += alpha · Apanel·Bpanel over kc (or = when <paramref name="overwrite"/>: the first K slab
     /// of a beta = 0 problem, so C is neither cleared beforehand nor read), with 12 vector accumulators (6 rows × 2 vectors).

@@ -18,8 +18,8 @@ internal static unsafe class CpuFused
     /// memory time and compute time added up instead of overlapping. A/B in one process against a same-run copy, one
     /// core / two: silu 4096×4096 78 → 96–101% / 78 → 96%, swiglu 83 → 96% / 79 → 92%, rope (T 2048, 32 heads of 128)
     /// 78–85 → 89–92% / 82 → 88%, cast F32 → F16 69–70 → 87–89% / 71 → 88%. 2 KiB and 8 KiB measured within a few
-    /// points of 4 KiB. Add and mul (no arithmetic to hide) and moe-unpermute (eight short row streams at once; 78 →
-    /// 73%) measured even or worse, so they do not fetch.
+    /// points of 4 KiB. Add and mul (no arithmetic to hide) measured even, so they do not fetch; moe-unpermute's eight
+    /// short row streams measured worse so (78 → 73%) and fetch the next token's rows instead (<see cref="WeightedSum"/>).
     /// </summary>
     internal const int StreamAhead = 1024;
 
