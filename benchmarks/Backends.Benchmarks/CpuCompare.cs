@@ -153,11 +153,11 @@ internal static unsafe class CpuCompare
 
     private static void Decodes(Device cpu, DeviceStream stream, int reps, RooflineFigures roof, int threads)
     {
-        // A decode GEMM only reads B, and a read stream's rate here differs from a copy's (reads + writes): from about
-        // 80% of it to above it, phase by phase. Beside the issue's bound (copy bandwidth) the table gives the bound from
-        // a read stream measured the same way the decode kernels read (four long streams per thread) too.
+        // A decode GEMM only reads B, and a read stream's rate differs from a copy's (reads + writes): from about 60% of
+        // it (an Intel Xeon) to above it (an AMD EPYC, phase by phase). Beside the issue's bound (copy bandwidth) the table
+        // gives the bound from a read stream measured the ways the decode kernels read (4 and 12 streams per thread) too.
         double read = ReadStreamGBs(threads);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"read stream (256 MiB, {threads} thread{(threads == 1 ? string.Empty : "s")}, bytes read): {read:F1} GB/s"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"read stream (256 MiB, {threads} thread{(threads == 1 ? string.Empty : "s")}, best of 4 and 12 streams each, bytes read): {read:F1} GB/s"));
         Console.WriteLine();
         Console.WriteLine("| decode GEMM (B [N,K]) | M×N×K | ours GFLOP/s | ours GB/s | roofline bound GFLOP/s | % of bound | % of read-stream bound | OpenBLAS GFLOP/s |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|");
@@ -249,8 +249,11 @@ internal static unsafe class CpuCompare
     }
 
     /// <summary>
-    /// Read-only bandwidth of <paramref name="threads"/> threads summing a 256 MiB array (four 256-bit accumulators
-    /// each, beyond any cache): the best of seven passes, as STREAM reports.
+    /// Read-only bandwidth of <paramref name="threads"/> threads summing a 256 MiB array (beyond any cache), each thread
+    /// its part as 4 and as 12 long streams side by side: the best of seven passes of either, as STREAM reports. The
+    /// decode kernels read B as four runs (one and two rows of A) or as 12 rows at a time (the broadcast tiles), and
+    /// which draws more depends on the CPU: one core of an AMD EPYC (Zen 5) read four streams at 38–43 GB/s and twelve
+    /// at 30–34, one of an Intel Xeon (Ice Lake) four at 14–15 and twelve at 16–17 (C, the same machines).
     /// </summary>
     private static double ReadStreamGBs(int threads)
     {
@@ -261,19 +264,22 @@ internal static unsafe class CpuCompare
             new Span<float>(p, (int)Floats).Fill(1f);
             var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
             double best = 0, sink = 0;
-            for (int pass = 0; pass < 7; pass++)
+            foreach (int streams in new[] { 4, 12 })
             {
-                long t0 = Stopwatch.GetTimestamp();
-                Parallel.For(0, threads, options, t =>
+                for (int pass = 0; pass < 7; pass++)
                 {
-                    long s = Floats * t / threads, e = Floats * (t + 1) / threads;
-                    float total = Sum(p + s, e - s);
-                    lock (options)
+                    long t0 = Stopwatch.GetTimestamp();
+                    Parallel.For(0, threads, options, t =>
                     {
-                        sink += total;
-                    }
-                });
-                best = Math.Max(best, Floats * sizeof(float) / Stopwatch.GetElapsedTime(t0).TotalSeconds / 1e9);
+                        long s = Floats * t / threads, e = Floats * (t + 1) / threads;
+                        float total = Sum(p + s, e - s, streams);
+                        lock (options)
+                        {
+                            sink += total;
+                        }
+                    });
+                    best = Math.Max(best, Floats * sizeof(float) / Stopwatch.GetElapsedTime(t0).TotalSeconds / 1e9);
+                }
             }
 
             return sink > 0 ? best : double.NaN;
@@ -283,27 +289,34 @@ internal static unsafe class CpuCompare
             NativeMemory.AlignedFree(p);
         }
 
-        // Four long streams side by side (the quarters of the range), a 64-byte line of each per step: one core here read
-        // four streams at 38–43 GB/s and a single one at 24–42 (C, same machine), and the decode kernels read B as runs.
-        static float Sum(float* x, long count)
+        // The range as `streams` long streams side by side (equal parts), a 64-byte line of each per step.
+        static float Sum(float* x, long count, int streams)
         {
-            long quarter = count / 4 / 16 * 16;
-            float* x1 = x + quarter, x2 = x1 + quarter, x3 = x2 + quarter;
-            Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-            for (long i = 0; i < quarter; i += 16)
+            long part = count / streams / 16 * 16;
+            Vector256<float>* acc = stackalloc Vector256<float>[2 * streams];
+            for (int j = 0; j < 2 * streams; j++)
             {
-                a0 += Vector256.Load(x + i);
-                a1 += Vector256.Load(x + i + 8);
-                a2 += Vector256.Load(x1 + i);
-                a3 += Vector256.Load(x1 + i + 8);
-                a4 += Vector256.Load(x2 + i);
-                a5 += Vector256.Load(x2 + i + 8);
-                a6 += Vector256.Load(x3 + i);
-                a7 += Vector256.Load(x3 + i + 8);
+                acc[j] = Vector256<float>.Zero;
             }
 
-            float total = Vector256.Sum(((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)));
-            for (long i = 4 * quarter; i < count; i++)
+            for (long i = 0; i < part; i += 16)
+            {
+                for (int j = 0; j < streams; j++)
+                {
+                    float* q = x + (j * part) + i;
+                    acc[2 * j] += Vector256.Load(q);
+                    acc[(2 * j) + 1] += Vector256.Load(q + 8);
+                }
+            }
+
+            Vector256<float> all = Vector256<float>.Zero;
+            for (int j = 0; j < 2 * streams; j++)
+            {
+                all += acc[j];
+            }
+
+            float total = Vector256.Sum(all);
+            for (long i = streams * part; i < count; i++)
             {
                 total += x[i];
             }

@@ -34,6 +34,19 @@ public static class CpuCaches
     /// <summary>Whether the sizes came from the CPU (false: the defaults).</summary>
     public static bool Detected => s_sizes.Value.Detected;
 
+    /// <summary>
+    /// Whether CPUID names the vendor "GenuineIntel". Kernels whose best memory access pattern was measured to differ
+    /// between Intel and AMD cores (how many streams one core should read at once) ask this; each such use documents
+    /// both measurements.
+    /// </summary>
+    internal static bool IsIntel { get; } = X86Base.IsSupported && VendorIs(0x756E6547, 0x6C65746E, 0x49656E69);
+
+    private static bool VendorIs(int ebx, int ecx, int edx)
+    {
+        (_, int b, int c, int d) = X86Base.CpuId(0, 0);
+        return b == ebx && c == ecx && d == edx;
+    }
+
     /// <summary>A one-line description, e.g. "L1d 48 KiB, L2 1 MiB, L3 4 MiB per core (CPUID)".</summary>
     public static string Describe() => string.Create(
         CultureInfo.InvariantCulture,

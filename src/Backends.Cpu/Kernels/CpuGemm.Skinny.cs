@@ -104,10 +104,10 @@ internal static unsafe partial class CpuGemm
                         int kb = Math.Min(DecodeKBlock, k - q0);
                         if (m <= 2 && p.InType == DType.F32)
                         {
-                            // One or two rows of A: this range's B rows as four contiguous runs read side by side
-                            // (DotsRuns4, DotsRuns4x2).
+                            // One or two rows of A: this range's B rows as contiguous runs read side by side (four,
+                            // or eight for one row on Intel: OneRowRuns; DotsRuns4, DotsRuns8, DotsRuns4x2).
                             float* t = CpuConvert.ScratchPointer(0, m * width);
-                            Runs4(m, pa + q0, lda, kb, (float*)p.B + (j0 * p.LdB) + q0, p.LdB, width, t);
+                            Runs(OneRowRuns, m, pa + q0, lda, kb, (float*)p.B + (j0 * p.LdB) + q0, p.LdB, width, t);
                             for (int c = 0; c < m * width; c++)
                             {
                                 outs[c] += t[c];
@@ -234,28 +234,36 @@ internal static unsafe partial class CpuGemm
         }
     }
 
-    /// <summary>The runs kernels for one or two rows of A (rows of o <paramref name="rows"/> apart) on the widest vectors the CPU has.</summary>
-    private static void Runs4(int m, float* a, int lda, int k, float* b, long ldb, int rows, float* o)
+    /// <summary>
+    /// The runs kernels for one or two rows of A (rows of o <paramref name="rows"/> apart) on the widest vectors the CPU
+    /// has, one row of A read against <paramref name="oneRowRuns"/> (4 or 8) runs of B rows; two rows
+    /// always take four. Internal so that the tests check both run counts whatever the CPU's vendor picks.
+    /// </summary>
+    internal static void Runs(int oneRowRuns, int m, float* a, int lda, int k, float* b, long ldb, int rows, float* o)
     {
         if (Vector512.IsHardwareAccelerated)
         {
-            Runs4<Vec512, Vector512<float>>(m, a, lda, k, b, ldb, rows, o);
+            Runs<Vec512, Vector512<float>>(oneRowRuns, m, a, lda, k, b, ldb, rows, o);
         }
         else if (Vector256.IsHardwareAccelerated)
         {
-            Runs4<Vec256, Vector256<float>>(m, a, lda, k, b, ldb, rows, o);
+            Runs<Vec256, Vector256<float>>(oneRowRuns, m, a, lda, k, b, ldb, rows, o);
         }
         else
         {
-            Runs4<Vec128, Vector128<float>>(m, a, lda, k, b, ldb, rows, o);
+            Runs<Vec128, Vector128<float>>(oneRowRuns, m, a, lda, k, b, ldb, rows, o);
         }
     }
 
-    private static void Runs4<TOps, TVec>(int m, float* a, int lda, int k, float* b, long ldb, int rows, float* o)
+    private static void Runs<TOps, TVec>(int oneRowRuns, int m, float* a, int lda, int k, float* b, long ldb, int rows, float* o)
         where TOps : IVecOps<TVec>
         where TVec : struct
     {
-        if (m == 1)
+        if (m == 1 && oneRowRuns == 8)
+        {
+            DotsRuns8<TOps, TVec>(a, k, b, ldb, rows, o);
+        }
+        else if (m == 1)
         {
             DotsRuns4<TOps, TVec>(a, k, b, ldb, rows, o);
         }
