@@ -100,52 +100,28 @@ internal static unsafe partial class CpuGemm
     internal static readonly int OneRowRuns = CpuCaches.IsIntel ? 8 : 4;
 
     /// <summary>
-    /// As <see cref="DotsRuns4{TOps, TVec}"/> with eight runs of B rows side by side (rows i, per + i, …, 7·per + i);
-    /// the last rows % 8 rows go through <see cref="Dots1x8{TOps, TVec}"/>. Taken where <see cref="OneRowRuns"/> is 8.
+    /// As <see cref="DotsRuns4{TOps, TVec}"/> with eight runs of B rows side by side (rows i, per + i, …, 7·per + i):
+    /// those eight rows are per·ldb apart, so <see cref="Dots1x8{TOps, TVec}"/> reads them as it reads eight adjacent
+    /// ones; the last rows % 8 rows go through it as adjacent rows. Taken where <see cref="OneRowRuns"/> is 8.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DotsRuns8<TOps, TVec>(float* a, int k, float* b, long ldb, int rows, float* o)
         where TOps : IVecOps<TVec>
         where TVec : struct
     {
-        int per = rows / 8, w = TOps.Count;
-        long step = per * ldb;
+        int per = rows / 8;
+        float* t = stackalloc float[8];
         for (int i = 0; i < per; i++)
         {
-            float* b0 = b + ((long)i * ldb), b1 = b0 + step, b2 = b1 + step, b3 = b2 + step;
-            float* b4 = b3 + step, b5 = b4 + step, b6 = b5 + step, b7 = b6 + step;
-            TVec c0 = TOps.Zero, c1 = TOps.Zero, c2 = TOps.Zero, c3 = TOps.Zero, c4 = TOps.Zero, c5 = TOps.Zero, c6 = TOps.Zero, c7 = TOps.Zero;
-            int q = 0;
-            for (; q + w <= k; q += w)
+            Dots1x8<TOps, TVec>(a, k, b + ((long)i * ldb), per * ldb, 8, t);
+            for (int j = 0; j < 8; j++)
             {
-                TVec v = TOps.Load(a + q);
-                c0 = TOps.MulAdd(v, TOps.Load(b0 + q), c0);
-                c1 = TOps.MulAdd(v, TOps.Load(b1 + q), c1);
-                c2 = TOps.MulAdd(v, TOps.Load(b2 + q), c2);
-                c3 = TOps.MulAdd(v, TOps.Load(b3 + q), c3);
-                c4 = TOps.MulAdd(v, TOps.Load(b4 + q), c4);
-                c5 = TOps.MulAdd(v, TOps.Load(b5 + q), c5);
-                c6 = TOps.MulAdd(v, TOps.Load(b6 + q), c6);
-                c7 = TOps.MulAdd(v, TOps.Load(b7 + q), c7);
+                o[(j * per) + i] = t[j];
             }
-
-            float s0 = TOps.Sum(c0), s1 = TOps.Sum(c1), s2 = TOps.Sum(c2), s3 = TOps.Sum(c3);
-            float s4 = TOps.Sum(c4), s5 = TOps.Sum(c5), s6 = TOps.Sum(c6), s7 = TOps.Sum(c7);
-            for (; q < k; q++)
-            {
-                float x = a[q];
-                s0 += x * b0[q]; s1 += x * b1[q]; s2 += x * b2[q]; s3 += x * b3[q];
-                s4 += x * b4[q]; s5 += x * b5[q]; s6 += x * b6[q]; s7 += x * b7[q];
-            }
-
-            o[i] = s0; o[per + i] = s1; o[(2 * per) + i] = s2; o[(3 * per) + i] = s3;
-            o[(4 * per) + i] = s4; o[(5 * per) + i] = s5; o[(6 * per) + i] = s6; o[(7 * per) + i] = s7;
         }
 
         int done = 8 * per;
         if (done < rows)
         {
-            float* t = stackalloc float[8];
             Dots1x8<TOps, TVec>(a, k, b + (done * ldb), ldb, rows - done, t);
             for (int r = done; r < rows; r++)
             {
