@@ -29,13 +29,21 @@ internal static unsafe class CpuFused
     /// harmless). No-op off x86.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void FetchAhead(float* p, int floats)
+    internal static void FetchAhead(float* p, int floats) => FetchLines(p + StreamAhead, floats);
+
+    /// <summary>
+    /// Fetches into L1 the lines of <paramref name="p"/> .. <paramref name="p"/> + <paramref name="floats"/>, one per 16
+    /// floats (a prefetch never faults). No-op off x86. The softmax's and the weighted sum's fetches of the next row,
+    /// and <see cref="FetchAhead"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FetchLines(float* p, int floats)
     {
         if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
         {
             for (int l = 0; l < floats; l += 16)
             {
-                System.Runtime.Intrinsics.X86.Sse.Prefetch0(p + StreamAhead + l);
+                System.Runtime.Intrinsics.X86.Sse.Prefetch0(p + l);
             }
         }
     }
@@ -539,10 +547,7 @@ internal static unsafe class CpuFused
             {
                 if (fetch)
                 {
-                    for (int l = 0; l < 4 * w; l += 16)
-                    {
-                        System.Runtime.Intrinsics.X86.Sse.Prefetch0(next + i + l);
-                    }
+                    FetchLines(next + i, 4 * w);
                 }
 
                 TVec e0 = TOps.FastExpNonPositive(TOps.Subtract(Scale<TOps, TVec, TScale>(TOps.Load(x + i), s), mv));
@@ -573,10 +578,7 @@ internal static unsafe class CpuFused
             {
                 if (fetch)
                 {
-                    for (int l = 0; l < 2 * w; l += 16)
-                    {
-                        System.Runtime.Intrinsics.X86.Sse.Prefetch0(next + i + l);
-                    }
+                    FetchLines(next + i, 2 * w);
                 }
 
                 TVec e0 = TOps.FastExpNonPositive(TOps.Subtract(Scale<TOps, TVec, TScale>(TOps.Load(x + i), s), mv));
@@ -1042,10 +1044,7 @@ internal static unsafe class CpuFused
             {
                 for (int j = 0; j < nextCount; j++)
                 {
-                    for (int l = 0; l < 2 * width; l += 16)
-                    {
-                        System.Runtime.Intrinsics.X86.Sse.Prefetch0(next[j] + i + l);
-                    }
+                    FetchLines(next[j] + i, 2 * width);
                 }
             }
 
