@@ -60,8 +60,16 @@ internal static class CpuRowOps
     }
 
     /// <summary>y = x / sqrt(mean(x²) + eps) · gamma per row.</summary>
-    public static unsafe void RmsNorm(RmsNormArgs a, nint x, nint gamma, nint y)
+    public static void RmsNorm(RmsNormArgs a, nint x, nint gamma, nint y) => RmsNorm(a, x, gamma, y, RmsGroupCap);
+
+    /// <summary>
+    /// <see cref="RmsNorm(RmsNormArgs, nint, nint, nint)"/> with F32 rows grouped by at most <paramref name="maxGroup"/>
+    /// (1..<see cref="MaxRmsGroup"/>; the entry point for tests of the grouping this CPU's vendor does not take).
+    /// </summary>
+    internal static unsafe void RmsNorm(RmsNormArgs a, nint x, nint gamma, nint y, int maxGroup)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxGroup, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxGroup, MaxRmsGroup);
         DType t = a.X.DType;
         int cols = a.Cols;
         float[] g = new float[cols];
@@ -72,7 +80,7 @@ internal static class CpuRowOps
         bool stream = StreamsOutput(yv, xv);
         long rowBytes = (long)cols * sizeof(float);
         bool inL1 = 2 * rowBytes <= CpuCaches.L1;
-        int group = RmsGroupRows(rowBytes);
+        int group = RmsGroupRows(rowBytes, maxGroup);
         bool fetchAhead = t == DType.F32 && rowBytes <= CpuCaches.L2 / 4;
         CpuParallel.For(a.Rows, RowsPerChunk(cols), (r0, r1) =>
         {
@@ -136,15 +144,24 @@ internal static class CpuRowOps
     /// <summary>
     /// Rows of F32 rmsnorm summed and then scaled together (and fetched ahead as the next group) for rows of
     /// <paramref name="rowBytes"/>: one when a row and gamma fit L1 together (the next row is then fetched into L1);
-    /// otherwise as many as keep a group and the next one within half of L2, at most <see cref="MaxRmsGroup"/> (8 rows of
-    /// 7168 floats with a 1 MiB L2), so each block of gamma serves every row of the group from L1. Measured on one core
-    /// of an AMD EPYC (Zen 5) at 1024×7168, same-run copy as the reference, variants alternating in one process: groups
-    /// of 1 / 4 / 8 rows 70 / 75 / 77% of the copy (twice); against the former row-at-a-time loop 69 → 74, 70 → 75,
-    /// 67 → 72 and once 72 → 71. A stripped loop showed the cause: with gamma refetched from L2 for every row it ran at
-    /// 62–67% of the copy, with gamma held in L1 at 92–93%.
+    /// otherwise as many as keep a group and the next one within half of L2, at most <paramref name="maxGroup"/> (8 rows
+    /// of 7168 floats with a 1 MiB L2), so each block of gamma serves every row of the group from L1. Measured on one
+    /// core of an AMD EPYC (Zen 5) at 1024×7168, same-run copy as the reference, variants alternating in one process:
+    /// groups of 1 / 4 / 8 rows 70 / 75 / 77% of the copy (twice); against the former row-at-a-time loop 69 → 74, 70 →
+    /// 75, 67 → 72 and once 72 → 71. A stripped loop showed the cause: with gamma refetched from L2 for every row it ran
+    /// at 62–67% of the copy, with gamma held in L1 at 92–93%. Intel cores take groups of one (see <see cref="RmsGroupCap"/>).
     /// </summary>
-    private static int RmsGroupRows(long rowBytes) =>
-        2 * rowBytes <= CpuCaches.L1 ? 1 : (int)Math.Clamp(CpuCaches.L2 / 4 / Math.Max(1, rowBytes), 1, MaxRmsGroup);
+    private static int RmsGroupRows(long rowBytes, int maxGroup) =>
+        2 * rowBytes <= CpuCaches.L1 ? 1 : (int)Math.Clamp(CpuCaches.L2 / 4 / Math.Max(1, rowBytes), 1, maxGroup);
+
+    /// <summary>
+    /// The most rows rmsnorm groups on this CPU: <see cref="MaxRmsGroup"/>, but one on Intel cores, where rows one at a
+    /// time (the next row fetched into L2 while this one is scaled) measured ahead. On an Ice Lake Xeon (2 cores),
+    /// variants alternating in one process, % of a same-run copy, groups of 8 → 1: 1024×7168 one core 81.6 → 86.9, two
+    /// cores 80.2 → 85.1; 4096×7168 82.8 → 88.1; 512×16384 (groups of 4 → 1) 77.8 → 79.0 and 80.2 → 85.3. The AMD
+    /// EPYC (Zen 5) measured groups of eight about 10% ahead (see <see cref="RmsGroupRows"/>).
+    /// </summary>
+    private static int RmsGroupCap => CpuCaches.IsIntel ? 1 : MaxRmsGroup;
 
     /// <summary>Rows per unit of work: about 128 KiB of each, so a worker's rows follow one another (each fetches
     /// the next while it computes) and the units are still many.</summary>
