@@ -8,57 +8,60 @@ internal static class CpuElementwise
     /// <summary>Elements per chunk: small enough that three F32 chunks stay in L1/L2.</summary>
     public const int Chunk = 8192;
 
-    /// <summary>One contiguous segment: y from a (and b); <c>nonTemporal</c>: y is stored around the caches.</summary>
-    private delegate void Body(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y, bool nonTemporal);
+    /// <summary>
+    /// One contiguous segment: y from a (and b); <c>nonTemporal</c>: y is stored around the caches; <c>down</c> (with it):
+    /// from the last element down (see <see cref="CpuFused.SweepDown"/>).
+    /// </summary>
+    private delegate void Body(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y, bool nonTemporal, bool down);
 
     /// <summary>y = x·sigmoid(x).</summary>
     public static void Silu(DType t, Operand x, Operand y, long count, bool streamOut) =>
-        Map(t, x, default, count, y, count, 1, streamOut, static (xs, _, ys, nt) =>
+        Map(t, x, default, count, y, count, 1, streamOut, static (xs, _, ys, nt, down) =>
         {
             unsafe
             {
                 fixed (float* px = xs, py = ys)
                 {
-                    CpuFused.Silu(px, py, xs.Length, nt);
+                    CpuFused.Silu(px, py, xs.Length, nt, down);
                 }
             }
         });
 
     /// <summary>y = silu(gate)·up.</summary>
     public static void SwiGlu(DType t, Operand gate, Operand up, Operand y, long count, bool streamOut) =>
-        Map(t, gate, up, count, y, count, 2, streamOut, static (g, u, ys, nt) =>
+        Map(t, gate, up, count, y, count, 2, streamOut, static (g, u, ys, nt, down) =>
         {
             unsafe
             {
                 fixed (float* pg = g, pu = u, py = ys)
                 {
-                    CpuFused.SwiGlu(pg, pu, py, g.Length, nt);
+                    CpuFused.SwiGlu(pg, pu, py, g.Length, nt, down);
                 }
             }
         });
 
     /// <summary>y = a + b[i mod bCount].</summary>
     public static void Add(DType t, Operand a, Operand b, long bCount, Operand y, long count, bool streamOut) =>
-        Map(t, a, b, bCount, y, count, 2, streamOut, static (x, z, ys, nt) =>
+        Map(t, a, b, bCount, y, count, 2, streamOut, static (x, z, ys, nt, down) =>
         {
             unsafe
             {
                 fixed (float* px = x, pz = z, py = ys)
                 {
-                    CpuFused.Add(px, pz, py, ys.Length, nt);
+                    CpuFused.Add(px, pz, py, ys.Length, nt, down);
                 }
             }
         });
 
     /// <summary>y = a · b[i mod bCount].</summary>
     public static void Mul(DType t, Operand a, Operand b, long bCount, Operand y, long count, bool streamOut) =>
-        Map(t, a, b, bCount, y, count, 2, streamOut, static (x, z, ys, nt) =>
+        Map(t, a, b, bCount, y, count, 2, streamOut, static (x, z, ys, nt, down) =>
         {
             unsafe
             {
                 fixed (float* px = x, pz = z, py = ys)
                 {
-                    CpuFused.Multiply(px, pz, py, ys.Length, nt);
+                    CpuFused.Multiply(px, pz, py, ys.Length, nt, down);
                 }
             }
         });
@@ -136,11 +139,13 @@ internal static class CpuElementwise
                     long ai = a.Index(i), yi = y.Index(i), bj = inputs == 2 ? b.Index(bi) : 0;
                     if (t == DType.F32)
                     {
+                        float* pa = (float*)a.Pointer + ai, pb = inputs == 2 ? (float*)b.Pointer + bj : null, py = (float*)y.Pointer + yi;
                         body(
-                            new ReadOnlySpan<float>((float*)a.Pointer + ai, n),
-                            inputs == 2 ? new ReadOnlySpan<float>((float*)b.Pointer + bj, n) : default,
-                            new Span<float>((float*)y.Pointer + yi, n),
-                            streamOut);
+                            new ReadOnlySpan<float>(pa, n),
+                            inputs == 2 ? new ReadOnlySpan<float>(pb, n) : default,
+                            new Span<float>(py, n),
+                            streamOut,
+                            streamOut && CpuFused.SweepDown(py, pa, pb));
                     }
                     else
                     {
@@ -153,7 +158,7 @@ internal static class CpuElementwise
                             CpuConvert.ToFloat(t, b.Pointer, bj, fb);
                         }
 
-                        body(fa, fb, fy, false);
+                        body(fa, fb, fy, false, false);
                         CpuConvert.FromFloat(t, fy, y.Pointer, yi);
                     }
 
