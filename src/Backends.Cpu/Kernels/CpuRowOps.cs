@@ -123,7 +123,7 @@ internal static class CpuRowOps
                         next[i] = (float*)x + xv.ElementOffset((q + rows + i) * cols);
                     }
 
-                    CpuFused.ScaleRows(xs, ys, scales, rows, pg, cols, stream, next, ahead, inL1);
+                    CpuFused.ScaleRows(xs, ys, scales, rows, pg, cols, stream, next, ahead, inL1, stream && CpuFused.SweepDown(ys[0], xs[0], pg));
                     if (t != DType.F32)
                     {
                         CpuConvert.FromFloat(t, scratch, y, yv.ElementOffset(q * cols));

@@ -884,14 +884,19 @@ internal static unsafe class CpuFused
     /// that refetch cost about 30% of a copy's speed). Meanwhile the <paramref name="nextRows"/> rows at
     /// <paramref name="next"/> (n floats each) are fetched a line per vector written, into L1 when
     /// <paramref name="nextIntoL1"/> and into L2 otherwise, so the caller's sums of squares over them read the cache.
-    /// <paramref name="nonTemporal"/>: aligned stores bypass the caches (the caller fences). xs[r] and ys[r] may be the
-    /// same row unless nonTemporal; rows must not otherwise overlap.
+    /// <paramref name="nonTemporal"/>: aligned stores bypass the caches (the caller fences); with it, <paramref name="down"/>
+    /// walks the blocks and each row's vectors from the top down (see <see cref="SweepDown"/>). xs[r] and ys[r] may be
+    /// the same row unless nonTemporal; rows must not otherwise overlap.
     /// </summary>
-    public static void ScaleRows(float** xs, float** ys, float* scales, int rows, float* g, int n, bool nonTemporal, float** next, int nextRows, bool nextIntoL1)
+    public static void ScaleRows(float** xs, float** ys, float* scales, int rows, float* g, int n, bool nonTemporal, float** next, int nextRows, bool nextIntoL1, bool down = false)
     {
         if (Vector512.IsHardwareAccelerated)
         {
-            if (nonTemporal)
+            if (nonTemporal && down)
+            {
+                ScaleRows<Vec512, Vector512<float>, StreamedDown>(xs, ys, scales, rows, g, n, next, nextRows, nextIntoL1);
+            }
+            else if (nonTemporal)
             {
                 ScaleRows<Vec512, Vector512<float>, Streamed>(xs, ys, scales, rows, g, n, next, nextRows, nextIntoL1);
             }
@@ -902,7 +907,11 @@ internal static unsafe class CpuFused
         }
         else if (Vector256.IsHardwareAccelerated)
         {
-            if (nonTemporal)
+            if (nonTemporal && down)
+            {
+                ScaleRows<Vec256, Vector256<float>, StreamedDown>(xs, ys, scales, rows, g, n, next, nextRows, nextIntoL1);
+            }
+            else if (nonTemporal)
             {
                 ScaleRows<Vec256, Vector256<float>, Streamed>(xs, ys, scales, rows, g, n, next, nextRows, nextIntoL1);
             }
@@ -930,16 +939,30 @@ internal static unsafe class CpuFused
         bool fetch = nextRows > 0 && System.Runtime.Intrinsics.X86.Sse.IsSupported;
         int nr = 0;
         long off = 0, rowBytes = (long)n * sizeof(float);
-        for (int c0 = 0; c0 < n; c0 += ScaleBlock)
+
+        // Blocks and vectors in order, or from the top down (TStore.Descending: the block's elements past its last
+        // whole vector first, then its vectors downwards).
+        bool down = TStore.Descending;
+        int blocks = (n + ScaleBlock - 1) / ScaleBlock;
+        for (int bi = 0; bi < blocks; bi++)
         {
-            int c1 = Math.Min(n, c0 + ScaleBlock);
+            int c0 = (down ? blocks - 1 - bi : bi) * ScaleBlock, c1 = Math.Min(n, c0 + ScaleBlock);
+            int vectors = (c1 - c0) / w, top = c0 + (vectors * w);
             for (int r = 0; r < rows; r++)
             {
                 float* x = xs[r], y = ys[r];
                 float sr = scales[r];
                 TVec s = TOps.Broadcast(sr);
-                int i = c0;
-                for (; i + w <= c1; i += w)
+                if (down)
+                {
+                    for (int j = top; j < c1; j++)
+                    {
+                        y[j] = x[j] * sr * g[j];
+                    }
+                }
+
+                int i = down ? top - w : c0, step = down ? -w : w;
+                for (int v = 0; v < vectors; v++, i += step)
                 {
                     if (fetch)
                     {
@@ -963,9 +986,12 @@ internal static unsafe class CpuFused
                     Put<TOps, TVec, TStore>(y + i, TOps.Multiply(TOps.Multiply(TOps.Load(x + i), s), TOps.Load(g + i)));
                 }
 
-                for (; i < c1; i++)
+                if (!down)
                 {
-                    y[i] = x[i] * sr * g[i];
+                    for (int j = top; j < c1; j++)
+                    {
+                        y[j] = x[j] * sr * g[j];
+                    }
                 }
             }
         }

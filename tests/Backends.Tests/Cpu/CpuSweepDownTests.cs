@@ -9,7 +9,8 @@ namespace Backends.Tests;
 /// The elementwise kernels' downward sweep (taken when a streamed output sits just past an input mod 4 KiB, which the
 /// conformance suite's separate buffers rarely produce): silu, swiglu, add and mul walking down give the same bits as
 /// walking up, for lengths around every step and tail, outputs aligned (non-temporal stores) and not (plain stores),
-/// outputs poisoned first, and agree with float64; and the choice of direction itself.
+/// outputs poisoned first, and agree with float64; rmsnorm's row scaling the same across its column blocks; and the
+/// choice of direction itself.
 /// </summary>
 public sealed unsafe class CpuSweepDownTests
 {
@@ -82,6 +83,80 @@ public sealed unsafe class CpuSweepDownTests
         {
             NativeMemory.AlignedFree(a);
             NativeMemory.AlignedFree(b);
+            NativeMemory.AlignedFree(up);
+            NativeMemory.AlignedFree(down);
+        }
+    }
+
+    [Fact]
+    public void ScaleRowsDown_MatchesUpBitForBit_AndFloat64()
+    {
+        const int Seed = 20261205;
+        var rnd = new Random(Seed);
+        const int Rows = 3, Max = 2100, Pad = 64;
+        float* x = Alloc(Rows * (Max + Pad)), g = Alloc(Max), up = Alloc(Rows * (Max + Pad)), down = Alloc(Rows * (Max + Pad));
+        float** xs = stackalloc float*[Rows];
+        float** ysUp = stackalloc float*[Rows];
+        float** ysDown = stackalloc float*[Rows];
+        float* scales = stackalloc float[Rows];
+        try
+        {
+            for (int i = 0; i < Rows * (Max + Pad); i++)
+            {
+                x[i] = (float)((rnd.NextDouble() * 16) - 8);
+            }
+
+            for (int i = 0; i < Max; i++)
+            {
+                g[i] = (float)(rnd.NextDouble() + 0.5);
+            }
+
+            x[5] = float.NaN;
+            x[Max + Pad + 9] = float.PositiveInfinity;
+            foreach (int rows in new[] { 1, 3 })
+            {
+                foreach (int n in new[] { 1, 15, 16, 17, 100, 1023, 1024, 1025, 2100 })
+                {
+                    foreach (int yOffset in new[] { 0, 16, 1 })
+                    {
+                        new Span<float>(up, Rows * (Max + Pad)).Fill(-7f);
+                        new Span<float>(down, Rows * (Max + Pad)).Fill(-7f);
+                        for (int r = 0; r < rows; r++)
+                        {
+                            xs[r] = x + (r * (Max + Pad));
+                            ysUp[r] = up + (r * (Max + Pad)) + yOffset;
+                            ysDown[r] = down + (r * (Max + Pad)) + yOffset;
+                            scales[r] = 0.25f + r;
+                        }
+
+                        CpuFused.ScaleRows(xs, ysUp, scales, rows, g, n, nonTemporal: true, null, 0, false, down: false);
+                        CpuFused.ScaleRows(xs, ysDown, scales, rows, g, n, nonTemporal: true, null, 0, false, down: true);
+                        CpuFused.FenceStreams();
+                        for (int r = 0; r < Rows; r++)
+                        {
+                            for (int i = 0; i < Max + Pad - yOffset; i++)
+                            {
+                                string what = $"rows {rows}, n {n}, output offset {yOffset}, row {r}, element {i} (seed {Seed})";
+                                float u = up[(r * (Max + Pad)) + yOffset + i], d = down[(r * (Max + Pad)) + yOffset + i];
+                                Assert.True(BitConverter.SingleToInt32Bits(u) == BitConverter.SingleToInt32Bits(d), $"{what}: down {d:R}, up {u:R}");
+                                if (r >= rows || i >= n)
+                                {
+                                    Assert.True(d == -7f, $"{what}: written past the rows ({d:R})");
+                                    continue;
+                                }
+
+                                double want = (double)x[(r * (Max + Pad)) + i] * scales[r] * g[i];
+                                Assert.True(double.IsNaN(want) ? float.IsNaN(d) : (d.Equals((float)want) || Math.Abs(d - want) <= 2e-7 * Math.Abs(want)), $"{what}: {d:R}, expected {want:R}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(x);
+            NativeMemory.AlignedFree(g);
             NativeMemory.AlignedFree(up);
             NativeMemory.AlignedFree(down);
         }
