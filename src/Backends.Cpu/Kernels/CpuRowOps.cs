@@ -178,8 +178,10 @@ internal static class CpuRowOps
 
     /// <summary>
     /// Whether <paramref name="y"/> is an output worth writing with non-temporal stores, whatever its dtype: at least
-    /// <see cref="StreamingBytes"/> in a buffer that none of the inputs is in (it is not read back soon, and an input
-    /// read from the same lines would lose them from the cache).
+    /// <see cref="StreamingBytes"/>, sharing no element with any input (it is not read back soon; an input read from
+    /// the same lines would lose them from the cache). Disjoint views of one buffer qualify (a runtime's activation
+    /// arena): one core, 2048×4096 F32 silu with input and output in one buffer, 5.05 ms with stores through the cache
+    /// against 3.65 ms streamed (the same as with buffers of their own).
     /// </summary>
     public static bool IsLargeOwnOutput(TensorView y, params ReadOnlySpan<TensorView> inputs)
     {
@@ -190,7 +192,7 @@ internal static class CpuRowOps
 
         foreach (TensorView x in inputs)
         {
-            if (ReferenceEquals(x.Buffer, y.Buffer))
+            if (x.Overlaps(y))
             {
                 return false;
             }
