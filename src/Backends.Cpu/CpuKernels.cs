@@ -110,7 +110,7 @@ internal sealed class CpuKernels : KernelSet<CpuDevice, CpuStream, CpuBuffer>
     protected override void CastCore(CpuStream stream, CastArgs a)
     {
         Operand x = Op(a.X), y = Op(a.Y);
-        // A large F16/BF16 output of an F32 input, in a buffer of its own, goes out with non-temporal stores.
+        // A large F16/BF16 output of an F32 input, sharing no element with it, goes out with non-temporal stores.
         bool streamOut = a.X.DType == DType.F32 && a.Y.DType != DType.F32 && CpuRowOps.IsLargeOwnOutput(a.Y, a.X);
         Queue(stream, () => CpuElementwise.Cast(a.X.DType, x, a.Y.DType, y, a.Count, streamOut), a.X, a.Y);
     }

@@ -68,7 +68,7 @@ internal static class CpuElementwise
 
     /// <summary>
     /// Converts count elements from one float dtype to another (same dtype: a copy). With <paramref name="streamOut"/>
-    /// (a large output in a buffer of its own) an F32 source is written with non-temporal stores: the output's lines are
+    /// (a large output sharing no element with x) an F32 source is written with non-temporal stores: the output's lines are
     /// not read for ownership, so the cast moves only the bytes it reads and writes.
     /// </summary>
     public static unsafe void Cast(DType from, Operand x, DType to, Operand y, long count, bool streamOut)

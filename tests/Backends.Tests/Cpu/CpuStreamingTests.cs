@@ -6,7 +6,7 @@ namespace Backends.Tests;
 
 /// <summary>
 /// The CPU paths taken only by large outputs (non-temporal stores at and above <see cref="CpuRowOps.StreamingBytes"/>
-/// when the output is in a buffer of its own): every element checked against float64, with the output poisoned
+/// when the output shares no element with an input): every element checked against float64, with the output poisoned
 /// first, the output view starting off a 64-byte boundary (so the vector stores fall back around it), specials in
 /// the input, and a length that leaves a scalar tail.
 /// </summary>
