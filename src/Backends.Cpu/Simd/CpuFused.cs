@@ -449,11 +449,7 @@ internal static unsafe class CpuFused
             for (i = top - (4 * w); i >= 0; i -= 4 * w)
             {
                 FetchBehind(x + i, 4 * w);
-                TVec v0 = TOps.Load(x + i), v1 = TOps.Load(x + i + w), v2 = TOps.Load(x + i + (2 * w)), v3 = TOps.Load(x + i + (3 * w));
-                Put<TOps, TVec, TStore>(y + i, TOps.Divide(v0, TOps.OnePlusExpOfNegated(v0)));
-                Put<TOps, TVec, TStore>(y + i + w, TOps.Divide(v1, TOps.OnePlusExpOfNegated(v1)));
-                Put<TOps, TVec, TStore>(y + i + (2 * w), TOps.Divide(v2, TOps.OnePlusExpOfNegated(v2)));
-                Put<TOps, TVec, TStore>(y + i + (3 * w), TOps.Divide(v3, TOps.OnePlusExpOfNegated(v3)));
+                SiluStep4<TOps, TVec, TStore>(x + i, y + i);
             }
 
             return;
@@ -468,11 +464,7 @@ internal static unsafe class CpuFused
         for (; i + (4 * w) <= n; i += 4 * w)
         {
             FetchAhead(x + i, 4 * w);
-            TVec v0 = TOps.Load(x + i), v1 = TOps.Load(x + i + w), v2 = TOps.Load(x + i + (2 * w)), v3 = TOps.Load(x + i + (3 * w));
-            Put<TOps, TVec, TStore>(y + i, TOps.Divide(v0, TOps.OnePlusExpOfNegated(v0)));
-            Put<TOps, TVec, TStore>(y + i + w, TOps.Divide(v1, TOps.OnePlusExpOfNegated(v1)));
-            Put<TOps, TVec, TStore>(y + i + (2 * w), TOps.Divide(v2, TOps.OnePlusExpOfNegated(v2)));
-            Put<TOps, TVec, TStore>(y + i + (3 * w), TOps.Divide(v3, TOps.OnePlusExpOfNegated(v3)));
+            SiluStep4<TOps, TVec, TStore>(x + i, y + i);
         }
 
         for (; i + (2 * w) <= n; i += 2 * w)
@@ -515,9 +507,7 @@ internal static unsafe class CpuFused
                     FetchBehind(u + i, 1);
                 }
 
-                TVec v = TOps.Load(g + i);
-                TVec s = TOps.Divide(v, TOps.OnePlusExpOfNegated(v));
-                Put<TOps, TVec, TStore>(y + i, TOps.Multiply(s, TOps.Load(u + i)));
+                SwiGluStep<TOps, TVec, TStore>(g + i, u + i, y + i);
             }
 
             return;
@@ -532,9 +522,7 @@ internal static unsafe class CpuFused
                 FetchAhead(u + i, 1);
             }
 
-            TVec v = TOps.Load(g + i);
-            TVec s = TOps.Divide(v, TOps.OnePlusExpOfNegated(v));
-            Put<TOps, TVec, TStore>(y + i, TOps.Multiply(s, TOps.Load(u + i)));
+            SwiGluStep<TOps, TVec, TStore>(g + i, u + i, y + i);
         }
 
         for (; i < n; i++)
@@ -559,10 +547,7 @@ internal static unsafe class CpuFused
             Binary<TOps, TVec, TOp, Streamed>(a + top, b + top, y + top, n - top);
             for (i = top - (2 * w); i >= 0; i -= 2 * w)
             {
-                TVec r0 = TOp.Apply<TOps, TVec>(TOps.Load(a + i), TOps.Load(b + i));
-                TVec r1 = TOp.Apply<TOps, TVec>(TOps.Load(a + i + w), TOps.Load(b + i + w));
-                Put<TOps, TVec, TStore>(y + i, r0);
-                Put<TOps, TVec, TStore>(y + i + w, r1);
+                BinaryStep2<TOps, TVec, TOp, TStore>(a + i, b + i, y + i);
             }
 
             return;
@@ -570,10 +555,7 @@ internal static unsafe class CpuFused
 
         for (; i + (2 * w) <= n; i += 2 * w)
         {
-            TVec r0 = TOp.Apply<TOps, TVec>(TOps.Load(a + i), TOps.Load(b + i));
-            TVec r1 = TOp.Apply<TOps, TVec>(TOps.Load(a + i + w), TOps.Load(b + i + w));
-            Put<TOps, TVec, TStore>(y + i, r0);
-            Put<TOps, TVec, TStore>(y + i + w, r1);
+            BinaryStep2<TOps, TVec, TOp, TStore>(a + i, b + i, y + i);
         }
 
         for (; i + w <= n; i += w)
@@ -585,6 +567,48 @@ internal static unsafe class CpuFused
         {
             y[i] = TOp.Apply(a[i], b[i]);
         }
+    }
+
+    /// <summary>Silu's four-vector step: y[0..4w) from x[0..4w), the four loads first (four independent exp chains).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SiluStep4<TOps, TVec, TStore>(float* x, float* y)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+        where TStore : struct, IStore
+    {
+        int w = TOps.Count;
+        TVec v0 = TOps.Load(x), v1 = TOps.Load(x + w), v2 = TOps.Load(x + (2 * w)), v3 = TOps.Load(x + (3 * w));
+        Put<TOps, TVec, TStore>(y, TOps.Divide(v0, TOps.OnePlusExpOfNegated(v0)));
+        Put<TOps, TVec, TStore>(y + w, TOps.Divide(v1, TOps.OnePlusExpOfNegated(v1)));
+        Put<TOps, TVec, TStore>(y + (2 * w), TOps.Divide(v2, TOps.OnePlusExpOfNegated(v2)));
+        Put<TOps, TVec, TStore>(y + (3 * w), TOps.Divide(v3, TOps.OnePlusExpOfNegated(v3)));
+    }
+
+    /// <summary>Swiglu's step: one vector of y = silu(g)·u.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SwiGluStep<TOps, TVec, TStore>(float* g, float* u, float* y)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+        where TStore : struct, IStore
+    {
+        TVec v = TOps.Load(g);
+        TVec s = TOps.Divide(v, TOps.OnePlusExpOfNegated(v));
+        Put<TOps, TVec, TStore>(y, TOps.Multiply(s, TOps.Load(u)));
+    }
+
+    /// <summary>The binary ops' two-vector step.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void BinaryStep2<TOps, TVec, TOp, TStore>(float* a, float* b, float* y)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+        where TOp : struct, IBinary
+        where TStore : struct, IStore
+    {
+        int w = TOps.Count;
+        TVec r0 = TOp.Apply<TOps, TVec>(TOps.Load(a), TOps.Load(b));
+        TVec r1 = TOp.Apply<TOps, TVec>(TOps.Load(a + w), TOps.Load(b + w));
+        Put<TOps, TVec, TStore>(y, r0);
+        Put<TOps, TVec, TStore>(y + w, r1);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
