@@ -71,6 +71,29 @@ internal static unsafe class CpuFused
     {
         if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
         {
+            if (floats <= 64)
+            {
+                // Written out: the callers' counts are constants (up to four 512-bit vectors), and the JIT kept the
+                // loop, four iterations of a compare and a branch around each prefetch.
+                System.Runtime.Intrinsics.X86.Sse.Prefetch0(p);
+                if (floats > 16)
+                {
+                    System.Runtime.Intrinsics.X86.Sse.Prefetch0(p + 16);
+                }
+
+                if (floats > 32)
+                {
+                    System.Runtime.Intrinsics.X86.Sse.Prefetch0(p + 32);
+                }
+
+                if (floats > 48)
+                {
+                    System.Runtime.Intrinsics.X86.Sse.Prefetch0(p + 48);
+                }
+
+                return;
+            }
+
             for (int l = 0; l < floats; l += 16)
             {
                 System.Runtime.Intrinsics.X86.Sse.Prefetch0(p + l);
@@ -627,6 +650,7 @@ internal static unsafe class CpuFused
         float* pst = pending.Stage;
         TVec pinv = TOps.Broadcast(pending.Inv);
         int fused = py == null ? 0 : Math.Min(kept, pending.Kept) / (4 * w) * (4 * w);
+        bool pyAligned = ((nint)py & ((w * sizeof(float)) - 1)) == 0;
         float inv = 0;
         if (kept > 0)
         {
@@ -694,11 +718,23 @@ internal static unsafe class CpuFused
                     // 4 KiB, see AliasWindow); crossing, they meet only in passing. One core, 2048×4096, output 64 B
                     // past the input: 5.65 → 4.26 ms; 0 B past: 4.42 → 4.10, and 80.8 → 83.0% of a same-run copy (two
                     // cores 74.3 → 76.9%).
+                    // Aligned once for the row (every step is whole vectors from py), so the stores skip the
+                    // per-store alignment test: with the fetch written out, a 4096-float row in L1 1090 → 990 ns.
                     int j = fused - (4 * w) - i;
-                    TOps.StoreNonTemporal(py + j, TOps.Multiply(TOps.Load(pst + j), pinv));
-                    TOps.StoreNonTemporal(py + j + w, TOps.Multiply(TOps.Load(pst + j + w), pinv));
-                    TOps.StoreNonTemporal(py + j + (2 * w), TOps.Multiply(TOps.Load(pst + j + (2 * w)), pinv));
-                    TOps.StoreNonTemporal(py + j + (3 * w), TOps.Multiply(TOps.Load(pst + j + (3 * w)), pinv));
+                    if (pyAligned)
+                    {
+                        TOps.StoreNonTemporalAligned(py + j, TOps.Multiply(TOps.Load(pst + j), pinv));
+                        TOps.StoreNonTemporalAligned(py + j + w, TOps.Multiply(TOps.Load(pst + j + w), pinv));
+                        TOps.StoreNonTemporalAligned(py + j + (2 * w), TOps.Multiply(TOps.Load(pst + j + (2 * w)), pinv));
+                        TOps.StoreNonTemporalAligned(py + j + (3 * w), TOps.Multiply(TOps.Load(pst + j + (3 * w)), pinv));
+                    }
+                    else
+                    {
+                        TOps.StoreNonTemporal(py + j, TOps.Multiply(TOps.Load(pst + j), pinv));
+                        TOps.StoreNonTemporal(py + j + w, TOps.Multiply(TOps.Load(pst + j + w), pinv));
+                        TOps.StoreNonTemporal(py + j + (2 * w), TOps.Multiply(TOps.Load(pst + j + (2 * w)), pinv));
+                        TOps.StoreNonTemporal(py + j + (3 * w), TOps.Multiply(TOps.Load(pst + j + (3 * w)), pinv));
+                    }
                 }
             }
 

@@ -66,6 +66,12 @@ internal unsafe interface IVecOps<TVec>
     static abstract float MaxAcross(TVec v);
 
     static abstract void StoreNonTemporal(float* p, TVec v);
+
+    /// <summary>
+    /// <see cref="StoreNonTemporal"/> for a p the caller knows to be aligned to the vector's size: no alignment test
+    /// (a plain store where the vector width has no non-temporal store).
+    /// </summary>
+    static abstract void StoreNonTemporalAligned(float* p, TVec v);
 }
 
 /// <summary>512-bit vectors (AVX-512).</summary>
@@ -189,6 +195,20 @@ internal readonly unsafe struct Vec512 : IVecOps<Vector512<float>>
         }
 
         return m;
+    }
+
+    /// <summary>A store that bypasses the caches, p 64-byte aligned (the caller checked).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreNonTemporalAligned(float* p, Vector512<float> v)
+    {
+        if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
+        {
+            System.Runtime.Intrinsics.X86.Avx512F.StoreAlignedNonTemporal(p, v);
+        }
+        else
+        {
+            v.Store(p);
+        }
     }
 
     /// <summary>A store that bypasses the caches when p is aligned (large outputs not read again soon), else a plain store.</summary>
@@ -318,6 +338,20 @@ internal readonly unsafe struct Vec256 : IVecOps<Vector256<float>>
         }
 
         return m;
+    }
+
+    /// <summary>A store that bypasses the caches, p 32-byte aligned (the caller checked).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreNonTemporalAligned(float* p, Vector256<float> v)
+    {
+        if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+        {
+            System.Runtime.Intrinsics.X86.Avx.StoreAlignedNonTemporal(p, v);
+        }
+        else
+        {
+            v.Store(p);
+        }
     }
 
     /// <summary>A store that bypasses the caches when p is aligned (large outputs not read again soon), else a plain store.</summary>
@@ -453,6 +487,13 @@ internal readonly unsafe struct Vec128 : IVecOps<Vector128<float>>
     /// <summary>A store that bypasses the caches when p is aligned (large outputs not read again soon), else a plain store.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreNonTemporal(float* p, Vector128<float> v)
+    {
+        v.Store(p);
+    }
+
+    /// <summary>A plain store (see <see cref="StoreNonTemporal"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreNonTemporalAligned(float* p, Vector128<float> v)
     {
         v.Store(p);
     }
