@@ -174,22 +174,11 @@ internal static unsafe partial class CpuGemm
     private const int BPanelPrefetch = 512;
 
     /// <summary>
-    /// Fetches into L1 the line <see cref="BPanelPrefetch"/> floats past <paramref name="b"/>, and the next one when a
-    /// step consumes more than 16 <paramref name="floats"/> (32 with 512-bit vectors; no-op off x86; a prefetch never
-    /// faults). Written out, not as a loop over the lines, which the JIT did not unroll.
+    /// Fetches into L1 the lines of the <paramref name="floats"/> a step consumes, <see cref="BPanelPrefetch"/> floats
+    /// past <paramref name="b"/> (two lines with 512-bit vectors, one with 256-bit; no-op off x86).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PrefetchBPanel(float* b, int floats)
-    {
-        if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
-        {
-            System.Runtime.Intrinsics.X86.Sse.Prefetch0(b + BPanelPrefetch);
-            if (floats > 16)
-            {
-                System.Runtime.Intrinsics.X86.Sse.Prefetch0(b + BPanelPrefetch + 16);
-            }
-        }
-    }
+    private static void PrefetchBPanel(float* b, int floats) => CpuFused.FetchLines(b + BPanelPrefetch, floats);
 
     /// <summary>The 12 × 2-vector accumulator tile into C: full tiles directly, edge tiles through a small buffer (only mRows × nCols written).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -204,7 +204,8 @@ internal static unsafe class CpuMoe
         int h = a.H, k = a.K, rows = a.Rows;
         DType dt = a.ExpertOutput.DType;
 
-        // A large F32 output of its own goes out with non-temporal stores (no read for ownership of its lines).
+        // A large F32 output sharing no element with the expert outputs goes out with non-temporal stores (no read
+        // for ownership of its lines).
         bool stream = dt == DType.F32 && CpuRowOps.StreamsOutput(a.Output, a.ExpertOutput);
         // Chunks of at least four tokens when that still leaves two per core (CpuParallel.For makes them larger for
         // many tokens anyway), so most tokens have a next one in their chunk, whose rows the weighted sum fetches.

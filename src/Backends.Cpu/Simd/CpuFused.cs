@@ -64,10 +64,10 @@ internal static unsafe class CpuFused
     /// <summary>
     /// Fetches into L1 (into L2 with <paramref name="intoL2"/>) the lines of <paramref name="p"/> .. <paramref name="p"/> +
     /// <paramref name="floats"/>, one per 16 floats (a prefetch never faults). No-op off x86. The softmax's and the
-    /// weighted sum's fetches of the next row, and <see cref="FetchAhead"/>.
+    /// weighted sum's fetches of the next row, <see cref="FetchAhead"/>, and the GEMM micro-kernels' B-panel fetch.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void FetchLines(float* p, int floats, bool intoL2 = false)
+    internal static void FetchLines(float* p, int floats, bool intoL2 = false)
     {
         if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
         {
@@ -707,8 +707,8 @@ internal static unsafe class CpuFused
             // Into L1 when four rows fit there (this one, the next, the staging row and the pending one), else into
             // L2, where the next row no longer pushes out the rows this sweep works on. A/B in one process, one core:
             // 2048×4096 (16 KiB rows) 84.5 → 87.4%, 85.6 → 88.7%, 78.6 → 81.4% of a same-run copy in three pairs, two
-            // cores 75.0 → 78.2%, 83.9 → 86.9%; 1024×8192 69.0 → 72.8%, 512×16384 66.0 → 69.5%; 4096×2048 and
-            // 8192×1024 (fitting) even into L2 and so into L1.
+            // cores 75.0 → 78.2%, 83.9 → 86.9%; 1024×8192 69.0 → 72.8%, 512×16384 66.0 → 69.5%. Rows that fit
+            // (4096×2048, 8192×1024) measured even either way and keep L1.
             bool fetchIntoL2 = 4L * kept * sizeof(float) > CpuCaches.L1;
             // Four vectors a step (four independent exp chains; then two and one for the rest): against two a step, A/B
             // in one process on one core, 2048×4096 62–63% → 66–67% of a same-run copy (three pairs), 8192×1000 48% →
@@ -751,17 +751,11 @@ internal static unsafe class CpuFused
                     int j = fused - (4 * w) - i;
                     if (pyAligned)
                     {
-                        TOps.StoreNonTemporalAligned(py + j, TOps.Multiply(TOps.Load(pst + j), pinv));
-                        TOps.StoreNonTemporalAligned(py + j + w, TOps.Multiply(TOps.Load(pst + j + w), pinv));
-                        TOps.StoreNonTemporalAligned(py + j + (2 * w), TOps.Multiply(TOps.Load(pst + j + (2 * w)), pinv));
-                        TOps.StoreNonTemporalAligned(py + j + (3 * w), TOps.Multiply(TOps.Load(pst + j + (3 * w)), pinv));
+                        PendingStep4<TOps, TVec>(py + j, pst + j, pinv, aligned: true);
                     }
                     else
                     {
-                        TOps.StoreNonTemporal(py + j, TOps.Multiply(TOps.Load(pst + j), pinv));
-                        TOps.StoreNonTemporal(py + j + w, TOps.Multiply(TOps.Load(pst + j + w), pinv));
-                        TOps.StoreNonTemporal(py + j + (2 * w), TOps.Multiply(TOps.Load(pst + j + (2 * w)), pinv));
-                        TOps.StoreNonTemporal(py + j + (3 * w), TOps.Multiply(TOps.Load(pst + j + (3 * w)), pinv));
+                        PendingStep4<TOps, TVec>(py + j, pst + j, pinv, aligned: false);
                     }
                 }
             }
@@ -832,6 +826,37 @@ internal static unsafe class CpuFused
         // The previous row's outputs past the fused steps, then this row becomes the pending one.
         WritePending<TOps, TVec>(ref pending, fused);
         pending = new SoftmaxPending(stage, y, kept, cols, inv);
+    }
+
+    /// <summary>
+    /// Four vectors of the pending softmax row: y = st·inv with non-temporal stores, <paramref name="aligned"/> (a constant
+    /// at each call) when y is known to be vector-aligned, so the stores skip their alignment test.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PendingStep4<TOps, TVec>(float* y, float* st, TVec inv, bool aligned)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+    {
+        int w = TOps.Count;
+        PendingStore<TOps, TVec>(y, TOps.Multiply(TOps.Load(st), inv), aligned);
+        PendingStore<TOps, TVec>(y + w, TOps.Multiply(TOps.Load(st + w), inv), aligned);
+        PendingStore<TOps, TVec>(y + (2 * w), TOps.Multiply(TOps.Load(st + (2 * w)), inv), aligned);
+        PendingStore<TOps, TVec>(y + (3 * w), TOps.Multiply(TOps.Load(st + (3 * w)), inv), aligned);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PendingStore<TOps, TVec>(float* y, TVec v, bool aligned)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+    {
+        if (aligned)
+        {
+            TOps.StoreNonTemporalAligned(y, v);
+        }
+        else
+        {
+            TOps.StoreNonTemporal(y, v);
+        }
     }
 
     /// <summary>Writes outputs [from, Cols) of the pending row: staged exponentials · Inv below Kept, zeros past it;
@@ -1067,14 +1092,7 @@ internal static unsafe class CpuFused
                 {
                     if (fetch)
                     {
-                        if (nextIntoL1)
-                        {
-                            System.Runtime.Intrinsics.X86.Sse.Prefetch0((byte*)next[nr] + off);
-                        }
-                        else
-                        {
-                            System.Runtime.Intrinsics.X86.Sse.Prefetch1((byte*)next[nr] + off);
-                        }
+                        FetchLine((float*)((byte*)next[nr] + off), intoL2: !nextIntoL1);
 
                         off += 64;
                         if (off >= rowBytes)
