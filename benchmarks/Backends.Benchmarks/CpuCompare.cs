@@ -153,8 +153,8 @@ internal static unsafe class CpuCompare
 
     private static void Decodes(Device cpu, DeviceStream stream, int reps, RooflineFigures roof, int threads)
     {
-        // A decode GEMM only reads B, and a read stream's rate differs from a copy's (reads + writes): from about 60% of
-        // it (an Intel Xeon) to above it (an AMD EPYC, phase by phase). Beside the issue's bound (copy bandwidth) the table
+        // A decode GEMM only reads B, and a read stream's rate differs from a copy's (reads + writes): about 85% of it
+        // on an Intel Xeon (Ice Lake), around it and above it on an AMD EPYC (phase by phase). Beside the issue's bound (copy bandwidth) the table
         // gives the bound from a read stream measured the ways the decode kernels read (4 and 12 streams per thread) too.
         double read = ReadStreamGBs(threads);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"read stream (256 MiB, {threads} thread{(threads == 1 ? string.Empty : "s")}, best of 4 and 12 streams each, bytes read): {read:F1} GB/s"));
