@@ -2,6 +2,7 @@ using System;
 using System.Buffers;
 using System.Collections.Generic;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using System.Threading;
 
 namespace Backends.Cpu;
@@ -187,7 +188,7 @@ internal sealed class CpuStream : DeviceStream
             () =>
             {
                 byte* start = (byte*)dst.Pointer + byteOffset;
-                CpuParallel.For(byteCount / p.Length, 1 << 18, (s, e) =>
+                CpuParallel.For(byteCount / p.Length, 1 << 18, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (s, e) =>
                 {
                     switch (p.Length)
                     {

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 
 namespace Backends.Cpu;
 
@@ -74,7 +75,7 @@ internal static class CpuElementwise
     public static unsafe void Cast(DType from, Operand x, DType to, Operand y, long count, bool streamOut)
     {
         int fs = from.SizeInBytes();
-        CpuParallel.For((count + Chunk - 1) / Chunk, 4, (c0, c1) =>
+        CpuParallel.For((count + Chunk - 1) / Chunk, 4, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (c0, c1) =>
         {
             for (long c = c0; c < c1; c++)
             {
@@ -121,7 +122,7 @@ internal static class CpuElementwise
     private static unsafe void Map(DType t, Operand a, Operand b, long bCount, Operand y, long count, int inputs, bool streamOut, Body body)
     {
         streamOut &= t == DType.F32;
-        CpuParallel.For((count + Chunk - 1) / Chunk, 4, (c0, c1) =>
+        CpuParallel.For((count + Chunk - 1) / Chunk, 4, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (c0, c1) =>
         {
             for (long c = c0; c < c1; c++)
             {

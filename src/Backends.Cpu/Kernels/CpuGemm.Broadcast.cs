@@ -79,7 +79,7 @@ internal static unsafe partial class CpuGemm
             }
 
             int tiles = (n + BroadcastTileRows - 1) / BroadcastTileRows, kBlock = BroadcastKC(mPad);
-            CpuParallel.For(tiles, 1, (t0, t1) =>
+            CpuParallel.For(tiles, 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (t0, t1) =>
             {
                 int j0 = (int)(t0 * BroadcastTileRows), j1 = (int)Math.Min(n, t1 * BroadcastTileRows), width = j1 - j0;
 

@@ -108,7 +108,7 @@ internal static unsafe partial class CpuGemm
             PackRunsOfK(pa, lda, m, rowsPer, kv / kPer, kPer, aT, aw);
 
             int tiles = (n + tileRows - 1) / tileRows;
-            CpuParallel.For(tiles, Math.Max(1, 65536 / Math.Max(k, 1)), (t0, t1) =>
+            CpuParallel.For(tiles, Math.Max(1, 65536 / Math.Max(k, 1)), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (t0, t1) =>
             {
                 int j0 = (int)(t0 * tileRows), j1 = (int)Math.Min(n, t1 * tileRows), width = j1 - j0;
                 int ldr = RoundUp(Math.Max(k, 1), 16) + 16;
@@ -204,6 +204,7 @@ internal static unsafe partial class CpuGemm
     /// dst[s·aw + i·kPer + j] = src[i·ld + s·kPer + j] for s &lt; steps, i &lt; rowsPer, j &lt; kPer, with 0 for the rows
     /// from <paramref name="rows"/> on: F32 rows of A laid out as runs of kPer consecutive k, rowsPer rows per step.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackRunsOfK(float* src, long ld, int rows, int rowsPer, int steps, int kPer, float* dst, int aw)
     {
         for (int i = 0; i < rowsPer; i++)

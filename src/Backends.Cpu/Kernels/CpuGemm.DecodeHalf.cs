@@ -70,7 +70,7 @@ internal static unsafe partial class CpuGemm
             const int step = 6;
             ushort* b16 = (ushort*)p.B;
             long ldb = p.LdB;
-            CpuParallel.For((n + step - 1) / step, Math.Max(1, 8192 / Math.Max(k, 1)), (t0, t1) =>
+            CpuParallel.For((n + step - 1) / step, Math.Max(1, 8192 / Math.Max(k, 1)), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (t0, t1) =>
             {
                 long j0 = t0 * step, j1 = Math.Min(n, t1 * step);
                 int width = (int)(j1 - j0);

@@ -215,7 +215,7 @@ internal static unsafe partial class CpuGemm
     }
 
     /// <summary>An edge tile of <see cref="Store12{TOps, TVec}"/>: through a small buffer, so only mRows × nCols of C are written (out of line: it needs stack space).</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Store12Edge<TOps, TVec>(
         float* c, int ldc, float alpha, int mRows, int nCols, bool overwrite,
         TVec c00, TVec c01, TVec c10, TVec c11, TVec c20, TVec c21, TVec c30, TVec c31, TVec c40, TVec c41, TVec c50, TVec c51,
@@ -336,6 +336,7 @@ internal static unsafe partial class CpuGemm
     }
 
     /// <summary>An edge tile's rows and columns that lie inside C, from the tile buffer (rows tw apart).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void StoreEdge(float* tile, int tw, float* c, int ldc, float alpha, int mRows, int nCols, bool overwrite)
     {
         for (int r = 0; r < mRows; r++)

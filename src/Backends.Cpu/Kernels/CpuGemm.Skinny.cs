@@ -1,5 +1,6 @@
 using System;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -89,7 +90,7 @@ internal static unsafe partial class CpuGemm
             // groups reading them from cache. F16/BF16 cases the half-precision path does not take widen each tile's
             // rows first and take the tiles: 1×8, 2×8, 4×6. K is walked in blocks of DecodeKBlock.
             int tileRows = m == 1 ? 1 : m == 2 ? 2 : 4, step = m <= 2 ? 8 : 6;
-            CpuParallel.For((n + step - 1) / step, Math.Max(1, 8192 / Math.Max(k, 1)), (t0, t1) =>
+            CpuParallel.For((n + step - 1) / step, Math.Max(1, 8192 / Math.Max(k, 1)), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (t0, t1) =>
             {
                 long j0 = t0 * step, j1 = Math.Min(n, t1 * step);
                 int width = (int)(j1 - j0);
@@ -163,7 +164,7 @@ internal static unsafe partial class CpuGemm
         {
             // B is [K,N]: accumulate a[i,q]·B[q, chunk] over q, one column chunk per task.
             const int Chunk = 512;
-            CpuParallel.For((n + Chunk - 1) / Chunk, 1, (c0, c1) =>
+            CpuParallel.For((n + Chunk - 1) / Chunk, 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (c0, c1) =>
             {
                 for (long c = c0; c < c1; c++)
                 {
@@ -196,6 +197,7 @@ internal static unsafe partial class CpuGemm
     }
 
     /// <summary>C[i, j0..] = alpha·values + beta·C (C not read when beta = 0), converted to C's dtype. Overwrites values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WriteRow(GemmProblem p, int i, int j0, Span<float> values)
     {
         long at = ((long)i * p.LdC) + j0;

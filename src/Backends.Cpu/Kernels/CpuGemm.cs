@@ -152,6 +152,7 @@ internal static unsafe partial class CpuGemm
         // on its busiest worker (FMAs plus the packing it repeats).
         (int wm, int wn) = Grid(CpuParallel.Workers, m, n, k, mr, nr);
         int rowUnits = (m + mr - 1) / mr, colUnits = (n + nr - 1) / nr;
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         void Part(int t)
         {
             int im = t / wn, jn = t % wn;
@@ -185,7 +186,7 @@ internal static unsafe partial class CpuGemm
 
         if (convert)
         {
-            CpuParallel.For(m, Math.Max(1, 65536 / Math.Max(n, 1)), (r0, r1) =>
+            CpuParallel.For(m, Math.Max(1, 65536 / Math.Max(n, 1)), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (r0, r1) =>
             {
                 for (long r = r0; r < r1; r++)
                 {
@@ -201,6 +202,7 @@ internal static unsafe partial class CpuGemm
     /// NR-wide panels (its own buffer), then per MC row block A packed into MR-high panels and the micro-kernel over
     /// every (B panel, A panel) pair, the B panel staying in L1 across the A panels.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BlockedPart<TOps, TVec>(GemmProblem p, float* cf, int ldcf, bool overwriteFirst, int i0, int i1, int j0, int j1)
         where TOps : IVecOps<TVec>
         where TVec : struct
@@ -335,10 +337,11 @@ internal static unsafe partial class CpuGemm
     }
 
     /// <summary>cf = beta·C, or 0 when beta = 0 (C is then not read, so NaN in it cannot leak); cf's rows are ldcf apart.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void InitC(GemmProblem p, float* cf, int ldcf)
     {
         int n = p.N;
-        CpuParallel.For(p.M, Math.Max(1, 65536 / Math.Max(n, 1)), (r0, r1) =>
+        CpuParallel.For(p.M, Math.Max(1, 65536 / Math.Max(n, 1)), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (r0, r1) =>
         {
             for (long r = r0; r < r1; r++)
             {
@@ -357,10 +360,11 @@ internal static unsafe partial class CpuGemm
     }
 
     /// <summary>B[pc..pc+kc, jc..jc+nc] into NR-wide panels, zero-padded: bPack[panel][k][NR].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackB(GemmProblem p, int pc, int kc, int jc, int nc, int nr, float* bPack)
     {
         int panels = (nc + nr - 1) / nr;
-        CpuParallel.For(panels, Math.Max(1, 16384 / (kc * nr)), (q0, q1) =>
+        CpuParallel.For(panels, Math.Max(1, 16384 / (kc * nr)), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (q0, q1) =>
         {
             for (long q = q0; q < q1; q++)
             {
@@ -400,6 +404,7 @@ internal static unsafe partial class CpuGemm
     }
 
     /// <summary>A[i0..i0+mc, pc..pc+kc] into mr-high panels, zero-padded: aPack[panel][k][mr].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackA(GemmProblem p, int i0, int mc, int pc, int kc, float* aPack, int mr)
     {
         for (int ir = 0; ir < mc; ir += mr)
@@ -447,6 +452,7 @@ internal static unsafe partial class CpuGemm
     /// Rows A[i0..i0+rows, pc..pc+kc] (F32, row-major) copied to dst with a stride of <paramref name="ldp"/> floats,
     /// then zero rows up to a multiple of 12: the row layout <see cref="Micro12Rows{TOps, TVec}"/> reads.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CopyRows(GemmProblem p, int i0, int rows, int pc, int kc, float* dst, int ldp)
     {
         for (int r = 0; r < rows; r++)
@@ -492,6 +498,7 @@ internal static unsafe partial class CpuGemm
     /// faster GEMMs than 4×4 ones, measured at 128×2048×7168 and 2048³ on one core), a group of four by a 4×4 one, the
     /// ragged edges and the padding element by element. Packs A panels, B [N,K] panels and the unpacked-B path's Aᵀ.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TransposeToPanel(float* src, long ld, int rows, int kc, float* dst, int width)
     {
         int r8 = System.Runtime.Intrinsics.X86.Avx.IsSupported ? rows & ~7 : 0, k8 = kc & ~7;

@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace Backends.Cpu;
 
@@ -13,7 +14,7 @@ internal static unsafe class CpuMoe
         int experts = a.Experts, k = a.K, groups = a.Options.Groups, size = a.GroupSize;
         GatingOptions o = a.Options;
         bool hasBias = bias != 0;
-        CpuParallel.For(a.Tokens, Math.Max(1, 4096 / experts), (t0, t1) =>
+        CpuParallel.For(a.Tokens, Math.Max(1, 4096 / experts), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (t0, t1) =>
         {
             Span<float> s = CpuConvert.Scratch(0, experts);
             Span<float> key = CpuConvert.Scratch(1, experts);
@@ -180,7 +181,7 @@ internal static unsafe class CpuMoe
 
         int esize = a.Tokens.DType.SizeInBytes();
         long rowBytes = (long)h * esize;
-        CpuParallel.For(t * k, Math.Max(1, 65536 / Math.Max(rowBytes, 1)), (p0, p1) =>
+        CpuParallel.For(t * k, Math.Max(1, 65536 / Math.Max(rowBytes, 1)), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (p0, p1) =>
         {
             for (long p = p0; p < p1; p++)
             {
@@ -210,7 +211,7 @@ internal static unsafe class CpuMoe
         // Chunks of at least four tokens when that still leaves two per core (CpuParallel.For makes them larger for
         // many tokens anyway), so most tokens have a next one in their chunk, whose rows the weighted sum fetches.
         int grain = Math.Max(Math.Clamp(a.T / (2 * CpuParallel.Workers), 1, 4), 16384 / Math.Max(h * k, 1));
-        CpuParallel.For(a.T, grain, (t0, t1) =>
+        CpuParallel.For(a.T, grain, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (t0, t1) =>
         {
             Span<float> acc = CpuConvert.Scratch(0, h);
             Span<float> row = CpuConvert.Scratch(1, h);
@@ -331,6 +332,7 @@ internal static unsafe class CpuMoe
     }
 
     /// <summary>Sets rows [r0, r1) of c (rows ldc elements apart, n used) to 0, in 64-bit byte arithmetic.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ClearRows(nint c, long r0, long r1, long n, long ldc, int cSize)
     {
         if (r1 <= r0 || n == 0)

@@ -1,5 +1,6 @@
 using System;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Threading;
 
 namespace Backends.Cpu;
@@ -37,7 +38,7 @@ internal static class CpuRope
 
         // A large F32 output of its own goes out with non-temporal stores (no read for ownership of its lines).
         bool stream = !interleaved && CpuRowOps.StreamsOutput(yv, xv);
-        CpuParallel.For(a.Tokens, Math.Max(1, 8192 / Math.Max(1, heads * d)), (t0, t1) =>
+        CpuParallel.For(a.Tokens, Math.Max(1, 8192 / Math.Max(1, heads * d)), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (t0, t1) =>
         {
             Span<float> cos = CpuConvert.Scratch(1, Math.Max(half, 1));
             Span<float> sin = CpuConvert.Scratch(2, Math.Max(half, 1));
@@ -140,6 +141,7 @@ internal static class CpuRope
     /// <see cref="MaxCachedFloats"/> floats) to cover its largest position below that limit; null when none of its
     /// positions can be cached. A token whose position is not in the rows returned is computed on its own.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe Table? TableFor(RopeArgs a, nint positions, float[] invFreq)
     {
         // The largest position that can be cached (positions beyond the limit, or negative, are computed per token).
@@ -183,7 +185,7 @@ internal static class CpuRope
                 table.Sin.CopyTo(grown.Sin, 0);
             }
 
-            CpuParallel.For(count - from, 64, (p0, p1) =>
+            CpuParallel.For(count - from, 64, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (p0, p1) =>
             {
                 fixed (float* pf = invFreq, pc = grown.Cos, ps = grown.Sin)
                 {

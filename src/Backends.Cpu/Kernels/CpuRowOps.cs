@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 
 namespace Backends.Cpu;
 
@@ -15,7 +16,7 @@ internal static class CpuRowOps
         // A large F32 output of its own is staged a row at a time in the cache and written with non-temporal stores
         // while the next row's exponentials are computed (see CpuFused.SoftmaxRow).
         bool stream = t == DType.F32 && StreamsOutput(yv, xv);
-        CpuParallel.For(a.Rows, RowsPerChunk(cols), (r0, r1) =>
+        CpuParallel.For(a.Rows, RowsPerChunk(cols), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (r0, r1) =>
         {
             Span<float> scratch = t == DType.F32 ? default : CpuConvert.Scratch(0, cols);
             float* stage0 = stream ? CpuConvert.ScratchPointer(1, cols) : null, stage1 = stream ? CpuConvert.ScratchPointer(2, cols) : null;
@@ -82,7 +83,7 @@ internal static class CpuRowOps
         bool inL1 = 2 * rowBytes <= CpuCaches.L1;
         int group = RmsGroupRows(rowBytes, maxGroup);
         bool fetchAhead = t == DType.F32 && rowBytes <= CpuCaches.L2 / 4;
-        CpuParallel.For(a.Rows, RowsPerChunk(cols), (r0, r1) =>
+        CpuParallel.For(a.Rows, RowsPerChunk(cols), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (r0, r1) =>
         {
             Span<float> scratch = t == DType.F32 ? default : CpuConvert.Scratch(0, cols);
             float** xs = stackalloc float*[MaxRmsGroup];

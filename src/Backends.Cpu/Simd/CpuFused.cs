@@ -142,6 +142,7 @@ internal static unsafe class CpuFused
     /// <paramref name="scoresReady"/> (then s is already filled), and key = s + bias (bias may be null), a NaN key
     /// made −∞.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GatingKeys(float* x, float* s, float* bias, float* key, int n, bool scoresReady)
     {
         if (Vector512.IsHardwareAccelerated)
@@ -198,6 +199,7 @@ internal static unsafe class CpuFused
     /// largest and the second is the larger of the other lanes' best and that lane's second: no data-dependent branch
     /// (the scalar loop, used otherwise, mispredicted several times a group on random keys).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static (float Best, float Second) Top2(float* key, int n)
     {
         if (!HasVectorTop2 || n % 16 != 0)
@@ -376,6 +378,7 @@ internal static unsafe class CpuFused
     }
 
     /// <summary>Writes the row <see cref="SoftmaxRow(float*, float*, int, int, float, float*, float*, ref SoftmaxPending)"/> left pending, if any (non-temporal stores: the caller fences).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SoftmaxFlush(ref SoftmaxPending pending)
     {
         if (Vector512.IsHardwareAccelerated)
@@ -968,6 +971,7 @@ internal static unsafe class CpuFused
     /// cos and sin of each pair's angle fl32(pos · invFreq[p]) (OpContracts.RopeAngle), evaluated in double (vector
     /// SinCos, which rounds to the same floats as Math.SinCos) and rounded to F32.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RopeTable(int pos, float* invFreq, float* cos, float* sin, int half)
     {
         int p = 0;
