@@ -10,22 +10,30 @@ namespace Backends.Cpu;
 /// <summary>
 /// Packed SIMD GEMM in the GotoBLAS shape: the workers split C in a grid and each packs its own B (per NC×KC block,
 /// NR-wide panels) and A (per MC×KC block, MR-high panels; an F32 row-major A whose rows fall in different L1 sets is
-/// read in place instead), then runs an MR×NR register-blocked micro-kernel (12 rows × 2 vectors with 512-bit
+/// read in place instead), then runs an MR×NR register-blocked micro-kernel (8 rows × 3 vectors with 512-bit
 /// vectors, 6 × 2 otherwise) that accumulates into an F32 C. F16/BF16 inputs are widened
 /// while packing, so one kernel serves every dtype and transpose. Decode-sized problems (M ≤ 16) stream B once instead
 /// (CpuGemm.Skinny, CpuGemm.DecodeBroadcast), and 17..160 rows with B [N,K] on AVX-512 skip packing B (CpuGemm.Broadcast).
 /// </summary>
 internal static unsafe partial class CpuGemm
 {
-    /// <summary>A-panel height (micro-kernel rows) for a vector width: 12 with 512-bit vectors (32 registers), else 6 (16 registers).</summary>
-    private static int MrFor(int vectorFloats) => vectorFloats == 16 ? 12 : 6;
-    /// <summary>Rows of A packed at once (a multiple of both micro-kernel heights, 12 and 6).</summary>
+    /// <summary>A-panel height (micro-kernel rows) for a vector width: 8 with 512-bit vectors (8 × 3 vectors: 24 of the 32 registers), else 6 (6 × 2 of 16).</summary>
+    private static int MrFor(int vectorFloats) => vectorFloats == 16 ? 8 : 6;
+
+    /// <summary>B-panel width (micro-kernel columns) for a vector width: three vectors with 512-bit vectors, else two.</summary>
+    private static int NrFor(int vectorFloats) => vectorFloats == 16 ? 3 * vectorFloats : 2 * vectorFloats;
+
+    /// <summary>Columns of B packed at once for a panel width: <see cref="NC"/> rounded down to whole panels.</summary>
+    private static int NcFor(int nr) => Math.Max(nr, NC / nr * nr);
+
+    /// <summary>Rows of A packed at once (a multiple of both micro-kernel heights, 8 and 6).</summary>
     private const int MC = 96;
 
     /// <summary>
-    /// K depth of a slab, from the L2 size: the MC×KC block of A plus two KC×NR panels of B (NR = 32 floats) fill at
-    /// most half of L2 — 768 with a 1 MiB L2 — within [128, 1024], a multiple of 64. (Measured on a 1 MiB-L2 AMD EPYC:
-    /// 768 and 1024 ran 5–8% faster than 256 and 384, whose C-tile updates come more often.)
+    /// K depth of a slab, from the L2 size: the MC×KC block of A plus 64 columns of B fill at most half of L2 — 768
+    /// with a 1 MiB L2, 1024 with 1.25 MiB — within [128, 1024], a multiple of 64. (Measured on a 1 MiB-L2 AMD EPYC:
+    /// 768 and 1024 ran 5–8% faster than 256 and 384, whose C-tile updates come more often; with the 8 × 48 kernel on
+    /// the 1.25 MiB-L2 Xeon, 4096³ on one core: KC 1024 and 768 level, 512 4% slower.)
     /// </summary>
     internal static readonly int KC = (int)Math.Clamp(CpuCaches.L2 / 2 / (sizeof(float) * (MC + 64)) / 64 * 64, 128, 1024);
 
@@ -35,10 +43,10 @@ internal static unsafe partial class CpuGemm
     /// </summary>
     internal static readonly int NC = (int)Math.Clamp(CpuCaches.L3PerCore / 2 / (sizeof(float) * KC) / 64 * 64, 256, 1024);
 
-    /// <summary>The blocking in use, for device facts: e.g. "MC 96, KC 768, NC 1024, micro-kernel 12×32".</summary>
+    /// <summary>The blocking in use, for device facts: e.g. "MC 96, KC 768, NC 1024, micro-kernel 8×48".</summary>
     internal static string Blocking => string.Create(
         System.Globalization.CultureInfo.InvariantCulture,
-        $"MC {MC}, KC {KC}, NC {NC}, micro-kernel {MrFor(VectorFloats)}×{2 * VectorFloats} (F32)");
+        $"MC {MC}, KC {KC}, NC {NC}, micro-kernel {MrFor(VectorFloats)}×{NrFor(VectorFloats)} (F32)");
 
     /// <summary>Floats per vector of the width the GEMM runs on here.</summary>
     private static int VectorFloats => Vector512.IsHardwareAccelerated ? 16 : Vector256.IsHardwareAccelerated ? 8 : 4;
@@ -137,7 +145,7 @@ internal static unsafe partial class CpuGemm
         where TOps : IVecOps<TVec>
         where TVec : struct
     {
-        int nr = 2 * TOps.Count, mr = MrFor(TOps.Count);
+        int nr = NrFor(TOps.Count), mr = MrFor(TOps.Count);
         int m = p.M, n = p.N, k = p.K;
         // beta = 0: the first K slab overwrites C, so C is neither cleared first nor read (K = 0 still clears it).
         bool overwriteFirst = p.Beta == 0 && k > 0;
@@ -200,26 +208,27 @@ internal static unsafe partial class CpuGemm
     /// <summary>
     /// C[i0..i1, j0..j1] on the calling thread, GotoBLAS loop order: per NC column block and K slab, B packed into
     /// NR-wide panels (its own buffer), then per MC row block A packed into MR-high panels and the micro-kernel over
-    /// every (B panel, A panel) pair, the B panel staying in L1 across the A panels.
+    /// every (B panel, A panel) pair, the B panel staying in L2 across the A panels (its lines fetched into L1 ahead of
+    /// the kernel's reads, see BPanelPrefetch).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BlockedPart<TOps, TVec>(GemmProblem p, float* cf, int ldcf, bool overwriteFirst, int i0, int i1, int j0, int j1)
         where TOps : IVecOps<TVec>
         where TVec : struct
     {
-        int nr = 2 * TOps.Count, mr = MrFor(TOps.Count);
+        int nr = NrFor(TOps.Count), mr = MrFor(TOps.Count), nc0 = NcFor(nr);
         int k = p.K;
-        float[] bPackArray = PackBuffer(KC * Math.Min(NC, RoundUp(j1 - j0, nr)));
+        float[] bPackArray = PackBuffer(KC * Math.Min(nc0, RoundUp(j1 - j0, nr)));
         float* bPack = (float*)Unsafe.AsPointer(ref CpuConvert.Aligned64(bPackArray));
         float* aPack = CpuConvert.ScratchPointer(0, RoundUp(MC, mr) * KC);
 
-        // F32 row-major A on the 12-row kernel, its rows in different L1 sets: the micro-kernel reads A in place from
-        // its rows (Micro12Rows) instead of a transposed panel, with no packing pass over A (measured on one core of
-        // an AMD EPYC, A/B in one process: 512³ +2.4%, 1000³ +1.6%; two cores +5%). A row stride that is a multiple of
+        // F32 row-major A on the 8-row kernel, its rows in different L1 sets: the micro-kernel reads A in place from
+        // its rows (Micro8Rows) instead of a transposed panel, with no packing pass over A (measured with the 12-row
+        // kernel before it on one core of an AMD EPYC, A/B in one process: 512³ +2.4%, 1000³ +1.6%; two cores +5%). A row stride that is a multiple of
         // 4 KiB (every power-of-two K of 1024 or more) keeps the packed panel: there the rows share one L1 set, and a
         // two-core 4096³ ran up to 20% slower in place; a plain row copy to a padded stride instead of the transpose
         // measured no faster (fetching A from memory, not transposing it, is the cost of packing).
-        bool rowsA = mr == 12 && p.InType == DType.F32 && !p.TransA && RowsSpreadInL1(p.LdA);
+        bool rowsA = mr == 8 && p.InType == DType.F32 && !p.TransA && RowsSpreadInL1(p.LdA);
         nint ldaBytes = (nint)(p.LdA * sizeof(float));
 
         // K in slabs of equal depth (at most KC, a multiple of 8) and rows in blocks of equal height (at most MC, a
@@ -228,9 +237,9 @@ internal static unsafe partial class CpuGemm
         int kStep = Math.Min(KC, RoundUp((k + slabs - 1) / Math.Max(slabs, 1), 8));
         int rowBlocks = (i1 - i0 + MC - 1) / MC;
         int mcStep = Math.Min(MC, RoundUp((i1 - i0 + rowBlocks - 1) / rowBlocks, mr));
-        for (int jc = j0; jc < j1; jc += NC)
+        for (int jc = j0; jc < j1; jc += nc0)
         {
-            int nc = Math.Min(NC, j1 - jc);
+            int nc = Math.Min(nc0, j1 - jc);
             int panels = (nc + nr - 1) / nr;
             for (int pc = 0; pc < k; pc += kStep)
             {
@@ -247,8 +256,8 @@ internal static unsafe partial class CpuGemm
                     else if (mc % mr != 0)
                     {
                         // The block's last, partial panel: its rows copied to the pack buffer with zero rows after
-                        // them, so the kernel's 12 row reads stay inside A.
-                        CopyRows(p, ic + (mc / mr * mr), mc % mr, pc, kc, aPack, PartialPanelStride(kc));
+                        // them, so the kernel's 8 row reads stay inside A.
+                        CopyRows(p, ic + (mc / mr * mr), mc % mr, mr, pc, kc, aPack, PartialPanelStride(kc));
                     }
                     for (int jp = 0; jp < panels; jp++)
                     {
@@ -259,17 +268,24 @@ internal static unsafe partial class CpuGemm
                         {
                             int mRows = Math.Min(mr, mc - ir);
                             float* cTile = cf + ((long)(ic + ir) * ldcf) + j;
-                            if (rowsA && mRows == mr)
+                            if (mr == 8)
                             {
-                                Micro12Rows<TOps, TVec>(kc, (byte*)((float*)p.A + ((long)(ic + ir) * p.LdA) + pc), ldaBytes, bp, cTile, ldcf, p.Alpha, mRows, nCols, overwrite);
-                            }
-                            else if (rowsA)
-                            {
-                                Micro12Rows<TOps, TVec>(kc, (byte*)aPack, (nint)(PartialPanelStride(kc) * sizeof(float)), bp, cTile, ldcf, p.Alpha, mRows, nCols, overwrite);
-                            }
-                            else if (mr == 12)
-                            {
-                                Micro12<TOps, TVec>(kc, aPack + (ir * kc), bp, cTile, ldcf, p.Alpha, mRows, nCols, overwrite);
+                                // A panel (packed, or rows read in place: a block's last partial panel from its copy).
+                                byte* rows = rowsA ? (mRows == mr ? (byte*)((float*)p.A + ((long)(ic + ir) * p.LdA) + pc) : (byte*)aPack) : null;
+                                nint ldRows = mRows == mr ? ldaBytes : (nint)(PartialPanelStride(kc) * sizeof(float));
+                                int vectors = (nCols + TOps.Count - 1) / TOps.Count;
+                                if (vectors == 3)
+                                {
+                                    Micro8Any<TOps, TVec, ThreeVectors>(kc, aPack + (ir * kc), rows, ldRows, bp, cTile, ldcf, p.Alpha, mRows, nCols, overwrite);
+                                }
+                                else if (vectors == 2)
+                                {
+                                    Micro8Any<TOps, TVec, TwoVectors>(kc, aPack + (ir * kc), rows, ldRows, bp, cTile, ldcf, p.Alpha, mRows, nCols, overwrite);
+                                }
+                                else
+                                {
+                                    Micro8Any<TOps, TVec, OneVector>(kc, aPack + (ir * kc), rows, ldRows, bp, cTile, ldcf, p.Alpha, mRows, nCols, overwrite);
+                                }
                             }
                             else
                             {
@@ -445,29 +461,29 @@ internal static unsafe partial class CpuGemm
         }
     }
 
-    /// <summary>Row stride (floats) of a copied partial A panel: a whole number of cache lines plus one (rows in different L1 sets; 12 rows fit the pack buffer).</summary>
+    /// <summary>Row stride (floats) of a copied partial A panel: a whole number of cache lines plus one (rows in different L1 sets; 8 rows fit the pack buffer).</summary>
     private static int PartialPanelStride(int kc) => RoundUp(kc, 16) + 16;
 
     /// <summary>
     /// Rows A[i0..i0+rows, pc..pc+kc] (F32, row-major) copied to dst with a stride of <paramref name="ldp"/> floats,
-    /// then zero rows up to a multiple of 12: the row layout <see cref="Micro12Rows{TOps, TVec}"/> reads.
+    /// then zero rows up to a multiple of <paramref name="mr"/>: the row layout <see cref="Micro8Rows{TOps, TVec, TW}"/> reads.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void CopyRows(GemmProblem p, int i0, int rows, int pc, int kc, float* dst, int ldp)
+    private static void CopyRows(GemmProblem p, int i0, int rows, int mr, int pc, int kc, float* dst, int ldp)
     {
         for (int r = 0; r < rows; r++)
         {
             new ReadOnlySpan<float>((float*)p.A + ((long)(i0 + r) * p.LdA) + pc, kc).CopyTo(new Span<float>(dst + ((long)r * ldp), kc));
         }
 
-        for (int r = rows; r < RoundUp(rows, 12); r++)
+        for (int r = rows; r < RoundUp(rows, mr); r++)
         {
             new Span<float>(dst + ((long)r * ldp), kc).Clear();
         }
     }
 
     /// <summary>
-    /// Whether 12 rows <paramref name="ld"/> floats apart, read at the same column, fall in more than one L1 set
+    /// Whether the 8 rows of the 512-bit micro-kernel, <paramref name="ld"/> floats apart and read at the same column, fall in more than one L1 set
     /// (64-byte lines, 4 KiB of set index, as in the 32 KiB 8-way and 48 KiB 12-way L1s of current x86 cores). A
     /// stride that is a multiple of 4 KiB puts them all in one set, where with the lines fetched ahead and those of B
     /// they outnumber its ways. (Two sets, a 2 KiB stride such as K = 512, measured well.)
@@ -477,7 +493,7 @@ internal static unsafe partial class CpuGemm
         long d = ld * sizeof(float) % 4096;
         Span<bool> seen = stackalloc bool[64];
         int sets = 0;
-        for (int r = 0; r < 12; r++)
+        for (int r = 0; r < 8; r++)
         {
             int set = (int)((r * d) % 4096 / 64);
             if (!seen[set])

@@ -7,7 +7,7 @@ namespace Backends.Tests;
 public sealed class CpuGemmLayoutTests
 {
     [Theory]
-    [InlineData(1024L, false)] // 4 KiB apart: all 12 rows in one L1 set
+    [InlineData(1024L, false)] // 4 KiB apart: all 8 rows in one L1 set
     [InlineData(2048L, false)]
     [InlineData(4096L, false)]
     [InlineData(7168L, false)] // 28 KiB: a multiple of 4 KiB too

@@ -64,14 +64,18 @@ internal sealed class GemmSpec : OpSpec
         S(1, 16, 21, 130, 0, 1),
         S(1, 12, 8, 33, 1, 1),
         // The CPU blocked path's edges: K over one slab (KC ≤ 1024) cut into equal slabs, with beta and a transposed
-        // A; N over one column block (NC ≤ 1024) per worker; rows split over workers with a 12-row panel edge, 4-row
+        // A; N over one column block (NC ≤ 1024) per worker; rows split over workers with an 8-row panel edge, 4-row
         // groups plus a ragged rest, and column edges.
         S(1, 40, 70, 1100, 0, 1),
+        // Its 8 × 48 kernel's last column panel at one, two and three vectors, full and partial: N = 48 + 32 with a
+        // packed A (row stride 4 KiB, by the padding) and 3 rows past the whole panels; N = 48 + 7 with A read in place,
+        // beta and a partial last panel copied out.
+        S(1, 27, 80, 40, 0, 0).With("pad", 984), S(1, 43, 55, 300, 0, 0, 1),
         S(1, 29, 45, 1600, 1, 0, 1),
         S(1, 24, 2100, 48, 0, 1),
         S(1, 301, 40, 200, 0, 0),
         // The blocked path reading F32 A in place from its rows (row strides not a multiple of 4 KiB): K over several
-        // slabs (each starting mid-row), a partial last 12-row panel copied out, beta, B [N,K] past the unpacked-B rows,
+        // slabs (each starting mid-row), a partial last 8-row panel copied out, beta, B [N,K] past the unpacked-B rows,
         // A a view of a wider buffer.
         S(1, 50, 40, 1700, 0, 0, 1), S(1, 170, 37, 900, 0, 1).With("pad", 7),
         // The unpacked-B path (17..160 rows, B [N,K]): Cᵀ transposed back 8 rows at a time, with rows and columns
