@@ -9,7 +9,8 @@ namespace Backends.Cpu;
 /// GEMM without packing B, for B as [N,K] (a Linear weight) and a modest number of rows of A (a MoE expert's tokens,
 /// a prefill chunk): it computes Cᵀ = B·Aᵀ with Aᵀ packed in 16-row vectors and each element of B broadcast straight
 /// from its row. Packing B costs about a cycle per element and is repaid only over many rows of A; here B is read
-/// in place (a 12-row × KC segment stays in L1/L2 while every group of 32 rows of A passes over it).
+/// in place (an 8-row × KC segment stays in L1/L2 while every group of 48 rows of A passes over it, 12 rows for a
+/// group of 32).
 /// </content>
 internal static unsafe partial class CpuGemm
 {
@@ -25,8 +26,8 @@ internal static unsafe partial class CpuGemm
     /// </summary>
     private static int BroadcastKC(int mPad) => (int)Math.Clamp(CpuCaches.L2 / 2 / (sizeof(float) * (long)mPad) / 64 * 64, 256, 1024);
 
-    /// <summary>B rows per tile of the unpacked-B kernel.</summary>
-    private const int BroadcastTileRows = 12;
+    /// <summary>B rows per tile of the unpacked-B path: three 8-row parts for the 48-row kernel, two 12-row parts for the pairs and the tail.</summary>
+    private const int BroadcastTileRows = 24;
 
     /// <summary>Whether a problem takes the unpacked-B path.</summary>
     private static bool UseBroadcastGemm(in GemmProblem p) =>
@@ -35,15 +36,36 @@ internal static unsafe partial class CpuGemm
     /// <summary>C = alpha·A·Bᵀ + beta·C with B [N,K], B unpacked (see the type's remarks).</summary>
     private static void BroadcastGemm(GemmProblem p)
     {
+
         int m = p.M, n = p.N, k = p.K;
 
-        // Rows go in pairs of 16-row vectors (32 rows per micro-kernel call). The rows past the last whole pair, when
-        // they are 16 or fewer (a MoE expert's token count is rarely a multiple of 32), go as 8 rows × 2 k per vector
-        // against pair broadcasts instead (the decode path's tiles: one vector for up to 8 rows, two for 9..16), so a
-        // tail of t rows costs about the work of t rounded up to 8, not of 32 (or of a 16-row group run alone, whose
-        // broadcasts each serve one FMA). More than 16 rows past the pairs are padded to one more pair.
-        int rem = m % 32, tail = rem is > 0 and <= 16 ? rem : 0, groups = (m - tail + 31) / 32 * 2;
-        int tailVectors = tail > 8 ? 2 : 1, tailWidth = 16 * tailVectors, kPairs = k / 2;
+        // Rows go in 16-row vectors of Aᵀ, three at a time (48 rows per micro-kernel call on 8 rows of B: eight
+        // broadcasts per 24 FMAs) where they can, in pairs (32 rows on 12 rows of B: twelve per 24) for the rest, and 1..8
+        // rows past the triples as 8 rows × 2 k per vector against pair broadcasts (the decode path's one-vector tiles).
+        // By the rows left past the whole triples (measured on one core of the Xeon, A/B in one process): 1..8 go as
+        // that tail; 9..16 turn the last triple into two pairs (64 rows: 125.7 GFLOP/s as two pairs, 118.1 as a triple
+        // and a 16-row tail); 17..32 take one pair; 33..47 one more triple, padded.
+        int rem = m % 48, triples = m / 48, pairs = 0, tail = 0;
+        if (rem is > 0 and <= 8)
+        {
+            tail = rem;
+        }
+        else if (rem is > 8 and <= 16)
+        {
+            triples--; // M > 16, so there is one
+            pairs = 2;
+        }
+        else if (rem is > 16 and <= 32)
+        {
+            pairs = 1;
+        }
+        else if (rem > 32)
+        {
+            triples++;
+        }
+
+        int groups = (3 * triples) + (2 * pairs), pairGroup = 3 * triples;
+        int tailWidth = 16, kPairs = k / 2; // the tail's 1..8 rows: one vector of pairs
         int mPad = (groups * 16) + (tail > 0 ? 16 : 0); // rows of Cᵀ per column (a multiple of 16 covering M)
 
         // Aᵀ in 16-row vectors, per group: aT[g][q][0..16) = A[16g .. 16g+16, q] (rows past M zero); then the tail's
@@ -86,7 +108,7 @@ internal static unsafe partial class CpuGemm
                 // Cᵀ of this chunk, ct[n][mPad], and a staging tile for B rows that are not F32 or not a full tile.
                 float* ct = CpuConvert.ScratchPointer(0, RoundUp(width, BroadcastTileRows) * mPad);
                 float* stage = CpuConvert.ScratchPointer(1, BroadcastTileRows * kBlock);
-                float* tailAcc = stackalloc float[BroadcastTileRows * 32];
+                float* tailAcc = stackalloc float[12 * 32];
                 for (int pc = 0; pc < k; pc += kBlock)
                 {
                     int kc = Math.Min(kBlock, k - pc);
@@ -95,6 +117,7 @@ internal static unsafe partial class CpuGemm
                         int cnt = Math.Min(BroadcastTileRows, j1 - j);
                         float* b;
                         long ldb;
+                        bool inPlace = p.InType == DType.F32 && cnt == BroadcastTileRows && System.Runtime.Intrinsics.X86.Sse.IsSupported;
                         if (p.InType == DType.F32 && cnt == BroadcastTileRows)
                         {
                             b = (float*)p.B + ((long)j * p.LdB) + pc;
@@ -125,38 +148,51 @@ internal static unsafe partial class CpuGemm
                         int jn = j + BroadcastTileRows;
                         byte* next = p.InType == DType.F32 && jn + BroadcastTileRows <= j1 && System.Runtime.Intrinsics.X86.Sse.IsSupported
                             ? (byte*)((float*)p.B + ((long)jn * p.LdB) + pc) : null;
-                        for (int g = 0; g < groups; g += 2)
+                        nint nextLd = (nint)(p.LdB * sizeof(float));
+
+                        // The triples on the tile's three 8-row parts, the first of each fetching the next part's rows
+                        // (the next tile's for the last part) while it runs; then the pair and the tail on its two
+                        // 12-row parts (from the cache when the triples went first, else fetching the same way).
+                        for (int s = 0; s < BroadcastTileRows; s += 8)
                         {
-                            BroadcastMicro2(kc, aT + ((((long)g * k) + pc) * 16), aT + ((((long)(g + 1) * k) + pc) * 16), b, ldb, c + (g * 16), mPad, pc == 0, g == 0 ? next : null, (nint)(p.LdB * sizeof(float)));
+                            byte* nextPart = s + 8 < BroadcastTileRows ? (inPlace ? (byte*)(b + ((s + 8) * ldb)) : null) : next;
+                            for (int t = 0; t < triples; t++)
+                            {
+                                long g = 3 * t;
+                                BroadcastMicro3(kc, aT + (((g * k) + pc) * 16), aT + ((((g + 1) * k) + pc) * 16), aT + ((((g + 2) * k) + pc) * 16), b + (s * ldb), ldb, c + (s * mPad) + (g * 16), mPad, pc == 0, t == 0 ? nextPart : null, nextLd);
+                            }
                         }
 
-                        if (tail > 0)
+                        for (int s = 0; s < BroadcastTileRows; s += 12)
                         {
-                            // Blocks start at even k (kBlock is a multiple of 64); an odd K leaves its last k to the
-                            // scalar term of the last block.
-                            float* at = aTail + ((pc / 2) * (long)tailWidth);
-                            if (tailVectors == 2)
+                            float* bs = b + (s * ldb);
+                            for (int q = 0; q < pairs; q++)
                             {
-                                WideTile12<PairWide>(kc / 2, at, (byte*)b, (nint)(ldb * sizeof(float)), tailAcc, 0);
-                            }
-                            else
-                            {
-                                BroadcastTile12<Pair>(kc / 2, at, (byte*)b, (nint)(ldb * sizeof(float)), tailAcc, 0);
+                                long g = pairGroup + (2 * q);
+                                byte* nextPart = triples > 0 || q > 0 ? null : s + 12 < BroadcastTileRows ? (inPlace ? (byte*)(b + ((s + 12) * ldb)) : null) : next;
+                                BroadcastMicro2(kc, aT + (((g * k) + pc) * 16), aT + ((((g + 1) * k) + pc) * 16), bs, ldb, c + (s * mPad) + (g * 16), mPad, pc == 0, nextPart, nextLd);
                             }
 
-                            bool oddEnd = pc + kc == k && (k & 1) == 1;
-                            for (int r = 0; r < cnt; r++)
+                            if (tail > 0 && s < cnt)
                             {
-                                float* ctr = c + ((long)r * mPad) + (groups * 16);
-                                for (int i = 0; i < tail; i++)
+                                // Blocks start at even k (kBlock is a multiple of 64); an odd K leaves its last k to the
+                                // scalar term of the last block.
+                                BroadcastTile12<Pair>(kc / 2, aTail + ((pc / 2) * (long)tailWidth), (byte*)bs, (nint)(ldb * sizeof(float)), tailAcc, 0);
+
+                                bool oddEnd = pc + kc == k && (k & 1) == 1;
+                                for (int r = 0; r < Math.Min(12, cnt - s); r++)
                                 {
-                                    float v = tailAcc[(r * tailWidth) + (2 * i)] + tailAcc[(r * tailWidth) + (2 * i) + 1];
-                                    if (oddEnd)
+                                    float* ctr = c + ((long)(s + r) * mPad) + (groups * 16);
+                                    for (int i = 0; i < tail; i++)
                                     {
-                                        v += tailRows[((long)i * k) + k - 1] * b[((long)r * ldb) + kc - 1];
-                                    }
+                                        float v = tailAcc[(r * tailWidth) + (2 * i)] + tailAcc[(r * tailWidth) + (2 * i) + 1];
+                                        if (oddEnd)
+                                        {
+                                            v += tailRows[((long)i * k) + k - 1] * bs[((long)r * ldb) + kc - 1];
+                                        }
 
-                                    ctr[i] = pc == 0 ? v : ctr[i] + v;
+                                        ctr[i] = pc == 0 ? v : ctr[i] + v;
+                                    }
                                 }
                             }
                         }
@@ -405,5 +441,174 @@ internal static unsafe partial class CpuGemm
 
         v0.Store(c);
         v1.Store(c + 16);
+    }
+
+    /// <summary>
+    /// ct[r·ldc + 0..48) (+)= Σ_q B[r, q]·(aT0[q], aT1[q], aT2[q]) for the 8 B rows b + r·ldb: 8 × 3 vectors, each
+    /// broadcast of B serving three FMAs (eight broadcasts per 24 FMAs; twelve in the 12 × 2 kernel, which ran at 88% of
+    /// the FMA peak where this shape reaches 97–100% on an Ice Lake Xeon). Rows addressed from three base pointers and
+    /// one stride register; K unrolled four times (see <see cref="BroadcastMicro2"/>). <paramref name="next"/>: the
+    /// next 8 rows of B (<paramref name="nextLd"/> bytes apart), fetched into L2 meanwhile, or null.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void BroadcastMicro3(int kc, float* aT0, float* aT1, float* aT2, float* b, long ldb, float* ct, int ldc, bool overwrite, byte* next, nint nextLd)
+    {
+        nint ld = (nint)(ldb * sizeof(float));
+        byte* p0 = (byte*)b, p3 = p0 + (3 * ld), p6 = p0 + (6 * ld);
+        Vector512<float> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
+        Vector512<float> c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
+        Vector512<float> c40 = default, c41 = default, c42 = default, c50 = default, c51 = default, c52 = default;
+        Vector512<float> c60 = default, c61 = default, c62 = default, c70 = default, c71 = default, c72 = default;
+        Vector512<float> a0, a1, a2, x;
+
+        // Prefetch (to L2) the next 8 rows' kc segment of B, two lines every four steps: rows 0..7 of one 64-byte
+        // column in turn, a column per 16 steps.
+        nint ld2 = 2 * nextLd;
+        int q = 0;
+        for (; q <= kc - 4; q += 4)
+        {
+            if (next != null)
+            {
+                byte* pf = next + (((q >> 2) & 3) * ld2) + ((nint)(q & ~15) * sizeof(float));
+                System.Runtime.Intrinsics.X86.Sse.Prefetch1(pf);
+                System.Runtime.Intrinsics.X86.Sse.Prefetch1(pf + nextLd);
+            }
+
+            a0 = Vector512.Load(aT0);
+            a1 = Vector512.Load(aT1);
+            a2 = Vector512.Load(aT2);
+            x = Vector512.Create(*(float*)p0);
+            c00 = Vector512.FusedMultiplyAdd(x, a0, c00); c01 = Vector512.FusedMultiplyAdd(x, a1, c01); c02 = Vector512.FusedMultiplyAdd(x, a2, c02);
+            x = Vector512.Create(*(float*)(p0 + ld));
+            c10 = Vector512.FusedMultiplyAdd(x, a0, c10); c11 = Vector512.FusedMultiplyAdd(x, a1, c11); c12 = Vector512.FusedMultiplyAdd(x, a2, c12);
+            x = Vector512.Create(*(float*)(p0 + (ld << 1)));
+            c20 = Vector512.FusedMultiplyAdd(x, a0, c20); c21 = Vector512.FusedMultiplyAdd(x, a1, c21); c22 = Vector512.FusedMultiplyAdd(x, a2, c22);
+            x = Vector512.Create(*(float*)p3);
+            c30 = Vector512.FusedMultiplyAdd(x, a0, c30); c31 = Vector512.FusedMultiplyAdd(x, a1, c31); c32 = Vector512.FusedMultiplyAdd(x, a2, c32);
+            x = Vector512.Create(*(float*)(p3 + ld));
+            c40 = Vector512.FusedMultiplyAdd(x, a0, c40); c41 = Vector512.FusedMultiplyAdd(x, a1, c41); c42 = Vector512.FusedMultiplyAdd(x, a2, c42);
+            x = Vector512.Create(*(float*)(p3 + (ld << 1)));
+            c50 = Vector512.FusedMultiplyAdd(x, a0, c50); c51 = Vector512.FusedMultiplyAdd(x, a1, c51); c52 = Vector512.FusedMultiplyAdd(x, a2, c52);
+            x = Vector512.Create(*(float*)p6);
+            c60 = Vector512.FusedMultiplyAdd(x, a0, c60); c61 = Vector512.FusedMultiplyAdd(x, a1, c61); c62 = Vector512.FusedMultiplyAdd(x, a2, c62);
+            x = Vector512.Create(*(float*)(p6 + ld));
+            c70 = Vector512.FusedMultiplyAdd(x, a0, c70); c71 = Vector512.FusedMultiplyAdd(x, a1, c71); c72 = Vector512.FusedMultiplyAdd(x, a2, c72);
+            a0 = Vector512.Load(aT0 + 16);
+            a1 = Vector512.Load(aT1 + 16);
+            a2 = Vector512.Load(aT2 + 16);
+            x = Vector512.Create(*(float*)(p0 + 4));
+            c00 = Vector512.FusedMultiplyAdd(x, a0, c00); c01 = Vector512.FusedMultiplyAdd(x, a1, c01); c02 = Vector512.FusedMultiplyAdd(x, a2, c02);
+            x = Vector512.Create(*(float*)(p0 + ld + 4));
+            c10 = Vector512.FusedMultiplyAdd(x, a0, c10); c11 = Vector512.FusedMultiplyAdd(x, a1, c11); c12 = Vector512.FusedMultiplyAdd(x, a2, c12);
+            x = Vector512.Create(*(float*)(p0 + (ld << 1) + 4));
+            c20 = Vector512.FusedMultiplyAdd(x, a0, c20); c21 = Vector512.FusedMultiplyAdd(x, a1, c21); c22 = Vector512.FusedMultiplyAdd(x, a2, c22);
+            x = Vector512.Create(*(float*)(p3 + 4));
+            c30 = Vector512.FusedMultiplyAdd(x, a0, c30); c31 = Vector512.FusedMultiplyAdd(x, a1, c31); c32 = Vector512.FusedMultiplyAdd(x, a2, c32);
+            x = Vector512.Create(*(float*)(p3 + ld + 4));
+            c40 = Vector512.FusedMultiplyAdd(x, a0, c40); c41 = Vector512.FusedMultiplyAdd(x, a1, c41); c42 = Vector512.FusedMultiplyAdd(x, a2, c42);
+            x = Vector512.Create(*(float*)(p3 + (ld << 1) + 4));
+            c50 = Vector512.FusedMultiplyAdd(x, a0, c50); c51 = Vector512.FusedMultiplyAdd(x, a1, c51); c52 = Vector512.FusedMultiplyAdd(x, a2, c52);
+            x = Vector512.Create(*(float*)(p6 + 4));
+            c60 = Vector512.FusedMultiplyAdd(x, a0, c60); c61 = Vector512.FusedMultiplyAdd(x, a1, c61); c62 = Vector512.FusedMultiplyAdd(x, a2, c62);
+            x = Vector512.Create(*(float*)(p6 + ld + 4));
+            c70 = Vector512.FusedMultiplyAdd(x, a0, c70); c71 = Vector512.FusedMultiplyAdd(x, a1, c71); c72 = Vector512.FusedMultiplyAdd(x, a2, c72);
+            a0 = Vector512.Load(aT0 + 32);
+            a1 = Vector512.Load(aT1 + 32);
+            a2 = Vector512.Load(aT2 + 32);
+            x = Vector512.Create(*(float*)(p0 + 8));
+            c00 = Vector512.FusedMultiplyAdd(x, a0, c00); c01 = Vector512.FusedMultiplyAdd(x, a1, c01); c02 = Vector512.FusedMultiplyAdd(x, a2, c02);
+            x = Vector512.Create(*(float*)(p0 + ld + 8));
+            c10 = Vector512.FusedMultiplyAdd(x, a0, c10); c11 = Vector512.FusedMultiplyAdd(x, a1, c11); c12 = Vector512.FusedMultiplyAdd(x, a2, c12);
+            x = Vector512.Create(*(float*)(p0 + (ld << 1) + 8));
+            c20 = Vector512.FusedMultiplyAdd(x, a0, c20); c21 = Vector512.FusedMultiplyAdd(x, a1, c21); c22 = Vector512.FusedMultiplyAdd(x, a2, c22);
+            x = Vector512.Create(*(float*)(p3 + 8));
+            c30 = Vector512.FusedMultiplyAdd(x, a0, c30); c31 = Vector512.FusedMultiplyAdd(x, a1, c31); c32 = Vector512.FusedMultiplyAdd(x, a2, c32);
+            x = Vector512.Create(*(float*)(p3 + ld + 8));
+            c40 = Vector512.FusedMultiplyAdd(x, a0, c40); c41 = Vector512.FusedMultiplyAdd(x, a1, c41); c42 = Vector512.FusedMultiplyAdd(x, a2, c42);
+            x = Vector512.Create(*(float*)(p3 + (ld << 1) + 8));
+            c50 = Vector512.FusedMultiplyAdd(x, a0, c50); c51 = Vector512.FusedMultiplyAdd(x, a1, c51); c52 = Vector512.FusedMultiplyAdd(x, a2, c52);
+            x = Vector512.Create(*(float*)(p6 + 8));
+            c60 = Vector512.FusedMultiplyAdd(x, a0, c60); c61 = Vector512.FusedMultiplyAdd(x, a1, c61); c62 = Vector512.FusedMultiplyAdd(x, a2, c62);
+            x = Vector512.Create(*(float*)(p6 + ld + 8));
+            c70 = Vector512.FusedMultiplyAdd(x, a0, c70); c71 = Vector512.FusedMultiplyAdd(x, a1, c71); c72 = Vector512.FusedMultiplyAdd(x, a2, c72);
+            a0 = Vector512.Load(aT0 + 48);
+            a1 = Vector512.Load(aT1 + 48);
+            a2 = Vector512.Load(aT2 + 48);
+            x = Vector512.Create(*(float*)(p0 + 12));
+            c00 = Vector512.FusedMultiplyAdd(x, a0, c00); c01 = Vector512.FusedMultiplyAdd(x, a1, c01); c02 = Vector512.FusedMultiplyAdd(x, a2, c02);
+            x = Vector512.Create(*(float*)(p0 + ld + 12));
+            c10 = Vector512.FusedMultiplyAdd(x, a0, c10); c11 = Vector512.FusedMultiplyAdd(x, a1, c11); c12 = Vector512.FusedMultiplyAdd(x, a2, c12);
+            x = Vector512.Create(*(float*)(p0 + (ld << 1) + 12));
+            c20 = Vector512.FusedMultiplyAdd(x, a0, c20); c21 = Vector512.FusedMultiplyAdd(x, a1, c21); c22 = Vector512.FusedMultiplyAdd(x, a2, c22);
+            x = Vector512.Create(*(float*)(p3 + 12));
+            c30 = Vector512.FusedMultiplyAdd(x, a0, c30); c31 = Vector512.FusedMultiplyAdd(x, a1, c31); c32 = Vector512.FusedMultiplyAdd(x, a2, c32);
+            x = Vector512.Create(*(float*)(p3 + ld + 12));
+            c40 = Vector512.FusedMultiplyAdd(x, a0, c40); c41 = Vector512.FusedMultiplyAdd(x, a1, c41); c42 = Vector512.FusedMultiplyAdd(x, a2, c42);
+            x = Vector512.Create(*(float*)(p3 + (ld << 1) + 12));
+            c50 = Vector512.FusedMultiplyAdd(x, a0, c50); c51 = Vector512.FusedMultiplyAdd(x, a1, c51); c52 = Vector512.FusedMultiplyAdd(x, a2, c52);
+            x = Vector512.Create(*(float*)(p6 + 12));
+            c60 = Vector512.FusedMultiplyAdd(x, a0, c60); c61 = Vector512.FusedMultiplyAdd(x, a1, c61); c62 = Vector512.FusedMultiplyAdd(x, a2, c62);
+            x = Vector512.Create(*(float*)(p6 + ld + 12));
+            c70 = Vector512.FusedMultiplyAdd(x, a0, c70); c71 = Vector512.FusedMultiplyAdd(x, a1, c71); c72 = Vector512.FusedMultiplyAdd(x, a2, c72);
+            aT0 += 64;
+            aT1 += 64;
+            aT2 += 64;
+            p0 += 4 * sizeof(float);
+            p3 += 4 * sizeof(float);
+            p6 += 4 * sizeof(float);
+        }
+
+        for (; q < kc; q++)
+        {
+            a0 = Vector512.Load(aT0);
+            a1 = Vector512.Load(aT1);
+            a2 = Vector512.Load(aT2);
+            x = Vector512.Create(*(float*)p0);
+            c00 = Vector512.FusedMultiplyAdd(x, a0, c00); c01 = Vector512.FusedMultiplyAdd(x, a1, c01); c02 = Vector512.FusedMultiplyAdd(x, a2, c02);
+            x = Vector512.Create(*(float*)(p0 + ld));
+            c10 = Vector512.FusedMultiplyAdd(x, a0, c10); c11 = Vector512.FusedMultiplyAdd(x, a1, c11); c12 = Vector512.FusedMultiplyAdd(x, a2, c12);
+            x = Vector512.Create(*(float*)(p0 + (ld << 1)));
+            c20 = Vector512.FusedMultiplyAdd(x, a0, c20); c21 = Vector512.FusedMultiplyAdd(x, a1, c21); c22 = Vector512.FusedMultiplyAdd(x, a2, c22);
+            x = Vector512.Create(*(float*)p3);
+            c30 = Vector512.FusedMultiplyAdd(x, a0, c30); c31 = Vector512.FusedMultiplyAdd(x, a1, c31); c32 = Vector512.FusedMultiplyAdd(x, a2, c32);
+            x = Vector512.Create(*(float*)(p3 + ld));
+            c40 = Vector512.FusedMultiplyAdd(x, a0, c40); c41 = Vector512.FusedMultiplyAdd(x, a1, c41); c42 = Vector512.FusedMultiplyAdd(x, a2, c42);
+            x = Vector512.Create(*(float*)(p3 + (ld << 1)));
+            c50 = Vector512.FusedMultiplyAdd(x, a0, c50); c51 = Vector512.FusedMultiplyAdd(x, a1, c51); c52 = Vector512.FusedMultiplyAdd(x, a2, c52);
+            x = Vector512.Create(*(float*)p6);
+            c60 = Vector512.FusedMultiplyAdd(x, a0, c60); c61 = Vector512.FusedMultiplyAdd(x, a1, c61); c62 = Vector512.FusedMultiplyAdd(x, a2, c62);
+            x = Vector512.Create(*(float*)(p6 + ld));
+            c70 = Vector512.FusedMultiplyAdd(x, a0, c70); c71 = Vector512.FusedMultiplyAdd(x, a1, c71); c72 = Vector512.FusedMultiplyAdd(x, a2, c72);
+            aT0 += 16;
+            aT1 += 16;
+            aT2 += 16;
+            p0 += sizeof(float);
+            p3 += sizeof(float);
+            p6 += sizeof(float);
+        }
+
+        Accumulate3(ct, c00, c01, c02, overwrite);
+        Accumulate3(ct + ldc, c10, c11, c12, overwrite);
+        Accumulate3(ct + (2 * ldc), c20, c21, c22, overwrite);
+        Accumulate3(ct + (3 * ldc), c30, c31, c32, overwrite);
+        Accumulate3(ct + (4 * ldc), c40, c41, c42, overwrite);
+        Accumulate3(ct + (5 * ldc), c50, c51, c52, overwrite);
+        Accumulate3(ct + (6 * ldc), c60, c61, c62, overwrite);
+        Accumulate3(ct + (7 * ldc), c70, c71, c72, overwrite);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Accumulate3(float* c, Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, bool overwrite)
+    {
+        if (!overwrite)
+        {
+            v0 += Vector512.Load(c);
+            v1 += Vector512.Load(c + 16);
+            v2 += Vector512.Load(c + 32);
+        }
+
+        v0.Store(c);
+        v1.Store(c + 16);
+        v2.Store(c + 32);
     }
 }
