@@ -223,7 +223,7 @@ internal static unsafe partial class CpuGemm
         float* aPack = CpuConvert.ScratchPointer(0, RoundUp(MC, mr) * KC);
 
         // F32 row-major A on the 8-row kernel, its rows in different L1 sets: the micro-kernel reads A in place from
-        // its rows (Micro8Rows) instead of a transposed panel, with no packing pass over A (measured with the 12-row
+        // its rows (RowsOfA8) instead of a transposed panel, with no packing pass over A (measured with the 12-row
         // kernel before it on one core of an AMD EPYC, A/B in one process: 512³ +2.4%, 1000³ +1.6%; two cores +5%). A row stride that is a multiple of
         // 4 KiB (every power-of-two K of 1024 or more) keeps the packed panel: there the rows share one L1 set, and a
         // two-core 4096³ ran up to 20% slower in place; a plain row copy to a padded stride instead of the transpose
@@ -466,7 +466,7 @@ internal static unsafe partial class CpuGemm
 
     /// <summary>
     /// Rows A[i0..i0+rows, pc..pc+kc] (F32, row-major) copied to dst with a stride of <paramref name="ldp"/> floats,
-    /// then zero rows up to a multiple of <paramref name="mr"/>: the row layout <see cref="Micro8Rows{TOps, TVec, TW}"/> reads.
+    /// then zero rows up to a multiple of <paramref name="mr"/>: the row layout the 8-row kernel reads in place (RowsOfA8).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CopyRows(GemmProblem p, int i0, int rows, int mr, int pc, int kc, float* dst, int ldp)
