@@ -158,7 +158,16 @@ internal static unsafe partial class CpuGemm
         // each packs its own A rows and B columns into its own buffers, so no worker waits on another between K slabs
         // and every packed panel stays in the cache of the core that uses it. The grid is the one with the least work
         // on its busiest worker (FMAs plus the packing it repeats).
-        (int wm, int wn) = Grid(CpuParallel.Workers, m, n, k, mr, nr);
+        //
+        // Packing costs per element: none for an F32 A read in place (see BlockedPart), half a cycle for the other
+        // packed A and for a plain copy of B [K,N], two cycles for B transposed from [N,K] or widened from F16/BF16.
+        // Weighted so, two workers split the columns of the square and MoE shapes instead of the rows: forced one way
+        // and the other on the Ice Lake Xeon (A/B in one process, two cores), 1024³ 256.5 → 289.6 GFLOP/s, 1000³ 266.3
+        // → 290.7, 512×2048×7168 264.7 → 275.2, 4096³ 309.2 → 314.8; this estimate against the former one (both
+        // weights 0.5, blocks of NC): 1024³ 234.6 → 280.1, 512×2048×7168 262.9 → 273.6, the rest within 4%.
+        double aCost = mr == 8 && p.InType == DType.F32 && !p.TransA && RowsSpreadInL1(p.LdA) ? 0 : 0.5;
+        double bCost = p.InType == DType.F32 && !p.TransB ? 0.5 : 2;
+        (int wm, int wn) = Grid(CpuParallel.Workers, m, n, k, mr, nr, aCost, bCost);
         int rowUnits = (m + mr - 1) / mr, colUnits = (n + nr - 1) / nr;
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         void Part(int t)
@@ -302,10 +311,11 @@ internal static unsafe partial class CpuGemm
 
     /// <summary>
     /// The worker grid (wm row parts × wn column parts, wm·wn = workers) with the least estimated time on its busiest
-    /// worker: its FMAs (32 per cycle) plus the packing it does (about half a cycle per element; A is repacked for
-    /// every NC column block). Small problems run on one worker.
+    /// worker: its FMAs (32 per cycle) plus the packing it does, <paramref name="aCost"/> and <paramref name="bCost"/>
+    /// cycles per element of A and of B (A is repacked for every column block of <see cref="NcFor"/>). Small problems
+    /// run on one worker.
     /// </summary>
-    internal static (int Wm, int Wn) Grid(int workers, int m, int n, int k, int mr, int nr)
+    internal static (int Wm, int Wn) Grid(int workers, int m, int n, int k, int mr, int nr, double aCost = 0.5, double bCost = 0.5)
     {
         if (workers <= 1 || (long)m * n * k < (1L << 21))
         {
@@ -325,7 +335,7 @@ internal static unsafe partial class CpuGemm
             int wn = workers / wm;
             double rows = Math.Min(m, (double)((rowUnits + wm - 1) / wm) * mr);
             double cols = Math.Min(n, (double)((colUnits + wn - 1) / wn) * nr);
-            double cost = (rows * cols / 32) + (0.5 * ((rows * Math.Ceiling(cols / NC)) + cols));
+            double cost = (rows * cols / 32) + (aCost * rows * Math.Ceiling(cols / NcFor(nr))) + (bCost * cols);
             if (cost < bestCost)
             {
                 bestCost = cost;
