@@ -36,7 +36,6 @@ internal static unsafe partial class CpuGemm
     /// <summary>C = alpha·A·Bᵀ + beta·C with B [N,K], B unpacked (see the type's remarks).</summary>
     private static void BroadcastGemm(GemmProblem p)
     {
-
         int m = p.M, n = p.N, k = p.K;
 
         // Rows go in 16-row vectors of Aᵀ, three at a time (48 rows per micro-kernel call on 8 rows of B: eight
@@ -151,7 +150,7 @@ internal static unsafe partial class CpuGemm
                         nint nextLd = (nint)(p.LdB * sizeof(float));
 
                         // The triples on the tile's three 8-row parts, the first of each fetching the next part's rows
-                        // (the next tile's for the last part) while it runs; then the pair and the tail on its two
+                        // (the next tile's for the last part) while it runs; then the pairs and the tail on its two
                         // 12-row parts (from the cache when the triples went first, else fetching the same way).
                         for (int s = 0; s < BroadcastTileRows; s += 8)
                         {
