@@ -15,10 +15,12 @@ namespace Backends.Cpu;
 internal static unsafe partial class CpuGemm
 {
     /// <summary>
-    /// Up to this many rows of A (from SkinnyRows + 1), GEMMs with B [N,K] skip packing B on AVX-512 (measured here: +14–36%
-    /// at 32..128 rows on one core, even at 128 rows on two; at 256 rows the packed path was ahead on two cores).
+    /// Up to this many rows of A (from SkinnyRows + 1), GEMMs with B [N,K] skip packing B on AVX-512. With the 8 × 48
+    /// kernels on the Ice Lake Xeon (A/B in one process against the packed path): one core 144..384 × 2048 × 7168
+    /// +16–25%, 512 rows +3%; two cores 192..384 rows +10–17%, 256×1408×2048 +19%, 512×2048×7168 even, 512×4096×4096 +5%.
+    /// (Before those kernels the limit was 160: at 256 rows the packed path had been ahead on two cores.)
     /// </summary>
-    private const int BroadcastMaxRows = 160;
+    private const int BroadcastMaxRows = 384;
 
     /// <summary>
     /// K depth of one pass of the unpacked-B kernel for <paramref name="mPad"/> rows: the block of Aᵀ (mPad·KC floats)

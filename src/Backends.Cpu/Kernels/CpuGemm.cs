@@ -13,7 +13,7 @@ namespace Backends.Cpu;
 /// read in place instead), then runs an MR×NR register-blocked micro-kernel (8 rows × 3 vectors with 512-bit
 /// vectors, 6 × 2 otherwise) that accumulates into an F32 C. F16/BF16 inputs are widened
 /// while packing, so one kernel serves every dtype and transpose. Decode-sized problems (M ≤ 16) stream B once instead
-/// (CpuGemm.Skinny, CpuGemm.DecodeBroadcast), and 17..160 rows with B [N,K] on AVX-512 skip packing B (CpuGemm.Broadcast).
+/// (CpuGemm.Skinny, CpuGemm.DecodeBroadcast), and 17..384 rows with B [N,K] on AVX-512 skip packing B (CpuGemm.Broadcast).
 /// </summary>
 internal static unsafe partial class CpuGemm
 {

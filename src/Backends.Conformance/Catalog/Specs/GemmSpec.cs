@@ -77,8 +77,8 @@ internal sealed class GemmSpec : OpSpec
         // The blocked path reading F32 A in place from its rows (row strides not a multiple of 4 KiB): K over several
         // slabs (each starting mid-row), a partial last 8-row panel copied out, beta, B [N,K] past the unpacked-B rows,
         // A a view of a wider buffer.
-        S(1, 50, 40, 1700, 0, 0, 1), S(1, 170, 37, 900, 0, 1).With("pad", 7),
-        // The unpacked-B path (17..160 rows, B [N,K]): Cᵀ transposed back 8 rows at a time, with rows and columns
+        S(1, 50, 40, 1700, 0, 0, 1), S(1, 390, 37, 120, 0, 1).With("pad", 7),
+        // The unpacked-B path (17..384 rows, B [N,K]): Cᵀ transposed back 8 rows at a time, with rows and columns
         // that are not a multiple of 8, beta.
         S(1, 21, 45, 70, 0, 1, 1), S(1, 59, 29, 33, 0, 1),
         // Its rows as a triple and a pair with an odd K and beta, and a triple with a 4-row tail (8 rows × 2 k per
