@@ -43,10 +43,10 @@ internal static unsafe partial class CpuGemm
     /// </summary>
     internal static readonly int NC = (int)Math.Clamp(CpuCaches.L3PerCore / 2 / (sizeof(float) * KC) / 64 * 64, 256, 1024);
 
-    /// <summary>The blocking in use, for device facts: e.g. "MC 96, KC 768, NC 1024, micro-kernel 8×48".</summary>
+    /// <summary>The blocking in use, for device facts: e.g. "MC 96, KC 768, NC 1008, micro-kernel 8×48" (NC in whole panels).</summary>
     internal static string Blocking => string.Create(
         System.Globalization.CultureInfo.InvariantCulture,
-        $"MC {MC}, KC {KC}, NC {NC}, micro-kernel {MrFor(VectorFloats)}×{NrFor(VectorFloats)} (F32)");
+        $"MC {MC}, KC {KC}, NC {NcFor(NrFor(VectorFloats))}, micro-kernel {MrFor(VectorFloats)}×{NrFor(VectorFloats)} (F32)");
 
     /// <summary>Floats per vector of the width the GEMM runs on here.</summary>
     private static int VectorFloats => Vector512.IsHardwareAccelerated ? 16 : Vector256.IsHardwareAccelerated ? 8 : 4;
