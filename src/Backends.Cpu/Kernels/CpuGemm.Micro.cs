@@ -17,16 +17,7 @@ internal static unsafe partial class CpuGemm
         where TVec : struct
     {
         int w = TOps.Count;
-        if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
-        {
-            // The C tile is read and written once the K loop ends: start fetching its rows now (the last cache line of
-            // each row too; an edge tile may fetch a line past its columns, which is harmless).
-            for (int r = 0; r < mRows; r++)
-            {
-                System.Runtime.Intrinsics.X86.Sse.Prefetch0(c + ((long)r * ldc));
-                System.Runtime.Intrinsics.X86.Sse.Prefetch0(c + ((long)r * ldc) + (2 * w) - 1);
-            }
-        }
+        PrefetchTile(c, ldc, mRows, 2 * w);
 
         TVec c00 = TOps.Zero, c01 = TOps.Zero, c10 = TOps.Zero, c11 = TOps.Zero, c20 = TOps.Zero, c21 = TOps.Zero;
         TVec c30 = TOps.Zero, c31 = TOps.Zero, c40 = TOps.Zero, c41 = TOps.Zero, c50 = TOps.Zero, c51 = TOps.Zero;

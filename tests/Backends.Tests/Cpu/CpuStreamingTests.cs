@@ -45,15 +45,7 @@ public sealed class CpuStreamingTests
         float[] y = s.Read<float>(vy);
         for (int i = 0; i < Count; i++)
         {
-            double x = a[i], z = b[i];
-            double want = op switch
-            {
-                "silu" => x / (1 + Math.Exp(-x)),
-                "swiglu" => x / (1 + Math.Exp(-x)) * z,
-                "add" => x + z,
-                _ => x * z,
-            };
-            AssertClose(want, y[i], $"{op} element {i} of {Count} (x {x}, b {z}, output offset {outputOffset}, seed {seed})");
+            AssertClose(CpuFloat64.Elementwise(op, a[i], b[i]), y[i], $"{op} element {i} of {Count} (x {a[i]}, b {b[i]}, output offset {outputOffset}, seed {seed})");
         }
     }
 
@@ -92,9 +84,7 @@ public sealed class CpuStreamingTests
         float[] y = s.Read<float>(vy);
         for (int i = 0; i < Count; i++)
         {
-            double x = a[i], z = b[i];
-            double want = op == "silu" ? x / (1 + Math.Exp(-x)) : x + z;
-            AssertClose(want, y[i], $"{op} element {i} of {Count}, output in the input's buffer (seed {seed})");
+            AssertClose(CpuFloat64.Elementwise(op, a[i], b[i]), y[i], $"{op} element {i} of {Count}, output in the input's buffer (seed {seed})");
         }
     }
 
@@ -157,19 +147,10 @@ public sealed class CpuStreamingTests
         s.Fill(outBuffer, -1f);
         cpu.Kernels.RmsNorm(s, vx, vg, vy, 1e-6f);
         y = s.Read<float>(vy);
-        for (int r = 0; r < rows; r++)
+        double[] norm = CpuFloat64.RmsNorm(x, gamma, rows, cols, 1e-6);
+        for (int i = 0; i < n; i++)
         {
-            double ss = 0;
-            for (int c = 0; c < cols; c++)
-            {
-                ss += (double)x[(r * cols) + c] * x[(r * cols) + c];
-            }
-
-            double inv = 1 / Math.Sqrt((ss / cols) + 1e-6);
-            for (int c = 0; c < cols; c++)
-            {
-                AssertClose(x[(r * cols) + c] * inv * gamma[c], y[(r * cols) + c], $"rmsnorm row {r} col {c} of {rows}×{cols} (output offset {outputOffset}, seed {seed})");
-            }
+            AssertClose(norm[i], y[i], $"rmsnorm row {i / cols} col {i % cols} of {rows}×{cols} (output offset {outputOffset}, seed {seed})");
         }
     }
 
@@ -402,15 +383,6 @@ public sealed class CpuStreamingTests
         return v;
     }
 
-    private static void AssertClose(double want, float got, string what, double absolute = 1e-30)
-    {
-        if (double.IsNaN(want) || double.IsInfinity(want))
-        {
-            Assert.True(want.Equals((double)got), $"{what}: got {got}, expected {want}");
-            return;
-        }
-
-        double err = Math.Abs(got - want);
-        Assert.True(err <= (1e-5 * Math.Abs(want)) + absolute, $"{what}: got {got:R}, expected {want:R}");
-    }
+    private static void AssertClose(double want, float got, string what, double absolute = 1e-30) =>
+        CpuFloat64.AssertClose(want, got, what, absolute: absolute);
 }
