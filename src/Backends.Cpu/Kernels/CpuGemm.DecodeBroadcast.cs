@@ -8,12 +8,12 @@ namespace Backends.Cpu;
 
 /// <content>
 /// The decode path for 3..16 rows of A with B as [N,K] (a Linear weight) on AVX-512: A is packed transposed so that a
-/// 512-bit vector holds every row of A at a few consecutive k (4 rows × 4 k, 8 × 2; for 9..16 rows two vectors, rows
-/// 0..7 and 8..15 × 2 k), and each pair (or quad) of B is broadcast straight from its row into the FMAs against those
-/// vectors. B is read exactly once, by broadcast loads that the FMA folds in, with no packing and no horizontal sums
-/// in the K loop; twelve B rows at a time share each A vector. BF16 weights at 9..16 rows are broadcast from their
-/// rows in place (a 32-bit broadcast and a byte shuffle: no widened copy); F16 weights at 13..16 rows widen each
-/// tile's rows into a buffer first. (Fewer rows of either take the half-precision dot tiles.)
+/// 512-bit vector holds 4 rows of A at 4 consecutive k (one vector for 3..4 rows, two for 5..8, four for 9..16), and
+/// each quad of B is broadcast straight from its row (a 128-bit broadcast load) into the FMAs against those vectors. B
+/// is read exactly once, with no packing and no horizontal sums in the K loop; twelve B rows at a time share the A
+/// vectors (six with four of them). BF16 weights at 9..16 rows are broadcast from their rows in place as pairs against
+/// two vectors of 8 rows × 2 k (a 32-bit broadcast and a byte shuffle: no widened copy); F16 weights at 13..16 rows
+/// widen each tile's rows into a buffer first. (Fewer rows of either take the half-precision dot tiles.)
 /// </content>
 internal static unsafe partial class CpuGemm
 {
@@ -75,21 +75,18 @@ internal static unsafe partial class CpuGemm
         }
         else if (m <= 8)
         {
-            DecodeBroadcast<Pair>(p, pa, lda);
+            DecodeBroadcast<QuadPair>(p, pa, lda);
+        }
+        else if (p.InType == DType.BF16)
+        {
+            // Two A vectors per step, so each broadcast of B serves two FMAs (one per 8 rows of A): measured A/B on one
+            // core against one vector of 16 rows × 1 k (one FMA per broadcast), BF16 (in place) 16×4096×4096 141 → 157
+            // GFLOP/s; on two cores +6–21% (F32 went the same way before it took the quads below).
+            DecodeBroadcast<Bf16PairWide>(p, pa, lda);
         }
         else
         {
-            // Two A vectors per step, so each broadcast of B serves two FMAs (one per 8 rows of A): measured A/B on one
-            // core against one vector of 16 rows × 1 k (one FMA per broadcast), 16×4096×4096 F32 137 → 159 GFLOP/s,
-            // 16×2048×7168 126 → 156, 12× 90 → 107, 9× 67 → 79; BF16 (in place) 16× 141 → 157; on two cores +6–21%.
-            if (p.InType == DType.BF16)
-            {
-                DecodeBroadcast<Bf16PairWide>(p, pa, lda);
-            }
-            else
-            {
-                DecodeBroadcast<PairWide>(p, pa, lda);
-            }
+            DecodeBroadcast<QuadWide>(p, pa, lda);
         }
     }
 
@@ -97,7 +94,7 @@ internal static unsafe partial class CpuGemm
         where TB : struct, IBroadcastK
     {
         int m = p.M, n = p.N, k = p.K, kPer = TB.KPerVector, aw = 16 * TB.AVectors, rowsPer = aw / kPer;
-        const int tileRows = 12;
+        int tileRows = TB.TileRows;
         int kv = k - (k % (kPer == 4 ? 16 : kPer)); // the 4-k tile takes 16 k per load of B; the rest is the scalar tail
 
         // aT[s][i·kPer + j] = A[i, s·kPer + j] for the vector part of K (rows past M zero): per step, runs of kPer
@@ -148,9 +145,17 @@ internal static unsafe partial class CpuGemm
                     {
                         BroadcastTileShort<TB>(kv / kPer, aT, b, ld, cnt, vacc);
                     }
-                    else if (kPer == 4)
+                    else if (kPer == 4 && TB.AVectors == 1)
                     {
                         QuadTile12(kv / kPer, aT, (float*)b, ld / sizeof(float), vacc, next);
+                    }
+                    else if (kPer == 4 && TB.AVectors == 2)
+                    {
+                        QuadPairTile12(kv / kPer, aT, b, ld, vacc, next);
+                    }
+                    else if (kPer == 4)
+                    {
+                        QuadWideTile6(kv / kPer, aT, b, ld, vacc, next);
                     }
                     else if (TB.AVectors == 2)
                     {
@@ -233,8 +238,14 @@ internal static unsafe partial class CpuGemm
         /// <summary>B[r, q..q+KPerVector) repeated across the vector, as F32.</summary>
         static abstract Vector512<float> Load(byte* p);
 
-        /// <summary>Vectors of Aᵀ per step: 1, or 2 for 9..16 rows (rows 0..7 and 8..15 of A; each broadcast of B then serves two FMAs).</summary>
+        /// <summary>
+        /// Vectors of Aᵀ per step: 1; 2 for 5..8 rows as quads (rows 0..3 and 4..7) or 9..16 as pairs (rows 0..7 and
+        /// 8..15); 4 for 9..16 rows as quads (rows 0..3, 4..7, 8..11, 12..15). Each broadcast of B serves one FMA per vector.
+        /// </summary>
         static virtual int AVectors => 1;
+
+        /// <summary>B rows per tile: 12, or 6 with four A vectors (24 accumulators either way with two or four).</summary>
+        static virtual int TileRows => 12;
     }
 
     private readonly struct Pair : IBroadcastK
@@ -247,6 +258,11 @@ internal static unsafe partial class CpuGemm
         public static Vector512<float> Load(byte* p) => Vector512.Create(Unsafe.ReadUnaligned<double>(p)).AsSingle();
     }
 
+    /// <summary>
+    /// A quad of F32 elements of B repeated across the vector: one 128-bit broadcast load (<c>vbroadcastf32x4</c>, done by
+    /// the load unit). <c>Vector512.Create(Vector128.Load(p))</c> compiles to a 128-bit load and three inserts on the
+    /// shuffle port instead, which made quad broadcasts measure slower than pairs before.
+    /// </summary>
     private readonly struct Quad : IBroadcastK
     {
         public static int ElementBytes => sizeof(float);
@@ -254,20 +270,35 @@ internal static unsafe partial class CpuGemm
         public static int KPerVector => 4;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<float> Load(byte* p) => Vector512.Create(Vector128.Load((float*)p));
+        public static Vector512<float> Load(byte* p) => Avx512F.BroadcastVector128ToVector512((float*)p);
     }
 
-    /// <summary>A pair of F32 elements of B against two vectors of Aᵀ (9..16 rows of A).</summary>
-    private readonly struct PairWide : IBroadcastK
+    /// <summary>A quad of F32 elements of B against two vectors of Aᵀ (5..8 rows of A, 4 rows × 4 k each).</summary>
+    private readonly struct QuadPair : IBroadcastK
     {
         public static int ElementBytes => sizeof(float);
 
-        public static int KPerVector => 2;
+        public static int KPerVector => 4;
 
         public static int AVectors => 2;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<float> Load(byte* p) => Pair.Load(p);
+        public static Vector512<float> Load(byte* p) => Quad.Load(p);
+    }
+
+    /// <summary>A quad of F32 elements of B against four vectors of Aᵀ (9..16 rows of A, 4 rows × 4 k each), 6 B rows per tile.</summary>
+    private readonly struct QuadWide : IBroadcastK
+    {
+        public static int ElementBytes => sizeof(float);
+
+        public static int KPerVector => 4;
+
+        public static int AVectors => 4;
+
+        public static int TileRows => 6;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Load(byte* p) => Quad.Load(p);
     }
 
     /// <summary>
@@ -440,11 +471,11 @@ internal static unsafe partial class CpuGemm
 
     /// <summary>
     /// The four-k-per-vector tile (3..4 rows of A) over 12 B rows, reading B with full 64-byte loads: each load holds
-    /// four quads of a row, spread to all lanes by in-register 128-bit shuffles. One-float broadcast loads walk a row
-    /// 4 bytes at a time, and twelve such slow streams drew only about half the memory bandwidth of 64-byte loads in a
-    /// test here (17 against 34 GB/s on one core); this tile ran 40% faster than the broadcast-load one at 3..4 rows.
-    /// (The same for two k per vector needs two shuffles per pair and ran 5–15% slower than broadcast loads at 5..8
-    /// rows, so those keep them.) <paramref name="steps"/> is a multiple of 4 (the caller leaves the rest of K to its scalar tail);
+    /// four quads of a row, spread to all lanes by in-register 128-bit shuffles. On an AMD EPYC (Zen 5) it ran 40% faster
+    /// than quad broadcasts written as <c>Vector512.Create(Vector128.Load(p))</c>, which compile to a load and three
+    /// inserts (see <see cref="Quad"/>); on the Ice Lake Xeon true 128-bit broadcast loads measured even with it at 3..4
+    /// rows (B out of cache, one core: 17.5–17.6 GB/s both), so it stays. <paramref name="steps"/> is a multiple of 4
+    /// (the caller leaves the rest of K to its scalar tail);
     /// <paramref name="next"/> as for <see cref="WideTile12{TB}"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -490,6 +521,202 @@ internal static unsafe partial class CpuGemm
         c9.Store(acc + 144);
         c10.Store(acc + 160);
         c11.Store(acc + 176);
+    }
+
+    /// <summary>
+    /// 5..8 rows of A as two quad vectors (rows 0..3 and 4..7 × 4 k) against 12 B rows: each 128-bit broadcast of a quad
+    /// of B is a plain load that serves two FMAs (the pairs' 64-bit broadcasts served one FMA each, a load per FMA).
+    /// Measured A/B on one core of the Ice Lake Xeon (the kernels alone, B out of cache): 8×4096×4096 58.5 → 65.6
+    /// GFLOP/s, 8×7168×2048 58.4 → 68.4; with B in L2 the pair tile computed at 70–82 GFLOP/s and this one at 120–126.
+    /// <paramref name="steps"/> is a multiple of 4; <paramref name="next"/> as for <see cref="WideTile12{TB}"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void QuadPairTile12(int steps, float* aT, byte* b0, nint ld, float* acc, nint next)
+    {
+        byte* p0 = b0, p3 = b0 + (3 * ld), p6 = b0 + (6 * ld), p9 = b0 + (9 * ld);
+        nint pf = DecodePrefetch, jump = NextTileJump(next, steps, 16, out int wrapAt);
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        Vector512<float> c6 = default, c7 = default, c8 = default, c9 = default, c10 = default, c11 = default;
+        Vector512<float> d0 = default, d1 = default, d2 = default, d3 = default, d4 = default, d5 = default;
+        Vector512<float> d6 = default, d7 = default, d8 = default, d9 = default, d10 = default, d11 = default;
+        for (int s = 0; s < steps; s += 4)
+        {
+            Prefetch12(p0 + pf + (s >= wrapAt ? jump : 0), ld);
+
+            // The four quads of one 64-byte line of each row.
+            for (int q = 0; q < 64; q += 16)
+            {
+                Vector512<float> a = Vector512.Load(aT), e = Vector512.Load(aT + 16), x;
+                x = Quad.Load(p0 + q);
+                c0 = Vector512.FusedMultiplyAdd(x, a, c0);
+                d0 = Vector512.FusedMultiplyAdd(x, e, d0);
+                x = Quad.Load(p0 + ld + q);
+                c1 = Vector512.FusedMultiplyAdd(x, a, c1);
+                d1 = Vector512.FusedMultiplyAdd(x, e, d1);
+                x = Quad.Load(p0 + (ld << 1) + q);
+                c2 = Vector512.FusedMultiplyAdd(x, a, c2);
+                d2 = Vector512.FusedMultiplyAdd(x, e, d2);
+                x = Quad.Load(p3 + q);
+                c3 = Vector512.FusedMultiplyAdd(x, a, c3);
+                d3 = Vector512.FusedMultiplyAdd(x, e, d3);
+                x = Quad.Load(p3 + ld + q);
+                c4 = Vector512.FusedMultiplyAdd(x, a, c4);
+                d4 = Vector512.FusedMultiplyAdd(x, e, d4);
+                x = Quad.Load(p3 + (ld << 1) + q);
+                c5 = Vector512.FusedMultiplyAdd(x, a, c5);
+                d5 = Vector512.FusedMultiplyAdd(x, e, d5);
+                x = Quad.Load(p6 + q);
+                c6 = Vector512.FusedMultiplyAdd(x, a, c6);
+                d6 = Vector512.FusedMultiplyAdd(x, e, d6);
+                x = Quad.Load(p6 + ld + q);
+                c7 = Vector512.FusedMultiplyAdd(x, a, c7);
+                d7 = Vector512.FusedMultiplyAdd(x, e, d7);
+                x = Quad.Load(p6 + (ld << 1) + q);
+                c8 = Vector512.FusedMultiplyAdd(x, a, c8);
+                d8 = Vector512.FusedMultiplyAdd(x, e, d8);
+                x = Quad.Load(p9 + q);
+                c9 = Vector512.FusedMultiplyAdd(x, a, c9);
+                d9 = Vector512.FusedMultiplyAdd(x, e, d9);
+                x = Quad.Load(p9 + ld + q);
+                c10 = Vector512.FusedMultiplyAdd(x, a, c10);
+                d10 = Vector512.FusedMultiplyAdd(x, e, d10);
+                x = Quad.Load(p9 + (ld << 1) + q);
+                c11 = Vector512.FusedMultiplyAdd(x, a, c11);
+                d11 = Vector512.FusedMultiplyAdd(x, e, d11);
+                aT += 32;
+            }
+
+            p0 += 64;
+            p3 += 64;
+            p6 += 64;
+            p9 += 64;
+        }
+
+        c0.Store(acc + 0);
+        d0.Store(acc + 16);
+        c1.Store(acc + 32);
+        d1.Store(acc + 48);
+        c2.Store(acc + 64);
+        d2.Store(acc + 80);
+        c3.Store(acc + 96);
+        d3.Store(acc + 112);
+        c4.Store(acc + 128);
+        d4.Store(acc + 144);
+        c5.Store(acc + 160);
+        d5.Store(acc + 176);
+        c6.Store(acc + 192);
+        d6.Store(acc + 208);
+        c7.Store(acc + 224);
+        d7.Store(acc + 240);
+        c8.Store(acc + 256);
+        d8.Store(acc + 272);
+        c9.Store(acc + 288);
+        d9.Store(acc + 304);
+        c10.Store(acc + 320);
+        d10.Store(acc + 336);
+        c11.Store(acc + 352);
+        d11.Store(acc + 368);
+    }
+
+    /// <summary>
+    /// 9..16 rows of A as four quad vectors (rows 0..3, 4..7, 8..11, 12..15 × 4 k) against 6 B rows: each 128-bit
+    /// broadcast of B serves four FMAs, ten loads per 24 FMAs (the pair tile's two A vectors took fourteen: twelve pair
+    /// broadcasts and two vectors of A). Measured on one core of the Ice Lake Xeon (the kernels alone): with B in L2
+    /// 134–136 → 164–174 GFLOP/s (74% → 90–95% of the FMA peak); B out of cache 16×4096×4096 102.6–107 → 111.5–116,
+    /// where a read of the same six rows with no arithmetic drew only 14–15 GB/s. <paramref name="steps"/> is a multiple
+    /// of 4; <paramref name="next"/> as for <see cref="WideTile12{TB}"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void QuadWideTile6(int steps, float* aT, byte* b0, nint ld, float* acc, nint next)
+    {
+        byte* p0 = b0, p3 = b0 + (3 * ld);
+        nint pf = DecodePrefetch, jump = NextTileJump(next, steps, 16, out int wrapAt);
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        Vector512<float> d0 = default, d1 = default, d2 = default, d3 = default, d4 = default, d5 = default;
+        Vector512<float> e0 = default, e1 = default, e2 = default, e3 = default, e4 = default, e5 = default;
+        Vector512<float> f0 = default, f1 = default, f2 = default, f3 = default, f4 = default, f5 = default;
+        for (int s = 0; s < steps; s += 4)
+        {
+            Prefetch6(p0 + pf + (s >= wrapAt ? jump : 0), ld);
+
+            // The four quads of one 64-byte line of each row.
+            for (int q = 0; q < 64; q += 16)
+            {
+                Vector512<float> a0 = Vector512.Load(aT), a1 = Vector512.Load(aT + 16), a2 = Vector512.Load(aT + 32), a3 = Vector512.Load(aT + 48), x;
+                x = Quad.Load(p0 + q);
+                c0 = Vector512.FusedMultiplyAdd(x, a0, c0);
+                d0 = Vector512.FusedMultiplyAdd(x, a1, d0);
+                e0 = Vector512.FusedMultiplyAdd(x, a2, e0);
+                f0 = Vector512.FusedMultiplyAdd(x, a3, f0);
+                x = Quad.Load(p0 + ld + q);
+                c1 = Vector512.FusedMultiplyAdd(x, a0, c1);
+                d1 = Vector512.FusedMultiplyAdd(x, a1, d1);
+                e1 = Vector512.FusedMultiplyAdd(x, a2, e1);
+                f1 = Vector512.FusedMultiplyAdd(x, a3, f1);
+                x = Quad.Load(p0 + (ld << 1) + q);
+                c2 = Vector512.FusedMultiplyAdd(x, a0, c2);
+                d2 = Vector512.FusedMultiplyAdd(x, a1, d2);
+                e2 = Vector512.FusedMultiplyAdd(x, a2, e2);
+                f2 = Vector512.FusedMultiplyAdd(x, a3, f2);
+                x = Quad.Load(p3 + q);
+                c3 = Vector512.FusedMultiplyAdd(x, a0, c3);
+                d3 = Vector512.FusedMultiplyAdd(x, a1, d3);
+                e3 = Vector512.FusedMultiplyAdd(x, a2, e3);
+                f3 = Vector512.FusedMultiplyAdd(x, a3, f3);
+                x = Quad.Load(p3 + ld + q);
+                c4 = Vector512.FusedMultiplyAdd(x, a0, c4);
+                d4 = Vector512.FusedMultiplyAdd(x, a1, d4);
+                e4 = Vector512.FusedMultiplyAdd(x, a2, e4);
+                f4 = Vector512.FusedMultiplyAdd(x, a3, f4);
+                x = Quad.Load(p3 + (ld << 1) + q);
+                c5 = Vector512.FusedMultiplyAdd(x, a0, c5);
+                d5 = Vector512.FusedMultiplyAdd(x, a1, d5);
+                e5 = Vector512.FusedMultiplyAdd(x, a2, e5);
+                f5 = Vector512.FusedMultiplyAdd(x, a3, f5);
+                aT += 64;
+            }
+
+            p0 += 64;
+            p3 += 64;
+        }
+
+        c0.Store(acc + 0);
+        d0.Store(acc + 16);
+        e0.Store(acc + 32);
+        f0.Store(acc + 48);
+        c1.Store(acc + 64);
+        d1.Store(acc + 80);
+        e1.Store(acc + 96);
+        f1.Store(acc + 112);
+        c2.Store(acc + 128);
+        d2.Store(acc + 144);
+        e2.Store(acc + 160);
+        f2.Store(acc + 176);
+        c3.Store(acc + 192);
+        d3.Store(acc + 208);
+        e3.Store(acc + 224);
+        f3.Store(acc + 240);
+        c4.Store(acc + 256);
+        d4.Store(acc + 272);
+        e4.Store(acc + 288);
+        f4.Store(acc + 304);
+        c5.Store(acc + 320);
+        d5.Store(acc + 336);
+        e5.Store(acc + 352);
+        f5.Store(acc + 368);
+    }
+
+    /// <summary>Fetches into L1 the line at <paramref name="p"/> in each of 6 rows <paramref name="ld"/> bytes apart (see <see cref="Prefetch12"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Prefetch6(byte* p, nint ld)
+    {
+        byte* p3 = p + (3 * ld);
+        Sse.Prefetch0(p);
+        Sse.Prefetch0(p + ld);
+        Sse.Prefetch0(p + (ld << 1));
+        Sse.Prefetch0(p3);
+        Sse.Prefetch0(p3 + ld);
+        Sse.Prefetch0(p3 + (ld << 1));
     }
 
     /// <summary>

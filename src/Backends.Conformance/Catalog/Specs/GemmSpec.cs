@@ -56,13 +56,16 @@ internal sealed class GemmSpec : OpSpec
         S(1, 1, 13, 16500, 0, 1),
         S(1, 6, 7, 16400, 0, 1, 1),
 
-        // The AVX-512 broadcast decode kernel: 4 k per vector (3..4 rows of A), 2 (5..8) and 2 on two vectors (9..16),
-        // K tails that are not a multiple of those, B rows in full tiles of 12 plus a short tile, beta, a transposed A.
+        // The AVX-512 broadcast decode kernels: quads of k on one, two or four A vectors (3..4, 5..8, 9..16 rows of A;
+        // BF16 at 9..16 pairs on two), K tails short of a whole 16-k line (and K with no whole line), B rows in full
+        // tiles of 12 (6 with four vectors) plus a short tile, beta, a transposed A.
         S(1, 3, 29, 103, 0, 1),
         S(1, 4, 13, 9, 0, 1),
         S(1, 7, 37, 61, 0, 1, 1),
+        S(1, 5, 25, 47, 0, 1, 1),
         S(1, 16, 21, 130, 0, 1),
         S(1, 12, 8, 33, 1, 1),
+        S(1, 9, 14, 15, 0, 1),
         // The CPU blocked path's edges: K over one slab (KC ≤ 1024) cut into equal slabs, with beta and a transposed
         // A; N over one column block (NC ≤ 1024) per worker; rows split over workers with an 8-row panel edge, 4-row
         // groups plus a ragged rest, and column edges.
