@@ -11,9 +11,9 @@ namespace Backends.Cpu;
 /// 512-bit vector holds 4 rows of A at 4 consecutive k (one vector for 3..4 rows, two for 5..8, four for 9..16), and
 /// each quad of B is broadcast straight from its row (a 128-bit broadcast load) into the FMAs against those vectors. B
 /// is read exactly once, with no packing and no horizontal sums in the K loop; twelve B rows at a time share the A
-/// vectors (six with four of them). BF16 weights at 9..16 rows are broadcast from their rows in place as pairs against
-/// two vectors of 8 rows × 2 k (a 32-bit broadcast and a byte shuffle: no widened copy); F16 weights at 13..16 rows
-/// widen each tile's rows into a buffer first. (Fewer rows of either take the half-precision dot tiles.)
+/// vectors (six with four of them). BF16 weights at 9..16 rows are broadcast from their rows in place, a quad at a time
+/// (a 64-bit broadcast and a byte shuffle: no widened copy); F16 weights at 13..16 rows widen each tile's rows into a
+/// buffer first. (Fewer rows of either take the half-precision dot tiles.)
 /// </content>
 internal static unsafe partial class CpuGemm
 {
@@ -79,10 +79,13 @@ internal static unsafe partial class CpuGemm
         }
         else if (p.InType == DType.BF16)
         {
-            // Two A vectors per step, so each broadcast of B serves two FMAs (one per 8 rows of A): measured A/B on one
-            // core against one vector of 16 rows × 1 k (one FMA per broadcast), BF16 (in place) 16×4096×4096 141 → 157
-            // GFLOP/s; on two cores +6–21% (F32 went the same way before it took the quads below).
-            DecodeBroadcast<Bf16PairWide>(p, pa, lda);
+            // In place, each quad widened by a byte shuffle (see Bf16QuadWide). Against pairs of BF16 on two vectors of 8
+            // rows × 2 k (a 32-bit broadcast and a shuffle per two FMAs, where this takes one per four), A/B in one
+            // process, Ice Lake Xeon: one core 16×4096×4096 90.8 → 106.3 GFLOP/s, 16×2048×7168 67.6 → 83.2,
+            // 16×7168×2048 63.5 → 72.9, 12×2048×7168 70.0 → 85.6, 9×4096×4096 50.3 → 60.4; two cores 16×4096×4096
+            // 116.7 → 135.9, 16×2048×7168 142.4 → 155.9. (Widening the tile's rows into a buffer for the F32 quad tile
+            // instead measured 13–33% slower than the pairs.)
+            DecodeBroadcast<Bf16QuadWide>(p, pa, lda);
         }
         else
         {
@@ -95,7 +98,8 @@ internal static unsafe partial class CpuGemm
     {
         int m = p.M, n = p.N, k = p.K, kPer = TB.KPerVector, aw = 16 * TB.AVectors, rowsPer = aw / kPer;
         int tileRows = TB.TileRows;
-        int kv = k - (k % (kPer == 4 ? 16 : kPer)); // the 4-k tile takes 16 k per load of B; the rest is the scalar tail
+        // The quad tiles take one 64-byte line of each B row per step (16 k of F32, 32 of BF16); the rest is the scalar tail.
+        int kv = k - (k % (kPer == 4 ? 64 / TB.ElementBytes : kPer));
 
         // aT[s][i·kPer + j] = A[i, s·kPer + j] for the vector part of K (rows past M zero): per step, runs of kPer
         // floats of each row of A, aw floats in all (one or two vectors). (The tiles' own `width` below is C's columns.)
@@ -151,15 +155,11 @@ internal static unsafe partial class CpuGemm
                     }
                     else if (kPer == 4 && TB.AVectors == 2)
                     {
-                        QuadPairTile12(kv / kPer, aT, b, ld, vacc, next);
+                        QuadPairTile12<TB>(kv / kPer, aT, b, ld, vacc, next);
                     }
                     else if (kPer == 4)
                     {
-                        QuadWideTile6(kv / kPer, aT, b, ld, vacc, next);
-                    }
-                    else if (TB.AVectors == 2)
-                    {
-                        WideTile12<TB>(kv / kPer, aT, b, ld, vacc, next);
+                        QuadWideTile6<TB>(kv / kPer, aT, b, ld, vacc, next);
                     }
                     else
                     {
@@ -239,8 +239,8 @@ internal static unsafe partial class CpuGemm
         static abstract Vector512<float> Load(byte* p);
 
         /// <summary>
-        /// Vectors of Aᵀ per step: 1; 2 for 5..8 rows as quads (rows 0..3 and 4..7) or 9..16 as pairs (rows 0..7 and
-        /// 8..15); 4 for 9..16 rows as quads (rows 0..3, 4..7, 8..11, 12..15). Each broadcast of B serves one FMA per vector.
+        /// Vectors of Aᵀ per step: 1; 2 for 5..8 rows as quads (rows 0..3 and 4..7); 4 for 9..16 rows as quads (rows
+        /// 0..3, 4..7, 8..11, 12..15). Each broadcast of B serves one FMA per vector.
         /// </summary>
         static virtual int AVectors => 1;
 
@@ -302,121 +302,30 @@ internal static unsafe partial class CpuGemm
     }
 
     /// <summary>
-    /// A pair of BF16 elements of B, read in place, across the vector as F32 (k even in even lanes, odd in odd lanes):
-    /// a 32-bit broadcast, then a byte shuffle that moves each lane's 16 bits to its upper half and zeroes the lower
-    /// (one operation; measured 3–8% faster than a variable shift and a mask).
+    /// A quad of BF16 elements of B, read in place, across the vector as F32 (the four k in every 128-bit lane): a
+    /// 64-bit broadcast load, then a byte shuffle that moves each 16-bit value to the upper half of its lane and zeroes
+    /// the lower. Against four vectors of Aᵀ (9..16 rows of A), 6 B rows per tile.
     /// </summary>
-    private readonly struct Bf16PairWide : IBroadcastK
+    private readonly struct Bf16QuadWide : IBroadcastK
     {
         public static int ElementBytes => 2;
 
-        public static int KPerVector => 2;
+        public static int KPerVector => 4;
 
-        public static int AVectors => 2;
+        public static int AVectors => 4;
+
+        public static int TileRows => 6;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<float> Load(byte* p) =>
-            Avx512BW.Shuffle(Vector512.Create(*(uint*)p).AsByte(), Vector512.Create(0x01008080u, 0x03028080u, 0x01008080u, 0x03028080u, 0x01008080u, 0x03028080u, 0x01008080u, 0x03028080u, 0x01008080u, 0x03028080u, 0x01008080u, 0x03028080u, 0x01008080u, 0x03028080u, 0x01008080u, 0x03028080u).AsByte()).AsSingle();
-    }
-
-    /// <summary>
-    /// acc[r][0..32) = Σ_s (aT[s][0..16), aT[s][16..32))·broadcast(B[r, s·kPer ..]) for the 12 B rows b + r·ldb: each
-    /// broadcast serves two FMAs (24 accumulators). <paramref name="next"/>: bytes from these rows to the next tile's,
-    /// whose first lines are fetched as this tile ends (0: none).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WideTile12<TB>(int steps, float* aT, byte* b0, nint ld, float* acc, nint next)
-        where TB : struct, IBroadcastK
-    {
-        byte* p0 = b0, p3 = b0 + (3 * ld), p6 = b0 + (6 * ld), p9 = b0 + (9 * ld);
-        nint step = TB.KPerVector * TB.ElementBytes, pf = DecodePrefetch;
-        int lineMask = (64 / (TB.KPerVector * TB.ElementBytes)) - 1;
-        nint jump = NextTileJump(next, steps, step, out int wrapAt);
-        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
-        Vector512<float> c6 = default, c7 = default, c8 = default, c9 = default, c10 = default, c11 = default;
-        Vector512<float> d0 = default, d1 = default, d2 = default, d3 = default, d4 = default, d5 = default;
-        Vector512<float> d6 = default, d7 = default, d8 = default, d9 = default, d10 = default, d11 = default;
-        for (int s = 0; s < steps; s++)
-        {
-            if ((s & lineMask) == 0)
-            {
-                Prefetch12(p0 + pf + (s >= wrapAt ? jump : 0), ld);
-            }
-
-            Vector512<float> a = Vector512.Load(aT), e = Vector512.Load(aT + 16), x;
-            x = TB.Load(p0);
-            c0 = Vector512.FusedMultiplyAdd(x, a, c0);
-            d0 = Vector512.FusedMultiplyAdd(x, e, d0);
-            x = TB.Load(p0 + ld);
-            c1 = Vector512.FusedMultiplyAdd(x, a, c1);
-            d1 = Vector512.FusedMultiplyAdd(x, e, d1);
-            x = TB.Load(p0 + (ld << 1));
-            c2 = Vector512.FusedMultiplyAdd(x, a, c2);
-            d2 = Vector512.FusedMultiplyAdd(x, e, d2);
-            x = TB.Load(p3);
-            c3 = Vector512.FusedMultiplyAdd(x, a, c3);
-            d3 = Vector512.FusedMultiplyAdd(x, e, d3);
-            x = TB.Load(p3 + ld);
-            c4 = Vector512.FusedMultiplyAdd(x, a, c4);
-            d4 = Vector512.FusedMultiplyAdd(x, e, d4);
-            x = TB.Load(p3 + (ld << 1));
-            c5 = Vector512.FusedMultiplyAdd(x, a, c5);
-            d5 = Vector512.FusedMultiplyAdd(x, e, d5);
-            x = TB.Load(p6);
-            c6 = Vector512.FusedMultiplyAdd(x, a, c6);
-            d6 = Vector512.FusedMultiplyAdd(x, e, d6);
-            x = TB.Load(p6 + ld);
-            c7 = Vector512.FusedMultiplyAdd(x, a, c7);
-            d7 = Vector512.FusedMultiplyAdd(x, e, d7);
-            x = TB.Load(p6 + (ld << 1));
-            c8 = Vector512.FusedMultiplyAdd(x, a, c8);
-            d8 = Vector512.FusedMultiplyAdd(x, e, d8);
-            x = TB.Load(p9);
-            c9 = Vector512.FusedMultiplyAdd(x, a, c9);
-            d9 = Vector512.FusedMultiplyAdd(x, e, d9);
-            x = TB.Load(p9 + ld);
-            c10 = Vector512.FusedMultiplyAdd(x, a, c10);
-            d10 = Vector512.FusedMultiplyAdd(x, e, d10);
-            x = TB.Load(p9 + (ld << 1));
-            c11 = Vector512.FusedMultiplyAdd(x, a, c11);
-            d11 = Vector512.FusedMultiplyAdd(x, e, d11);
-            aT += 32;
-            p0 += step;
-            p3 += step;
-            p6 += step;
-            p9 += step;
-        }
-
-        c0.Store(acc);
-        d0.Store(acc + 16);
-        c1.Store(acc + 32);
-        d1.Store(acc + 48);
-        c2.Store(acc + 64);
-        d2.Store(acc + 80);
-        c3.Store(acc + 96);
-        d3.Store(acc + 112);
-        c4.Store(acc + 128);
-        d4.Store(acc + 144);
-        c5.Store(acc + 160);
-        d5.Store(acc + 176);
-        c6.Store(acc + 192);
-        d6.Store(acc + 208);
-        c7.Store(acc + 224);
-        d7.Store(acc + 240);
-        c8.Store(acc + 256);
-        d8.Store(acc + 272);
-        c9.Store(acc + 288);
-        d9.Store(acc + 304);
-        c10.Store(acc + 320);
-        d10.Store(acc + 336);
-        c11.Store(acc + 352);
-        d11.Store(acc + 368);
+            Avx512BW.Shuffle(Vector512.Create(*(ulong*)p).AsByte(), Vector512.Create(0x01008080u, 0x03028080u, 0x05048080u, 0x07068080u, 0x01008080u, 0x03028080u, 0x05048080u, 0x07068080u, 0x01008080u, 0x03028080u, 0x05048080u, 0x07068080u, 0x01008080u, 0x03028080u, 0x05048080u, 0x07068080u).AsByte()).AsSingle();
     }
 
     /// <summary>
     /// acc[r][0..16) = Σ_s aT[s]·broadcast(B[r, s·kPer ..]) over s &lt; steps for the 12 B rows b + r·ldb. The rows are
     /// addressed from base pointers three rows apart and one stride register, so the broadcasts fold into the FMAs
-    /// as memory operands. <paramref name="next"/> as for <see cref="WideTile12{TB}"/>.
+    /// as memory operands. <paramref name="next"/>: bytes from these rows to the next tile's, whose first lines are
+    /// fetched as this tile ends (0: none). (The unpacked-B GEMM's rows past its triples take it with pairs.)
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BroadcastTile12<TB>(int steps, float* aT, byte* b0, nint ld, float* acc, nint next)
@@ -476,7 +385,7 @@ internal static unsafe partial class CpuGemm
     /// inserts (see <see cref="Quad"/>); on the Ice Lake Xeon true 128-bit broadcast loads measured even with it at 3..4
     /// rows (B out of cache, one core: 17.5–17.6 GB/s both), so it stays. <paramref name="steps"/> is a multiple of 4
     /// (the caller leaves the rest of K to its scalar tail);
-    /// <paramref name="next"/> as for <see cref="WideTile12{TB}"/>.
+    /// <paramref name="next"/> as for <see cref="BroadcastTile12{TB}"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void QuadTile12(int steps, float* aT, float* b, long ldb, float* acc, nint next)
@@ -528,59 +437,61 @@ internal static unsafe partial class CpuGemm
     /// of B is a plain load that serves two FMAs (the pairs' 64-bit broadcasts served one FMA each, a load per FMA).
     /// Measured A/B on one core of the Ice Lake Xeon (the kernels alone, B out of cache): 8×4096×4096 58.5 → 65.6
     /// GFLOP/s, 8×7168×2048 58.4 → 68.4; with B in L2 the pair tile computed at 70–82 GFLOP/s and this one at 120–126.
-    /// <paramref name="steps"/> is a multiple of 4; <paramref name="next"/> as for <see cref="WideTile12{TB}"/>.
+    /// <paramref name="steps"/> is a multiple of 4; <paramref name="next"/> as for <see cref="BroadcastTile12{TB}"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void QuadPairTile12(int steps, float* aT, byte* b0, nint ld, float* acc, nint next)
+    private static void QuadPairTile12<TB>(int steps, float* aT, byte* b0, nint ld, float* acc, nint next)
+        where TB : struct, IBroadcastK
     {
         byte* p0 = b0, p3 = b0 + (3 * ld), p6 = b0 + (6 * ld), p9 = b0 + (9 * ld);
-        nint pf = DecodePrefetch, jump = NextTileJump(next, steps, 16, out int wrapAt);
+        int quad = TB.KPerVector * TB.ElementBytes, perLine = 64 / quad;
+        nint pf = DecodePrefetch, jump = NextTileJump(next, steps, quad, out int wrapAt);
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
         Vector512<float> c6 = default, c7 = default, c8 = default, c9 = default, c10 = default, c11 = default;
         Vector512<float> d0 = default, d1 = default, d2 = default, d3 = default, d4 = default, d5 = default;
         Vector512<float> d6 = default, d7 = default, d8 = default, d9 = default, d10 = default, d11 = default;
-        for (int s = 0; s < steps; s += 4)
+        for (int s = 0; s < steps; s += perLine)
         {
             Prefetch12(p0 + pf + (s >= wrapAt ? jump : 0), ld);
 
-            // The four quads of one 64-byte line of each row.
-            for (int q = 0; q < 64; q += 16)
+            // The quads of one 64-byte line of each row.
+            for (int q = 0; q < 64; q += quad)
             {
                 Vector512<float> a = Vector512.Load(aT), e = Vector512.Load(aT + 16), x;
-                x = Quad.Load(p0 + q);
+                x = TB.Load(p0 + q);
                 c0 = Vector512.FusedMultiplyAdd(x, a, c0);
                 d0 = Vector512.FusedMultiplyAdd(x, e, d0);
-                x = Quad.Load(p0 + ld + q);
+                x = TB.Load(p0 + ld + q);
                 c1 = Vector512.FusedMultiplyAdd(x, a, c1);
                 d1 = Vector512.FusedMultiplyAdd(x, e, d1);
-                x = Quad.Load(p0 + (ld << 1) + q);
+                x = TB.Load(p0 + (ld << 1) + q);
                 c2 = Vector512.FusedMultiplyAdd(x, a, c2);
                 d2 = Vector512.FusedMultiplyAdd(x, e, d2);
-                x = Quad.Load(p3 + q);
+                x = TB.Load(p3 + q);
                 c3 = Vector512.FusedMultiplyAdd(x, a, c3);
                 d3 = Vector512.FusedMultiplyAdd(x, e, d3);
-                x = Quad.Load(p3 + ld + q);
+                x = TB.Load(p3 + ld + q);
                 c4 = Vector512.FusedMultiplyAdd(x, a, c4);
                 d4 = Vector512.FusedMultiplyAdd(x, e, d4);
-                x = Quad.Load(p3 + (ld << 1) + q);
+                x = TB.Load(p3 + (ld << 1) + q);
                 c5 = Vector512.FusedMultiplyAdd(x, a, c5);
                 d5 = Vector512.FusedMultiplyAdd(x, e, d5);
-                x = Quad.Load(p6 + q);
+                x = TB.Load(p6 + q);
                 c6 = Vector512.FusedMultiplyAdd(x, a, c6);
                 d6 = Vector512.FusedMultiplyAdd(x, e, d6);
-                x = Quad.Load(p6 + ld + q);
+                x = TB.Load(p6 + ld + q);
                 c7 = Vector512.FusedMultiplyAdd(x, a, c7);
                 d7 = Vector512.FusedMultiplyAdd(x, e, d7);
-                x = Quad.Load(p6 + (ld << 1) + q);
+                x = TB.Load(p6 + (ld << 1) + q);
                 c8 = Vector512.FusedMultiplyAdd(x, a, c8);
                 d8 = Vector512.FusedMultiplyAdd(x, e, d8);
-                x = Quad.Load(p9 + q);
+                x = TB.Load(p9 + q);
                 c9 = Vector512.FusedMultiplyAdd(x, a, c9);
                 d9 = Vector512.FusedMultiplyAdd(x, e, d9);
-                x = Quad.Load(p9 + ld + q);
+                x = TB.Load(p9 + ld + q);
                 c10 = Vector512.FusedMultiplyAdd(x, a, c10);
                 d10 = Vector512.FusedMultiplyAdd(x, e, d10);
-                x = Quad.Load(p9 + (ld << 1) + q);
+                x = TB.Load(p9 + (ld << 1) + q);
                 c11 = Vector512.FusedMultiplyAdd(x, a, c11);
                 d11 = Vector512.FusedMultiplyAdd(x, e, d11);
                 aT += 32;
@@ -624,51 +535,53 @@ internal static unsafe partial class CpuGemm
     /// broadcasts and two vectors of A). Measured on one core of the Ice Lake Xeon (the kernels alone): with B in L2
     /// 134–136 → 164–174 GFLOP/s (74% → 90–95% of the FMA peak); B out of cache 16×4096×4096 102.6–107 → 111.5–116,
     /// where a read of the same six rows with no arithmetic drew only 14–15 GB/s. <paramref name="steps"/> is a multiple
-    /// of 4; <paramref name="next"/> as for <see cref="WideTile12{TB}"/>.
+    /// of 4; <paramref name="next"/> as for <see cref="BroadcastTile12{TB}"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void QuadWideTile6(int steps, float* aT, byte* b0, nint ld, float* acc, nint next)
+    private static void QuadWideTile6<TB>(int steps, float* aT, byte* b0, nint ld, float* acc, nint next)
+        where TB : struct, IBroadcastK
     {
         byte* p0 = b0, p3 = b0 + (3 * ld);
-        nint pf = DecodePrefetch, jump = NextTileJump(next, steps, 16, out int wrapAt);
+        int quad = TB.KPerVector * TB.ElementBytes, perLine = 64 / quad;
+        nint pf = DecodePrefetch, jump = NextTileJump(next, steps, quad, out int wrapAt);
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
         Vector512<float> d0 = default, d1 = default, d2 = default, d3 = default, d4 = default, d5 = default;
         Vector512<float> e0 = default, e1 = default, e2 = default, e3 = default, e4 = default, e5 = default;
         Vector512<float> f0 = default, f1 = default, f2 = default, f3 = default, f4 = default, f5 = default;
-        for (int s = 0; s < steps; s += 4)
+        for (int s = 0; s < steps; s += perLine)
         {
             Prefetch6(p0 + pf + (s >= wrapAt ? jump : 0), ld);
 
-            // The four quads of one 64-byte line of each row.
-            for (int q = 0; q < 64; q += 16)
+            // The quads of one 64-byte line of each row.
+            for (int q = 0; q < 64; q += quad)
             {
                 Vector512<float> a0 = Vector512.Load(aT), a1 = Vector512.Load(aT + 16), a2 = Vector512.Load(aT + 32), a3 = Vector512.Load(aT + 48), x;
-                x = Quad.Load(p0 + q);
+                x = TB.Load(p0 + q);
                 c0 = Vector512.FusedMultiplyAdd(x, a0, c0);
                 d0 = Vector512.FusedMultiplyAdd(x, a1, d0);
                 e0 = Vector512.FusedMultiplyAdd(x, a2, e0);
                 f0 = Vector512.FusedMultiplyAdd(x, a3, f0);
-                x = Quad.Load(p0 + ld + q);
+                x = TB.Load(p0 + ld + q);
                 c1 = Vector512.FusedMultiplyAdd(x, a0, c1);
                 d1 = Vector512.FusedMultiplyAdd(x, a1, d1);
                 e1 = Vector512.FusedMultiplyAdd(x, a2, e1);
                 f1 = Vector512.FusedMultiplyAdd(x, a3, f1);
-                x = Quad.Load(p0 + (ld << 1) + q);
+                x = TB.Load(p0 + (ld << 1) + q);
                 c2 = Vector512.FusedMultiplyAdd(x, a0, c2);
                 d2 = Vector512.FusedMultiplyAdd(x, a1, d2);
                 e2 = Vector512.FusedMultiplyAdd(x, a2, e2);
                 f2 = Vector512.FusedMultiplyAdd(x, a3, f2);
-                x = Quad.Load(p3 + q);
+                x = TB.Load(p3 + q);
                 c3 = Vector512.FusedMultiplyAdd(x, a0, c3);
                 d3 = Vector512.FusedMultiplyAdd(x, a1, d3);
                 e3 = Vector512.FusedMultiplyAdd(x, a2, e3);
                 f3 = Vector512.FusedMultiplyAdd(x, a3, f3);
-                x = Quad.Load(p3 + ld + q);
+                x = TB.Load(p3 + ld + q);
                 c4 = Vector512.FusedMultiplyAdd(x, a0, c4);
                 d4 = Vector512.FusedMultiplyAdd(x, a1, d4);
                 e4 = Vector512.FusedMultiplyAdd(x, a2, e4);
                 f4 = Vector512.FusedMultiplyAdd(x, a3, f4);
-                x = Quad.Load(p3 + (ld << 1) + q);
+                x = TB.Load(p3 + (ld << 1) + q);
                 c5 = Vector512.FusedMultiplyAdd(x, a0, c5);
                 d5 = Vector512.FusedMultiplyAdd(x, a1, d5);
                 e5 = Vector512.FusedMultiplyAdd(x, a2, e5);

@@ -69,8 +69,9 @@ internal static unsafe partial class CpuGemm
             && ((p.InType == DType.BF16 && (m <= 8 || !Vector512.IsHardwareAccelerated)) || (p.InType == DType.F16 && m <= 12)))
         {
             // Half-precision weights widened in registers as they are read: half the bytes of F32, no buffer. BF16 at
-            // 9..16 rows on AVX-512 takes DecodeBroadcast's in-place BF16 pair broadcasts instead (at 12 rows 4% faster
-            // on one core, even on two; even at 9; the dot tiles were 8–12% faster at 6 and 8 rows). F16 at 13..16
+            // 9..16 rows on AVX-512 takes DecodeBroadcast's in-place BF16 quad broadcasts instead (its pair broadcasts
+            // before them were 4% faster at 12 rows on one core, even on two, even at 9; at 5..8 rows the quads on two
+            // vectors measured −10..+10% against these dot tiles on the Ice Lake Xeon, so those stay here). F16 at 13..16
             // rows widens each tile once into a buffer for DecodeBroadcast: its widening costs several operations,
             // repeated for every group of 4 rows of A in the dot tiles (18% slower at 16 rows; 2× faster at 3–4, +17%
             // at 8, +26% at 12; at 9 and 12 rows the dot tiles and the buffered pair broadcasts measured even).
