@@ -12,7 +12,7 @@ namespace Backends.Cpu;
 /// each quad of B is broadcast straight from its row (a 128-bit broadcast load) into the FMAs against those vectors. B
 /// is read exactly once, with no packing and no horizontal sums in the K loop; twelve B rows at a time share the A
 /// vectors (six with four of them). BF16 weights at 9..16 rows are broadcast from their rows in place, a quad at a time
-/// (a 64-bit broadcast and a byte shuffle: no widened copy); F16 weights at 13..16 rows widen each tile's rows into a
+/// (a 64-bit broadcast and a byte shuffle: no widened copy); F16 weights at 9..16 rows widen each tile's rows into a
 /// buffer first. (Fewer rows of either take the half-precision dot tiles.)
 /// </content>
 internal static unsafe partial class CpuGemm

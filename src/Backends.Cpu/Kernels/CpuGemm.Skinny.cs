@@ -66,15 +66,18 @@ internal static unsafe partial class CpuGemm
         int m = p.M, n = p.N, k = p.K;
 
         if (p.TransB && Vector256.IsHardwareAccelerated
-            && ((p.InType == DType.BF16 && (m <= 8 || !Vector512.IsHardwareAccelerated)) || (p.InType == DType.F16 && m <= 12)))
+            && ((p.InType == DType.BF16 && (m <= 8 || !Vector512.IsHardwareAccelerated)) || (p.InType == DType.F16 && (m <= 8 || (m <= 12 && !Vector512.IsHardwareAccelerated)))))
         {
             // Half-precision weights widened in registers as they are read: half the bytes of F32, no buffer. BF16 at
             // 9..16 rows on AVX-512 takes DecodeBroadcast's in-place BF16 quad broadcasts instead (its pair broadcasts
             // before them were 4% faster at 12 rows on one core, even on two, even at 9; at 5..8 rows the quads on two
-            // vectors measured −10..+10% against these dot tiles on the Ice Lake Xeon, so those stay here). F16 at 13..16
-            // rows widens each tile once into a buffer for DecodeBroadcast: its widening costs several operations,
-            // repeated for every group of 4 rows of A in the dot tiles (18% slower at 16 rows; 2× faster at 3–4, +17%
-            // at 8, +26% at 12; at 9 and 12 rows the dot tiles and the buffered pair broadcasts measured even).
+            // vectors measured −10..+10% against these dot tiles on the Ice Lake Xeon, so those stay here). F16 at 9..16
+            // rows widens each tile once into a buffer for DecodeBroadcast's F32 quad tile: its widening costs several
+            // operations, repeated for every group of 4 rows of A in the dot tiles. Against these dot tiles, A/B in one
+            // process on the Xeon, one core: 9×7168×2048 30.5 → 35.1 GFLOP/s, 12×4096×4096 41.7 → 48.9, 12×2048×7168
+            // 42.8 → 50.2, 16×4096×4096 42.7 → 65.8; two cores 12×4096×4096 56.5 → 59.9, 16×2048×7168 63.1 → 79.9. At 5..8
+            // rows the buffer measured 9–14% slower than the dot tiles (8×4096×4096 33.7 against 39.2 GFLOP/s). Without
+            // AVX-512, F16 up to 12 rows takes these tiles as before.
             DecodeHalf(p, pa, lda);
         }
         else if (p.TransB && m >= 3 && Vector512.IsHardwareAccelerated)
