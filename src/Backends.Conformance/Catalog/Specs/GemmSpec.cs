@@ -84,9 +84,10 @@ internal sealed class GemmSpec : OpSpec
         // The unpacked-B path (17..384 rows, B [N,K]): Cᵀ transposed back 8 rows at a time, with rows and columns
         // that are not a multiple of 8, beta.
         S(1, 21, 45, 70, 0, 1, 1), S(1, 59, 29, 33, 0, 1),
-        // Its rows as a triple and a pair with an odd K and beta, and a triple with a 4-row tail (8 rows × 2 k per
-        // vector) on a transposed A and an odd K whose last K block is odd; B rows in full 24-row tiles and a short one.
-        S(1, 68, 29, 65, 0, 1, 1), S(1, 52, 26, 1101, 1, 1),
+        // Its rows as a triple and a pair with an odd K and beta, and a triple with a 4-row tail (4 rows × 4 k per
+        // vector) on a transposed A and an odd K whose last K block ends past its whole 16-k lines; a 2-row tail with K
+        // short of one line; B rows in full 24-row tiles and a short one.
+        S(1, 68, 29, 65, 0, 1, 1), S(1, 52, 26, 1101, 1, 1), S(1, 50, 9, 13, 0, 1),
         // Its Aᵀ packed 16 rows × 16 k at a time: a K whose rest past the 16s is an 8-k block and a scalar tail.
         S(1, 37, 23, 45, 0, 1),
         S(1, 17, 33, 15, 0, 1).With("pad", 3), S(1, 33, 65, 63, 1, 0, 1).With("pad", 5), S(1, 7, 40, 300, 0, 1).With("pad", 9),
