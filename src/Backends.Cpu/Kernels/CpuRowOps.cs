@@ -73,8 +73,16 @@ internal static class CpuRowOps
         ArgumentOutOfRangeException.ThrowIfGreaterThan(maxGroup, MaxRmsGroup);
         DType t = a.X.DType;
         int cols = a.Cols;
-        float[] g = new float[cols];
-        CpuConvert.ToFloat(t, gamma, 0, g);
+        // F32 gamma is read in place (y may not overlap it); F16/BF16 gamma is widened once into a scratch row of this
+        // thread (slot 4: the row loop below takes slot 0), not a new array per call.
+        nint gF32 = gamma;
+        if (t != DType.F32)
+        {
+            float* widened = CpuConvert.ScratchPointer(4, cols);
+            CpuConvert.ToFloat(t, gamma, 0, new Span<float>(widened, cols));
+            gF32 = (nint)widened;
+        }
+
         TensorView xv = a.X, yv = a.Y;
 
         // A large F32 output of its own goes out with non-temporal stores (not read again soon, no read for ownership).
@@ -90,7 +98,8 @@ internal static class CpuRowOps
             float** ys = stackalloc float*[MaxRmsGroup];
             float** next = stackalloc float*[MaxRmsGroup];
             float* scales = stackalloc float[MaxRmsGroup];
-            fixed (float* pg = g, ps = scratch)
+            float* pg = (float*)gF32;
+            fixed (float* ps = scratch)
             {
                 // F32 rows are read in place, a group at a time (see RmsGroupRows): the sums of squares of the group
                 // (its rows fetched while the group before was scaled), then the group scaled block by block of
