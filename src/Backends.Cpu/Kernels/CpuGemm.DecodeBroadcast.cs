@@ -102,7 +102,7 @@ internal static unsafe partial class CpuGemm
         int kv = k - (k % (kPer == 4 ? 64 / TB.ElementBytes : kPer));
 
         // aT[s][i·kPer + j] = A[i, s·kPer + j] for the vector part of K (rows past M zero): per step, runs of kPer
-        // floats of each row of A, aw floats in all (one or two vectors). (The tiles' own `width` below is C's columns.)
+        // floats of each row of A, aw floats in all (one, two or four vectors). (The tiles' own `width` below is C's columns.)
         float* aT = RentCallBuffer(5, Math.Max(kv, 1) * (long)rowsPer, out bool owned);
         try
         {
@@ -437,7 +437,8 @@ internal static unsafe partial class CpuGemm
     /// of B is a plain load that serves two FMAs (the pairs' 64-bit broadcasts served one FMA each, a load per FMA).
     /// Measured A/B on one core of the Ice Lake Xeon (the kernels alone, B out of cache): 8×4096×4096 58.5 → 65.6
     /// GFLOP/s, 8×7168×2048 58.4 → 68.4; with B in L2 the pair tile computed at 70–82 GFLOP/s and this one at 120–126.
-    /// <paramref name="steps"/> is a multiple of 4; <paramref name="next"/> as for <see cref="BroadcastTile12{TB}"/>.
+    /// <paramref name="steps"/> (quads) is a multiple of the quads in a 64-byte line (4 of F32); <paramref name="next"/>
+    /// as for <see cref="BroadcastTile12{TB}"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void QuadPairTile12<TB>(int steps, float* aT, byte* b0, nint ld, float* acc, nint next)
@@ -530,12 +531,13 @@ internal static unsafe partial class CpuGemm
     }
 
     /// <summary>
-    /// 9..16 rows of A as four quad vectors (rows 0..3, 4..7, 8..11, 12..15 × 4 k) against 6 B rows: each 128-bit
-    /// broadcast of B serves four FMAs, ten loads per 24 FMAs (the pair tile's two A vectors took fourteen: twelve pair
-    /// broadcasts and two vectors of A). Measured on one core of the Ice Lake Xeon (the kernels alone): with B in L2
-    /// 134–136 → 164–174 GFLOP/s (74% → 90–95% of the FMA peak); B out of cache 16×4096×4096 102.6–107 → 111.5–116,
-    /// where a read of the same six rows with no arithmetic drew only 14–15 GB/s. <paramref name="steps"/> is a multiple
-    /// of 4; <paramref name="next"/> as for <see cref="BroadcastTile12{TB}"/>.
+    /// 9..16 rows of A as four quad vectors (rows 0..3, 4..7, 8..11, 12..15 × 4 k) against 6 B rows: each broadcast
+    /// quad of B (F32: a 128-bit broadcast load; BF16: a 64-bit one and a byte shuffle) serves four FMAs, ten loads per
+    /// 24 FMAs (the pair tile's two A vectors took fourteen: twelve pair broadcasts and two vectors of A). Measured on
+    /// one core of the Ice Lake Xeon (the kernels alone, F32): with B in L2 134–136 → 164–174 GFLOP/s (74% → 90–95% of
+    /// the FMA peak); B out of cache 16×4096×4096 102.6–107 → 111.5–116, where a read of the same six rows with no
+    /// arithmetic drew only 14–15 GB/s. <paramref name="steps"/> (quads) is a multiple of the quads in a 64-byte line (4
+    /// of F32, 8 of BF16); <paramref name="next"/> as for <see cref="BroadcastTile12{TB}"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void QuadWideTile6<TB>(int steps, float* aT, byte* b0, nint ld, float* acc, nint next)
