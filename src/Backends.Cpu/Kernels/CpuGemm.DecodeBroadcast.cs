@@ -98,8 +98,8 @@ internal static unsafe partial class CpuGemm
     {
         int m = p.M, n = p.N, k = p.K, kPer = TB.KPerVector, aw = 16 * TB.AVectors, rowsPer = aw / kPer;
         int tileRows = TB.TileRows;
-        // The quad tiles take one 64-byte line of each B row per step (16 k of F32, 32 of BF16); the rest is the scalar tail.
-        int kv = k - (k % (kPer == 4 ? 64 / TB.ElementBytes : kPer));
+        // The tiles take one 64-byte line of each B row per step (16 k of F32, 32 of BF16); the rest is the scalar tail.
+        int kv = k - (k % (64 / TB.ElementBytes));
 
         // aT[s][i·kPer + j] = A[i, s·kPer + j] for the vector part of K (rows past M zero): per step, runs of kPer
         // floats of each row of A, aw floats in all (one, two or four vectors). (The tiles' own `width` below is C's columns.)
@@ -149,21 +149,17 @@ internal static unsafe partial class CpuGemm
                     {
                         BroadcastTileShort<TB>(kv / kPer, aT, b, ld, cnt, vacc);
                     }
-                    else if (kPer == 4 && TB.AVectors == 1)
+                    else if (TB.AVectors == 1)
                     {
                         QuadTile12(kv / kPer, aT, (float*)b, ld / sizeof(float), vacc, next);
                     }
-                    else if (kPer == 4 && TB.AVectors == 2)
+                    else if (TB.AVectors == 2)
                     {
                         QuadPairTile12<TB>(kv / kPer, aT, b, ld, vacc, next);
                     }
-                    else if (kPer == 4)
-                    {
-                        QuadWideTile6<TB>(kv / kPer, aT, b, ld, vacc, next);
-                    }
                     else
                     {
-                        BroadcastTile12<TB>(kv / kPer, aT, b, ld, vacc, next);
+                        QuadWideTile6<TB>(kv / kPer, aT, b, ld, vacc, next);
                     }
 
                     // Lane i·kPer + j of row r's aw accumulator floats holds A[i, ·]·B[r, ·] over the k ≡ j (mod kPer):
@@ -226,10 +222,10 @@ internal static unsafe partial class CpuGemm
         }
     }
 
-    /// <summary>How a run of B's row is broadcast against the vectors of packed Aᵀ: 2 or 4 consecutive k per 512-bit vector.</summary>
+    /// <summary>How a run of B's row is broadcast against the vectors of packed Aᵀ: a quad (4 consecutive k) per 128-bit lane.</summary>
     private interface IBroadcastK
     {
-        /// <summary>Consecutive k in one vector of Aᵀ (16 / rows of A it holds).</summary>
+        /// <summary>Consecutive k in one vector of Aᵀ (16 / rows of A it holds): 4 in every tile now (the pair tiles, 2, are gone).</summary>
         static abstract int KPerVector { get; }
 
         /// <summary>Bytes of one element of B as stored (4 for F32, 2 for BF16 read in place).</summary>
@@ -246,16 +242,6 @@ internal static unsafe partial class CpuGemm
 
         /// <summary>B rows per tile: 12, or 6 with four A vectors (24 accumulators either way with two or four).</summary>
         static virtual int TileRows => 12;
-    }
-
-    private readonly struct Pair : IBroadcastK
-    {
-        public static int ElementBytes => sizeof(float);
-
-        public static int KPerVector => 2;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<float> Load(byte* p) => Vector512.Create(Unsafe.ReadUnaligned<double>(p)).AsSingle();
     }
 
     /// <summary>
@@ -322,70 +308,13 @@ internal static unsafe partial class CpuGemm
     }
 
     /// <summary>
-    /// acc[r][0..16) = Σ_s aT[s]·broadcast(B[r, s·kPer ..]) over s &lt; steps for the 12 B rows b + r·ldb. The rows are
-    /// addressed from base pointers three rows apart and one stride register, so the broadcasts fold into the FMAs
-    /// as memory operands. <paramref name="next"/>: bytes from these rows to the next tile's, whose first lines are
-    /// fetched as this tile ends (0: none). (The unpacked-B GEMM's rows past its triples take it with pairs.)
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void BroadcastTile12<TB>(int steps, float* aT, byte* b0, nint ld, float* acc, nint next)
-        where TB : struct, IBroadcastK
-    {
-        byte* p0 = b0, p3 = b0 + (3 * ld), p6 = b0 + (6 * ld), p9 = b0 + (9 * ld);
-        nint step = TB.KPerVector * TB.ElementBytes, pf = DecodePrefetch;
-        int lineMask = (64 / (TB.KPerVector * TB.ElementBytes)) - 1;
-        nint jump = NextTileJump(next, steps, step, out int wrapAt);
-        Vector512<float> c0 = Vector512<float>.Zero, c1 = Vector512<float>.Zero, c2 = Vector512<float>.Zero, c3 = Vector512<float>.Zero, c4 = Vector512<float>.Zero, c5 = Vector512<float>.Zero;
-        Vector512<float> c6 = Vector512<float>.Zero, c7 = Vector512<float>.Zero, c8 = Vector512<float>.Zero, c9 = Vector512<float>.Zero, c10 = Vector512<float>.Zero, c11 = Vector512<float>.Zero;
-        for (int s = 0; s < steps; s++)
-        {
-            if ((s & lineMask) == 0)
-            {
-                Prefetch12(p0 + pf + (s >= wrapAt ? jump : 0), ld);
-            }
-
-            Vector512<float> a = Vector512.Load(aT);
-            c0 = Vector512.FusedMultiplyAdd(TB.Load(p0), a, c0);
-            c1 = Vector512.FusedMultiplyAdd(TB.Load(p0 + ld), a, c1);
-            c2 = Vector512.FusedMultiplyAdd(TB.Load(p0 + (ld << 1)), a, c2);
-            c3 = Vector512.FusedMultiplyAdd(TB.Load(p3), a, c3);
-            c4 = Vector512.FusedMultiplyAdd(TB.Load(p3 + ld), a, c4);
-            c5 = Vector512.FusedMultiplyAdd(TB.Load(p3 + (ld << 1)), a, c5);
-            c6 = Vector512.FusedMultiplyAdd(TB.Load(p6), a, c6);
-            c7 = Vector512.FusedMultiplyAdd(TB.Load(p6 + ld), a, c7);
-            c8 = Vector512.FusedMultiplyAdd(TB.Load(p6 + (ld << 1)), a, c8);
-            c9 = Vector512.FusedMultiplyAdd(TB.Load(p9), a, c9);
-            c10 = Vector512.FusedMultiplyAdd(TB.Load(p9 + ld), a, c10);
-            c11 = Vector512.FusedMultiplyAdd(TB.Load(p9 + (ld << 1)), a, c11);
-            aT += 16;
-            p0 += step;
-            p3 += step;
-            p6 += step;
-            p9 += step;
-        }
-
-        c0.Store(acc);
-        c1.Store(acc + 16);
-        c2.Store(acc + 32);
-        c3.Store(acc + 48);
-        c4.Store(acc + 64);
-        c5.Store(acc + 80);
-        c6.Store(acc + 96);
-        c7.Store(acc + 112);
-        c8.Store(acc + 128);
-        c9.Store(acc + 144);
-        c10.Store(acc + 160);
-        c11.Store(acc + 176);
-    }
-
-    /// <summary>
     /// The four-k-per-vector tile (3..4 rows of A) over 12 B rows, reading B with full 64-byte loads: each load holds
     /// four quads of a row, spread to all lanes by in-register 128-bit shuffles. On an AMD EPYC (Zen 5) it ran 40% faster
     /// than quad broadcasts written as <c>Vector512.Create(Vector128.Load(p))</c>, which compile to a load and three
     /// inserts (see <see cref="Quad"/>); on the Ice Lake Xeon true 128-bit broadcast loads measured even with it at 3..4
     /// rows (B out of cache, one core: 17.5–17.6 GB/s both), so it stays. <paramref name="steps"/> is a multiple of 4
-    /// (the caller leaves the rest of K to its scalar tail);
-    /// <paramref name="next"/> as for <see cref="BroadcastTile12{TB}"/>.
+    /// (the caller leaves the rest of K to its scalar tail). <paramref name="next"/>: bytes from these rows to the next
+    /// tile's, whose first lines are fetched as this tile ends (0: none; the fetch then runs past the tile's own rows).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void QuadTile12(int steps, float* aT, float* b, long ldb, float* acc, nint next)
@@ -438,7 +367,7 @@ internal static unsafe partial class CpuGemm
     /// Measured A/B on one core of the Ice Lake Xeon (the kernels alone, B out of cache): 8×4096×4096 58.5 → 65.6
     /// GFLOP/s, 8×7168×2048 58.4 → 68.4; with B in L2 the pair tile computed at 70–82 GFLOP/s and this one at 120–126.
     /// <paramref name="steps"/> (quads) is a multiple of the quads in a 64-byte line (4 of F32); <paramref name="next"/>
-    /// as for <see cref="BroadcastTile12{TB}"/>.
+    /// as for <see cref="QuadTile12"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void QuadPairTile12<TB>(int steps, float* aT, byte* b0, nint ld, float* acc, nint next)
@@ -537,7 +466,7 @@ internal static unsafe partial class CpuGemm
     /// one core of the Ice Lake Xeon (the kernels alone, F32): with B in L2 134–136 → 164–174 GFLOP/s (74% → 90–95% of
     /// the FMA peak); B out of cache 16×4096×4096 102.6–107 → 111.5–116, where a read of the same six rows with no
     /// arithmetic drew only 14–15 GB/s. <paramref name="steps"/> (quads) is a multiple of the quads in a 64-byte line (4
-    /// of F32, 8 of BF16); <paramref name="next"/> as for <see cref="BroadcastTile12{TB}"/>.
+    /// of F32, 8 of BF16); <paramref name="next"/> as for <see cref="QuadTile12"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void QuadWideTile6<TB>(int steps, float* aT, byte* b0, nint ld, float* acc, nint next)
