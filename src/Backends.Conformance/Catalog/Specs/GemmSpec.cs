@@ -57,8 +57,9 @@ internal sealed class GemmSpec : OpSpec
         S(1, 6, 7, 16400, 0, 1, 1),
 
         // The AVX-512 broadcast decode kernels: quads of k on one, two or four A vectors (3..4, 5..8, 9..16 rows of A;
-        // BF16 at 9..16 pairs on two), K tails short of a whole 16-k line (and K with no whole line), B rows in full
-        // tiles of 12 (6 with four vectors) plus a short tile, beta, a transposed A.
+        // BF16 at 9..16 read in place, F16 at 9..16 widened first), K tails short of a whole 64-byte line of B (16 k of
+        // F32, 32 of BF16; and K with no whole line), B rows in full tiles of 12 (6 with four vectors) plus a short
+        // tile, beta, a transposed A.
         S(1, 3, 29, 103, 0, 1),
         S(1, 4, 13, 9, 0, 1),
         S(1, 7, 37, 61, 0, 1, 1),
