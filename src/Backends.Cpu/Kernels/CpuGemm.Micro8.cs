@@ -11,7 +11,7 @@ internal static unsafe partial class CpuGemm
     private static void Micro8Any<TOps, TVec, TW>(int kc, float* aPanel, byte* rows, nint ldRows, float* b, float* c, int ldc, float alpha, int mRows, int nCols, bool overwrite)
         where TOps : IVecOps<TVec>
         where TVec : struct
-        where TW : struct, IPanelWidth
+        where TW : struct, ICount
     {
         if (rows != null)
         {
@@ -34,10 +34,10 @@ internal static unsafe partial class CpuGemm
     private static void Micro8<TOps, TVec, TW, TA>(int kc, TA a, float* b, float* c, int ldc, float alpha, int mRows, int nCols, bool overwrite)
         where TOps : IVecOps<TVec>
         where TVec : struct
-        where TW : struct, IPanelWidth
+        where TW : struct, ICount
         where TA : struct, IRowsOfA
     {
-        int w = TOps.Count, v = TW.Vectors;
+        int w = TOps.Count, v = TW.Value;
         PrefetchTile(c, ldc, mRows, v * w);
 
         TVec c00 = TOps.Zero, c01 = TOps.Zero, c02 = TOps.Zero, c10 = TOps.Zero, c11 = TOps.Zero, c12 = TOps.Zero;
@@ -48,7 +48,7 @@ internal static unsafe partial class CpuGemm
         {
             PrefetchBPanel(b, v * w);
 
-            TVec b0 = TOps.Load(b), b1 = TW.Vectors > 1 ? TOps.Load(b + w) : b0, b2 = TW.Vectors > 2 ? TOps.Load(b + (2 * w)) : b0;
+            TVec b0 = TOps.Load(b), b1 = TW.Value > 1 ? TOps.Load(b + w) : b0, b2 = TW.Value > 2 ? TOps.Load(b + (2 * w)) : b0;
             Fma3<TOps, TVec, TW>(TOps.Broadcast(a.At(0)), b0, b1, b2, ref c00, ref c01, ref c02);
             Fma3<TOps, TVec, TW>(TOps.Broadcast(a.At(1)), b0, b1, b2, ref c10, ref c11, ref c12);
             Fma3<TOps, TVec, TW>(TOps.Broadcast(a.At(2)), b0, b1, b2, ref c20, ref c21, ref c22);
@@ -72,15 +72,15 @@ internal static unsafe partial class CpuGemm
     private static void Fma3<TOps, TVec, TW>(TVec a, TVec b0, TVec b1, TVec b2, ref TVec c0, ref TVec c1, ref TVec c2)
         where TOps : IVecOps<TVec>
         where TVec : struct
-        where TW : struct, IPanelWidth
+        where TW : struct, ICount
     {
         c0 = TOps.MulAdd(a, b0, c0);
-        if (TW.Vectors > 1)
+        if (TW.Value > 1)
         {
             c1 = TOps.MulAdd(a, b1, c1);
         }
 
-        if (TW.Vectors > 2)
+        if (TW.Value > 2)
         {
             c2 = TOps.MulAdd(a, b2, c2);
         }
@@ -147,9 +147,9 @@ internal static unsafe partial class CpuGemm
         TVec c40, TVec c41, TVec c42, TVec c50, TVec c51, TVec c52, TVec c60, TVec c61, TVec c62, TVec c70, TVec c71, TVec c72)
         where TOps : IVecOps<TVec>
         where TVec : struct
-        where TW : struct, IPanelWidth
+        where TW : struct, ICount
     {
-        int w = TOps.Count, v = TW.Vectors;
+        int w = TOps.Count, v = TW.Value;
         TVec al = TOps.Broadcast(alpha);
         if (mRows == 8 && nCols == v * w)
         {
@@ -234,17 +234,17 @@ internal static unsafe partial class CpuGemm
     private static void Update3<TOps, TVec, TW>(float* c, int w, TVec alpha, TVec v0, TVec v1, TVec v2, bool overwrite)
         where TOps : IVecOps<TVec>
         where TVec : struct
-        where TW : struct, IPanelWidth
+        where TW : struct, ICount
     {
         if (overwrite)
         {
             TOps.Store(c, TOps.Multiply(alpha, v0));
-            if (TW.Vectors > 1)
+            if (TW.Value > 1)
             {
                 TOps.Store(c + w, TOps.Multiply(alpha, v1));
             }
 
-            if (TW.Vectors > 2)
+            if (TW.Value > 2)
             {
                 TOps.Store(c + (2 * w), TOps.Multiply(alpha, v2));
             }
@@ -253,35 +253,14 @@ internal static unsafe partial class CpuGemm
         }
 
         TOps.Store(c, TOps.MulAdd(alpha, v0, TOps.Load(c)));
-        if (TW.Vectors > 1)
+        if (TW.Value > 1)
         {
             TOps.Store(c + w, TOps.MulAdd(alpha, v1, TOps.Load(c + w)));
         }
 
-        if (TW.Vectors > 2)
+        if (TW.Value > 2)
         {
             TOps.Store(c + (2 * w), TOps.MulAdd(alpha, v2, TOps.Load(c + (2 * w))));
         }
-    }
-
-    /// <summary>Vectors of a B panel the 8-row micro-kernel uses: three (a whole panel), or two or one for the last panel of C's columns.</summary>
-    private interface IPanelWidth
-    {
-        static abstract int Vectors { get; }
-    }
-
-    private readonly struct OneVector : IPanelWidth
-    {
-        public static int Vectors => 1;
-    }
-
-    private readonly struct TwoVectors : IPanelWidth
-    {
-        public static int Vectors => 2;
-    }
-
-    private readonly struct ThreeVectors : IPanelWidth
-    {
-        public static int Vectors => 3;
     }
 }

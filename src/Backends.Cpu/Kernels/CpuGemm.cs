@@ -285,15 +285,15 @@ internal static unsafe partial class CpuGemm
                                 int vectors = (nCols + TOps.Count - 1) / TOps.Count;
                                 if (vectors == 3)
                                 {
-                                    Micro8Any<TOps, TVec, ThreeVectors>(kc, aPack + (ir * kc), rows, ldRows, bp, cTile, ldcf, p.Alpha, mRows, nCols, overwrite);
+                                    Micro8Any<TOps, TVec, Three>(kc, aPack + (ir * kc), rows, ldRows, bp, cTile, ldcf, p.Alpha, mRows, nCols, overwrite);
                                 }
                                 else if (vectors == 2)
                                 {
-                                    Micro8Any<TOps, TVec, TwoVectors>(kc, aPack + (ir * kc), rows, ldRows, bp, cTile, ldcf, p.Alpha, mRows, nCols, overwrite);
+                                    Micro8Any<TOps, TVec, Two>(kc, aPack + (ir * kc), rows, ldRows, bp, cTile, ldcf, p.Alpha, mRows, nCols, overwrite);
                                 }
                                 else
                                 {
-                                    Micro8Any<TOps, TVec, OneVector>(kc, aPack + (ir * kc), rows, ldRows, bp, cTile, ldcf, p.Alpha, mRows, nCols, overwrite);
+                                    Micro8Any<TOps, TVec, One>(kc, aPack + (ir * kc), rows, ldRows, bp, cTile, ldcf, p.Alpha, mRows, nCols, overwrite);
                                 }
                             }
                             else

@@ -1237,30 +1237,15 @@ internal static unsafe class CpuFused
         }
     }
 
-    private interface IRowCount
-    {
-        static abstract int Count { get; }
-    }
-
-    private readonly struct Four : IRowCount
-    {
-        public static int Count => 4;
-    }
-
-    private readonly struct Eight : IRowCount
-    {
-        public static int Count => 8;
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WeightedSumUnrolled<TOps, TVec, TStore, TRows>(float** rows, float* w, int count, int live, float* y, int n, float* zeros, float** next, int nextCount)
         where TOps : IVecOps<TVec>
         where TVec : struct
         where TStore : struct, IStore
-        where TRows : struct, IRowCount
+        where TRows : struct, ICount
     {
-        // The live rows in order after the padding: slots [0, TRows.Count - live) read zeros at weight 0.
-        int slots = TRows.Count, slot = slots - live;
+        // The live rows in order after the padding: slots [0, TRows.Value - live) read zeros at weight 0.
+        int slots = TRows.Value, slot = slots - live;
         float** r = stackalloc float*[slots];
         float* ws = stackalloc float[slots];
         for (int j = 0; j < slot; j++)
