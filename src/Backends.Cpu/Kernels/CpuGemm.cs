@@ -165,7 +165,7 @@ internal static unsafe partial class CpuGemm
         // and the other on the Ice Lake Xeon (A/B in one process, two cores), 1024³ 256.5 → 289.6 GFLOP/s, 1000³ 266.3
         // → 290.7, 512×2048×7168 264.7 → 275.2, 4096³ 309.2 → 314.8; this estimate against the former one (both
         // weights 0.5, blocks of NC): 1024³ 234.6 → 280.1, 512×2048×7168 262.9 → 273.6, the rest within 4%.
-        double aCost = mr == 8 && p.InType == DType.F32 && !p.TransA && RowsSpreadInL1(p.LdA) ? 0 : 0.5;
+        double aCost = ReadsAInPlace(p, mr) ? 0 : 0.5;
         double bCost = p.InType == DType.F32 && !p.TransB ? 0.5 : 2;
         (int wm, int wn) = Grid(CpuParallel.Workers, m, n, k, mr, nr, aCost, bCost);
         int rowUnits = (m + mr - 1) / mr, colUnits = (n + nr - 1) / nr;
@@ -237,7 +237,7 @@ internal static unsafe partial class CpuGemm
         // 4 KiB (every power-of-two K of 1024 or more) keeps the packed panel: there the rows share one L1 set, and a
         // two-core 4096³ ran up to 20% slower in place; a plain row copy to a padded stride instead of the transpose
         // measured no faster (fetching A from memory, not transposing it, is the cost of packing).
-        bool rowsA = mr == 8 && p.InType == DType.F32 && !p.TransA && RowsSpreadInL1(p.LdA);
+        bool rowsA = ReadsAInPlace(p, mr);
         nint ldaBytes = (nint)(p.LdA * sizeof(float));
 
         // K in slabs of equal depth (at most KC, a multiple of 8) and rows in blocks of equal height (at most MC, a
@@ -491,6 +491,9 @@ internal static unsafe partial class CpuGemm
             new Span<float>(dst + ((long)r * ldp), kc).Clear();
         }
     }
+
+    /// <summary>Whether the blocked path reads A in place from its rows (see BlockedPart) rather than packing it: F32, row-major, on the 8-row kernel, rows spread over L1 sets.</summary>
+    private static bool ReadsAInPlace(in GemmProblem p, int mr) => mr == 8 && p.InType == DType.F32 && !p.TransA && RowsSpreadInL1(p.LdA);
 
     /// <summary>
     /// Whether the 8 rows of the 512-bit micro-kernel, <paramref name="ld"/> floats apart and read at the same column, fall in more than one L1 set
