@@ -64,8 +64,12 @@ internal static class CpuParallel
     /// <summary>Cores a kernel on this thread may use: 1 inside <see cref="Serial"/> work, else every core.</summary>
     public static int Workers => t_serial ? 1 : Environment.ProcessorCount;
 
-    /// <summary>Runs <paramref name="body"/> over [0, count) in chunks of at least <paramref name="grain"/> indices.</summary>
-    public static void For(long count, long grain, Action<long, long> body)
+    /// <summary>
+    /// Runs <paramref name="body"/> over [0, count) in chunks of at least <paramref name="grain"/> indices, at most
+    /// <paramref name="chunksPerWorker"/> per worker (more balance a worker slowed by its neighbours better, fewer
+    /// keep each worker's stretch of memory longer).
+    /// </summary>
+    public static void For(long count, long grain, Action<long, long> body, int chunksPerWorker = 4)
     {
         if (count <= 0)
         {
@@ -81,7 +85,7 @@ internal static class CpuParallel
         }
 
         // A few chunks per worker balance uneven progress without paying per-index overhead.
-        long chunks = Math.Min((count + grain - 1) / grain, (long)workers * 4);
+        long chunks = Math.Min((count + grain - 1) / grain, (long)workers * Math.Max(1, chunksPerWorker));
         long size = (count + chunks - 1) / chunks;
         Run(count, size, body);
     }

@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using System.Threading;
 
 namespace Backends.Cpu;
 
@@ -348,6 +349,57 @@ internal static unsafe partial class CpuGemm
 
     [ThreadStatic]
     private static float[]? t_bPack;
+
+    private static long s_calls;
+
+    [ThreadStatic]
+    private static long t_copyCall;
+
+    [ThreadStatic]
+    private static nint t_copyOf;
+
+    [ThreadStatic]
+    private static nint t_packedBy;
+
+    /// <summary>A number no other parallel call has: tells a worker's first chunk of a call from its later ones (<see cref="WorkerCopy"/>).</summary>
+    private static long NextCall() => Interlocked.Increment(ref s_calls);
+
+    /// <summary>Notes on the calling thread that it packed <paramref name="packed"/> itself (its chunks read it in place).</summary>
+    private static void MarkPacked(float* packed) => t_packedBy = (nint)packed;
+
+    /// <summary>
+    /// The packed A that this thread's chunks of call <paramref name="call"/> read: <paramref name="shared"/> on the
+    /// thread that packed it, elsewhere the worker's own copy, made on its first chunk of the call (scratch slot 6;
+    /// past 4 Mi floats the shared one). Either holds the same values, so the results do not depend on which.
+    /// </summary>
+    /// <remarks>
+    /// Why: the broadcast decode tiles re-read all of packed A (up to 16 × K floats) for every few B rows while B
+    /// streams through the caches, and two cores re-reading one buffer ran slower than each reading its own. Measured
+    /// on the Ice Lake Xeon VM: the 16-row tile alone on two threads over halves of one B, 123–128 GFLOP/s with A shared
+    /// against 140–148 with a copy each (two processes, each with its own A and B: 175–183); the whole GEMM on two
+    /// cores, A/B in one process, F32 16×4096×4096 110 → 124 and 124 → 135, 16×7168×2048 117 → 125, 16×2048×7168
+    /// 129 → 139, 12×4096×4096 91 → 100; BF16 16×4096×4096 124 → 141, 16×7168×2048 116 → 128; F16 16×4096×4096 71 →
+    /// 78; 8 rows even to +8%. The runs of one and two rows (A a few KiB), the
+    /// half-precision dot tiles and the unpacked-B GEMM measured even with copies, and read A shared.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float* WorkerCopy(long call, float* shared, long floats)
+    {
+        if (t_packedBy == (nint)shared || floats > (1 << 22))
+        {
+            return shared;
+        }
+
+        float* own = CpuConvert.ScratchPointer(6, (int)floats);
+        if (t_copyCall != call || t_copyOf != (nint)own)
+        {
+            Buffer.MemoryCopy(shared, own, floats * sizeof(float), floats * sizeof(float));
+            t_copyCall = call;
+            t_copyOf = (nint)own;
+        }
+
+        return own;
+    }
 
     /// <summary>The calling thread's pinned B-pack buffer (15 floats of slack to start it on 64 bytes), grown on demand and kept (an allocation per call cost more than a 512³ GEMM's packing).</summary>
     private static float[] PackBuffer(int floats)

@@ -141,6 +141,49 @@ public sealed class CpuDecodeHalfTests
         AssertMatches("f32", m, n, k, (i, q) => a[(i * k) + q], (j, q) => b[(j * (k + Pad)) + 2 + q], alpha, beta, c0, s.Read<float>(vc), seed);
     }
 
+    /// <summary>
+    /// The broadcast decode path split over the workers (several chunks of B rows each, so every core runs some; a
+    /// worker other than the caller reads its own copy of packed A, made on its first chunk of a call): calls one after
+    /// another on the same shape with fresh A each time, so a copy left from an earlier call would show, each against
+    /// float64. Exercised with more than one processor (the CI machine has two).
+    /// </summary>
+    [Theory]
+    [InlineData(3)]
+    [InlineData(8)]
+    [InlineData(12)]
+    [InlineData(16)]
+    public void F32WeightDecode_SplitOverWorkers_EachCallReadsItsOwnA(int m)
+    {
+        const int N = 3001, K = 520; // a K tail past the last whole 16-k line; a short last tile
+        int seed = Environment.TickCount ^ (m * 7919);
+        var rnd = new Random(seed);
+        float[] b = new float[N * K];
+        for (int i = 0; i < b.Length; i++)
+        {
+            b[i] = (float)((rnd.NextDouble() * 2) - 1);
+        }
+
+        using Device cpu = new BackendRegistry().AddCpu().Open("cpu:0");
+        using DeviceStream s = cpu.CreateStream();
+        TensorView va = cpu.Allocate(DType.F32, m, K), vb = cpu.Allocate(DType.F32, N, K), vc = cpu.Allocate(DType.F32, m, N);
+        s.Write<float>(vb, b);
+        float[] c0 = new float[m * N];
+        Array.Fill(c0, float.NaN);
+        for (int call = 0; call < 3; call++)
+        {
+            float[] a = new float[m * K];
+            for (int i = 0; i < a.Length; i++)
+            {
+                a[i] = (float)((rnd.NextDouble() * 4) - 2);
+            }
+
+            s.Write<float>(va, a);
+            s.Write<float>(vc, c0);
+            cpu.Kernels.Gemm(s, va, vb, vc, new GemmOptions { TransB = true });
+            AssertMatches($"call {call}", m, N, K, (i, q) => a[(i * K) + q], (j, q) => b[(j * K) + q], 1f, 0f, c0, s.Read<float>(vc), seed);
+        }
+    }
+
     /// <summary>Every C[i, j] against alpha·Σ_q A[i,q]·B[j,q] + beta·C0[i,j] in float64, to a tolerance scaled by Σ|A·B|.</summary>
     private static void AssertMatches(string label, int m, int n, int k, Func<int, int, double> a, Func<int, int, double> b, float alpha, float beta, float[] c0, float[] c, int seed)
     {
