@@ -82,7 +82,7 @@ internal static unsafe partial class CpuGemm
             if (tail > 0)
             {
                 WidenRowsOfA(p, groups * 16, tail, tailRows, k);
-                PackRunsOfK(tailRows, k, tail, tailWidth / 4, kQuads, 4, aTail, tailWidth);
+                PackQuadsOfK(tailRows, k, tail, tailWidth / 4, kQuads, aTail, tailWidth);
             }
 
             for (int g = 0; g < groups; g++)

@@ -116,7 +116,7 @@ internal static unsafe partial class CpuGemm
         float* aTShared = RentCallBuffer(5, Math.Max(kv, 1) * (long)rowsPer, out bool owned);
         try
         {
-            PackRunsOfK(pa, lda, m, rowsPer, kv / kPer, kPer, aTShared, aw);
+            PackQuadsOfK(pa, lda, m, rowsPer, kv / kPer, aTShared, aw);
             MarkPacked(aTShared);
 
             int tiles = (n + tileRows - 1) / tileRows;
@@ -216,22 +216,19 @@ internal static unsafe partial class CpuGemm
     }
 
     /// <summary>
-    /// dst[s·aw + i·kPer + j] = src[i·ld + s·kPer + j] for s &lt; steps, i &lt; rowsPer, j &lt; kPer, with 0 for the rows
-    /// from <paramref name="rows"/> on: F32 rows of A laid out as runs of kPer consecutive k, rowsPer rows per step.
+    /// dst[s·aw + 4i + j] = src[i·ld + 4s + j] for s &lt; steps, i &lt; rowsPer, j &lt; 4, with 0 for the rows from
+    /// <paramref name="rows"/> on: F32 rows of A laid out as quads of consecutive k (every tile's
+    /// <see cref="IBroadcastK.KPerVector"/>), rowsPer rows per step, one 128-bit move a quad.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PackRunsOfK(float* src, long ld, int rows, int rowsPer, int steps, int kPer, float* dst, int aw)
+    private static void PackQuadsOfK(float* src, long ld, int rows, int rowsPer, int steps, float* dst, int aw)
     {
         for (int i = 0; i < rowsPer; i++)
         {
-            float* row = src + (i * ld);
+            float* row = src + (i * ld), d = dst + (i * 4);
             for (int s = 0; s < steps; s++)
             {
-                float* d = dst + (s * (long)aw) + (i * kPer);
-                for (int j = 0; j < kPer; j++)
-                {
-                    d[j] = i < rows ? row[(s * kPer) + j] : 0;
-                }
+                (i < rows ? Vector128.Load(row + (s * 4L)) : Vector128<float>.Zero).Store(d + (s * (long)aw));
             }
         }
     }
