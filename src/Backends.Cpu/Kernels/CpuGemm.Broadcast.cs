@@ -82,7 +82,7 @@ internal static unsafe partial class CpuGemm
             if (tail > 0)
             {
                 WidenRowsOfA(p, groups * 16, tail, tailRows, k);
-                PackQuadsOfK(tailRows, k, tail, tailWidth / 4, kQuads, aTail, tailWidth);
+                PackQuadsOfK(tailRows, k, tail, tailWidth / 4, (k & ~15) / 4, aTail, tailWidth); // the tile takes whole 16-k lines
             }
 
             for (int g = 0; g < groups; g++)
