@@ -117,14 +117,14 @@ internal static unsafe partial class CpuGemm
         try
         {
             PackQuadsOfK(pa, lda, m, rowsPer, kv / kPer, aTShared, aw);
-            MarkPacked(aTShared);
 
             int tiles = (n + tileRows - 1) / tileRows;
             long aFloats = Math.Max(kv, 1) * (long)rowsPer;
             long call = NextCall();
+            int packer = Environment.CurrentManagedThreadId;
             CpuParallel.For(tiles, Math.Max(1, 65536 / Math.Max(k, 1)), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (t0, t1) =>
             {
-                float* aT = WorkerCopy(call, aTShared, aFloats);
+                float* aT = WorkerCopy(call, packer, aTShared, aFloats);
                 int j0 = (int)(t0 * tileRows), j1 = (int)Math.Min(n, t1 * tileRows), width = j1 - j0;
                 int ldr = RoundUp(Math.Max(k, 1), 16) + 16;
                 // B is read in place when the broadcast reads its dtype (F32, or BF16 with the BF16 broadcasts), else

@@ -358,19 +358,14 @@ internal static unsafe partial class CpuGemm
     [ThreadStatic]
     private static nint t_copyOf;
 
-    [ThreadStatic]
-    private static nint t_packedBy;
-
     /// <summary>A number no other parallel call has: tells a worker's first chunk of a call from its later ones (<see cref="WorkerCopy"/>).</summary>
     private static long NextCall() => Interlocked.Increment(ref s_calls);
 
-    /// <summary>Notes on the calling thread that it packed <paramref name="packed"/> itself (its chunks read it in place).</summary>
-    private static void MarkPacked(float* packed) => t_packedBy = (nint)packed;
-
     /// <summary>
     /// The packed A that this thread's chunks of call <paramref name="call"/> read: <paramref name="shared"/> on the
-    /// thread that packed it, elsewhere the worker's own copy, made on its first chunk of the call (scratch slot 6;
-    /// past 4 Mi floats the shared one). Either holds the same values, so the results do not depend on which.
+    /// thread that packed it (managed thread id <paramref name="packer"/>), elsewhere the worker's own copy, made on its
+    /// first chunk of the call (scratch slot 6; past 4 Mi floats the shared one). Either holds the same values, so the
+    /// results do not depend on which.
     /// </summary>
     /// <remarks>
     /// Why: the broadcast decode tiles re-read all of packed A (up to 16 × K floats) for every few B rows while B
@@ -383,9 +378,9 @@ internal static unsafe partial class CpuGemm
     /// half-precision dot tiles and the unpacked-B GEMM measured even with copies, and read A shared.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float* WorkerCopy(long call, float* shared, long floats)
+    private static float* WorkerCopy(long call, int packer, float* shared, long floats)
     {
-        if (t_packedBy == (nint)shared || floats > (1 << 22))
+        if (Environment.CurrentManagedThreadId == packer || floats > (1 << 22))
         {
             return shared;
         }
