@@ -18,7 +18,7 @@ namespace Backends.Benchmarks;
 /// <summary>
 /// <c>cpu-compare</c>: the CPU backend beside the references a user would otherwise reach for, in one run on the same
 /// data: OpenBLAS SGEMM (C = A·Bᵀ) per shape and thread count, the decode GEMMs against their roofline bound
-/// (min of the FMA peak and intensity × copy bandwidth, both measured in this run), each memory-bound op against a
+/// (min of the FMA peak and intensity × copy bandwidth, both sampled beside each shape in this run), each memory-bound op against a
 /// plain copy of the same bytes timed right beside it, the grouped GEMM against one dense GEMM of the same FLOPs, and
 /// the launch-to-completion time of a tiny op. Medians of alternating samples; read ratios, not absolutes.
 /// Each thread count runs in a child process (DOTNET_PROCESSOR_COUNT and OPENBLAS_NUM_THREADS set before start).
@@ -159,40 +159,135 @@ internal static unsafe class CpuCompare
         double read = ReadStreamGBs(threads);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"read stream (256 MiB, {threads} thread{(threads == 1 ? string.Empty : "s")}, best of 4 and 12 streams each, bytes read): {read:F1} GB/s"));
         Console.WriteLine();
-        Console.WriteLine("| decode GEMM (B [N,K]) | M×N×K | ours GFLOP/s | ours GB/s | roofline bound GFLOP/s | % of bound | % of read-stream bound | OpenBLAS GFLOP/s |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|");
+        using var beside = new BesideRoof(cpu, stream, roof.PeakGflops);
+        Console.WriteLine("| decode GEMM (B [N,K]) | M×N×K | ours GFLOP/s | ours GB/s | copy GB/s, FMA peak beside | roofline bound GFLOP/s | % of bound | % of run-start roof | % of read-stream bound | OpenBLAS GFLOP/s |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
         var f32 = new Dictionary<(int, int, int), double>();
         foreach ((int m, int n, int k) in DecodeShapes)
         {
-            (double ours, double blas) = Sgemm(cpu, stream, m, n, k, reps, rotateB: true);
+            beside.Clear();
+            (double ours, double blas) = Sgemm(cpu, stream, m, n, k, reps, rotateB: true, beside: beside.Sample);
             f32[(m, n, k)] = ours;
             double bytes = ((double)n * k) + ((double)m * k) + ((double)m * n);
             double intensity = 2.0 * m * n * k / (bytes * 4);
-            double bound = Math.Min(roof.PeakGflops, intensity * roof.BandwidthGBs);
-            double readBound = Math.Min(roof.PeakGflops, intensity * read);
-            double gbs = ours / intensity;
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| decode | {m}×{n}×{k} | {ours:F1} | {gbs:F1} | {bound:F0} | {100 * ours / bound:F0}% | {100 * ours / readBound:F0}% | {(double.IsNaN(blas) ? "-" : blas.ToString("F1", CultureInfo.InvariantCulture))} |"));
+            Console.WriteLine(DecodeRow("decode", m, n, k, ours, intensity, beside, roof, read, double.IsNaN(blas) ? "-" : blas.ToString("F1", CultureInfo.InvariantCulture)));
         }
 
         // The same with BF16 weights and activations (C in F32), as models ship them: half the bytes of B.
         Console.WriteLine();
-        Console.WriteLine("| decode GEMM, BF16 A and B, F32 C | M×N×K | ours GFLOP/s | ours GB/s | roofline bound GFLOP/s | % of bound | % of read-stream bound | BF16 / F32 (ours) |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|");
+        Console.WriteLine("| decode GEMM, BF16 A and B, F32 C | M×N×K | ours GFLOP/s | ours GB/s | copy GB/s, FMA peak beside | roofline bound GFLOP/s | % of bound | % of run-start roof | % of read-stream bound | BF16 / F32 (ours) |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
         foreach ((int m, int n, int k) in DecodeShapes)
         {
-            double ours = DecodeBf16(cpu, stream, m, n, k, reps);
+            beside.Clear();
+            double ours = DecodeBf16(cpu, stream, m, n, k, reps, beside.Sample);
             double bytes = (((double)n * k) + ((double)m * k)) * 2 + ((double)m * n * 4);
             double intensity = 2.0 * m * n * k / bytes;
-            double bound = Math.Min(roof.PeakGflops, intensity * roof.BandwidthGBs);
-            double readBound = Math.Min(roof.PeakGflops, intensity * read);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| decode bf16 | {m}×{n}×{k} | {ours:F1} | {ours / intensity:F1} | {bound:F0} | {100 * ours / bound:F0}% | {100 * ours / readBound:F0}% | {ours / f32[(m, n, k)]:F2} |"));
+            Console.WriteLine(DecodeRow("decode bf16", m, n, k, ours, intensity, beside, roof, read, (ours / f32[(m, n, k)]).ToString("F2", CultureInfo.InvariantCulture)));
         }
 
         Console.WriteLine();
     }
 
+    /// <summary>One decode table row: the bound from the copy and FMA peak sampled beside the shape (the target's), from the run-start roof, and from the read stream.</summary>
+    private static string DecodeRow(string label, int m, int n, int k, double ours, double intensity, BesideRoof beside, RooflineFigures roof, double read, string last)
+    {
+        double copy = beside.CopyGBs, peak = beside.PeakGflops;
+        double bound = Math.Min(double.IsNaN(peak) ? roof.PeakGflops : peak, intensity * copy);
+        double startBound = Math.Min(roof.PeakGflops, intensity * roof.BandwidthGBs);
+        double readBound = Math.Min(roof.PeakGflops, intensity * read);
+        return string.Create(
+            CultureInfo.InvariantCulture,
+            $"| {label} | {m}×{n}×{k} | {ours:F1} | {ours / intensity:F1} | {copy:F1}, {peak:F0} | {bound:F0} | {100 * ours / bound:F0}% | {100 * ours / startBound:F0}% | {100 * ours / readBound:F0}% | {last} |");
+    }
+
+    /// <summary>
+    /// The decode bound's two terms sampled beside a shape's own samples, the same way and as often: after each pair of
+    /// ours and OpenBLAS, one sample of the device's copy of 256 MiB (bytes read + written, every core, as the memory-bound
+    /// ops' copy) and one of the FMA-bound probe, each a <see cref="Block"/>; their medians make the bound. On this shared
+    /// VM the copy's rate swung between 14 and 21 GB/s on one core within minutes, so a bound measured once at the start of
+    /// the run (best of seven, <see cref="RooflineMeter"/>) and set against medians taken minutes later compared different
+    /// phases, and a best against a median; the table prints the % of that run-start roof too.
+    /// </summary>
+    private sealed class BesideRoof : IDisposable
+    {
+        private const long CopyFloats = 64L << 20;
+        private readonly Device _cpu;
+        private readonly DeviceStream _stream;
+        private readonly TensorView _from;
+        private readonly TensorView _to;
+        private readonly TensorView? _scratch;
+        private readonly IPeakProbe? _probe;
+        private readonly int _iterations;
+        private readonly List<double> _copy = [];
+        private readonly List<double> _peak = [];
+        private double _flopsPerBurst;
+
+        public BesideRoof(Device cpu, DeviceStream stream, double peakGuess)
+        {
+            _cpu = cpu;
+            _stream = stream;
+            _from = cpu.Allocate(DType.F32, (int)CopyFloats);
+            _to = cpu.Allocate(DType.F32, (int)CopyFloats);
+            stream.Fill(_from, 1f);
+            stream.Fill(_to, 0f);
+            if (cpu is IPeakProbe probe)
+            {
+                _probe = probe;
+                _scratch = cpu.Allocate(DType.F32, probe.ScratchElements);
+
+                // A burst of about 5 ms at the run-start peak (a Block repeats it for 25 ms).
+                double flopsPerIteration = probe.QueueFmaBurst(stream, _scratch, 1000) / 1000;
+                stream.Synchronize();
+                double guess = double.IsFinite(peakGuess) && peakGuess > 0 ? peakGuess : 100;
+                _iterations = (int)Math.Clamp(guess * 1e9 * 0.005 / flopsPerIteration, 1000, 200_000_000);
+            }
+
+            stream.Synchronize();
+        }
+
+        /// <summary>Median copy rate of the samples since <see cref="Clear"/>, GB/s (bytes read + written).</summary>
+        public double CopyGBs => Median(_copy);
+
+        /// <summary>Median FMA rate of the samples since <see cref="Clear"/>, GFLOP/s (NaN without a probe).</summary>
+        public double PeakGflops => _peak.Count == 0 ? double.NaN : Median(_peak);
+
+        public void Clear()
+        {
+            _copy.Clear();
+            _peak.Clear();
+        }
+
+        /// <summary>One copy sample and one FMA sample.</summary>
+        public void Sample()
+        {
+            double ms = Block(() =>
+            {
+                _stream.Copy(_from, _to);
+                _stream.Synchronize();
+            });
+            _copy.Add(2.0 * CopyFloats * sizeof(float) / ms / 1e6);
+            if (_probe is not null)
+            {
+                ms = Block(() =>
+                {
+                    _flopsPerBurst = _probe.QueueFmaBurst(_stream, _scratch!, _iterations);
+                    _stream.Synchronize();
+                });
+                _peak.Add(_flopsPerBurst / ms / 1e6);
+            }
+        }
+
+        public void Dispose()
+        {
+            _from.Buffer.Dispose();
+            _to.Buffer.Dispose();
+            _scratch?.Buffer.Dispose();
+        }
+    }
+
     /// <summary>GFLOP/s of our decode GEMM with BF16 A and B [N,K] (rotating copies of B beyond the caches, as <see cref="Sgemm"/>) and an F32 C.</summary>
-    private static double DecodeBf16(Device cpu, DeviceStream stream, int m, int n, int k, int reps)
+    private static double DecodeBf16(Device cpu, DeviceStream stream, int m, int n, int k, int reps, Action? beside = null)
     {
         var rnd = new Random(m * 31 + n * 7 + k);
         BFloat16[] a = new BFloat16[(long)m * k], b = new BFloat16[(long)n * k];
@@ -233,6 +328,7 @@ internal static unsafe class CpuCompare
             for (int r = 0; r < reps; r++)
             {
                 times.Add(Block(Ours));
+                beside?.Invoke();
             }
 
             return 2.0 * m * n * k / Median(times) / 1e6;
@@ -373,9 +469,10 @@ internal static unsafe class CpuCompare
     /// <see cref="BlockMs"/>), the two libraries' samples alternating, medians compared. Before a sample the main thread
     /// spins <see cref="SettleMs"/> so the other library's threads stop spinning, and short calls get an untimed lead-in
     /// that wakes this library's own. With <paramref name="rotateB"/> (decode) each call reads the next of several copies
-    /// of B, together beyond the last-level cache, so B comes from memory as a model's weights do.
+    /// of B, together beyond the last-level cache, so B comes from memory as a model's weights do. <paramref name="beside"/>
+    /// runs after each pair of samples (the decode bound's copy and FMA samples).
     /// </summary>
-    private static (double Ours, double Blas) Sgemm(Device cpu, DeviceStream stream, int m, int n, int k, int reps, bool rotateB = false)
+    private static (double Ours, double Blas) Sgemm(Device cpu, DeviceStream stream, int m, int n, int k, int reps, bool rotateB = false, Action? beside = null)
     {
         var rnd = new Random(m * 31 + n * 7 + k);
         float[] a = new float[(long)m * k], b = new float[(long)n * k];
@@ -428,6 +525,8 @@ internal static unsafe class CpuCompare
                 {
                     blas.Add(Block(Blas));
                 }
+
+                beside?.Invoke();
             }
 
             return (flops / Median(ours) / 1e6, OpenBlas.IsAvailable ? flops / Median(blas) / 1e6 : double.NaN);
