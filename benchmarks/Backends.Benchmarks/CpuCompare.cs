@@ -62,7 +62,15 @@ internal static unsafe class CpuCompare
             return rc;
         }
 
-        return Measure(int.Parse(threadsArg, CultureInfo.InvariantCulture), quick);
+        if (!int.TryParse(threadsArg, NumberStyles.None, CultureInfo.InvariantCulture, out int threads) || threads < 1)
+        {
+            Console.Error.WriteLine($"cpu-compare: --threads wants a whole number of threads, 1 or more (got '{threadsArg}')");
+            return 2;
+        }
+
+        // The child measures; a user's --threads N (this process not started with the count fixed) gets one child.
+        bool isChild = Environment.ProcessorCount == threads && Environment.GetEnvironmentVariable("OPENBLAS_NUM_THREADS") == threadsArg;
+        return isChild ? Measure(threads, quick) : Child(threads, quick, coreType);
     }
 
     private static int Child(int threads, bool quick, string coreType)
