@@ -220,7 +220,6 @@ internal static unsafe class CpuCompare
     private sealed class BesideRoof : IDisposable
     {
         private const long CopyFloats = 64L << 20;
-        private readonly Device _cpu;
         private readonly DeviceStream _stream;
         private readonly TensorView _from;
         private readonly TensorView _to;
@@ -233,7 +232,6 @@ internal static unsafe class CpuCompare
 
         public BesideRoof(Device cpu, DeviceStream stream, double peakGuess)
         {
-            _cpu = cpu;
             _stream = stream;
             _from = cpu.Allocate(DType.F32, (int)CopyFloats);
             _to = cpu.Allocate(DType.F32, (int)CopyFloats);

@@ -190,7 +190,9 @@ internal static unsafe class CpuConvert
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<ushort> Pack(Vector512<uint> lo, Vector512<uint> hi)
     {
-        // vpackusdw packs within 128-bit lanes (lo's 4, hi's 4, per lane); the qword permute puts lo's before hi's.
+        // Only reached where Vector512 is accelerated, which on x86 implies AVX-512 F and BW. vpackusdw packs within
+        // 128-bit lanes (lo's 4, hi's 4, per lane; no lane saturates, each holds at most 0xFFFF); the qword permute puts
+        // lo's before hi's.
         Vector512<ushort> packed = Avx512BW.PackUnsignedSaturate(lo.AsInt32(), hi.AsInt32());
         return Avx512F.PermuteVar8x64(packed.AsUInt64(), Vector512.Create(0ul, 2, 4, 6, 1, 3, 5, 7)).AsUInt16();
     }
