@@ -40,6 +40,11 @@ internal static unsafe class CpuCompare
 
     private static string[] s_parts = [];
 
+    /// <summary>The issue's targets met in this thread count's run, per part: (target, met, measured), printed at its end.</summary>
+    private static readonly List<(string Target, int Met, int Of)> s_targets = [];
+
+    private static void Target(string target, int met, int of) => s_targets.Add((target, met, of));
+
     private static bool Part(string name) => s_parts.Contains(name);
 
     private static readonly string[] MemoryOps = ["add", "mul", "silu", "swiglu", "softmax", "rmsnorm", "rope", "cast", "moe-unpermute"];
@@ -143,6 +148,19 @@ internal static unsafe class CpuCompare
         }
 
         Console.WriteLine();
+        if (s_targets.Count > 0)
+        {
+            // One line per target (docs/cpu.md, issue 11), so a run says at a glance what it met; read it with the
+            // phase in mind: on a shared machine one run is one sample.
+            Console.WriteLine($"targets met in this run ({threads} thread{(threads == 1 ? string.Empty : "s")}):");
+            foreach ((string target, int met, int of) in s_targets)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"- {target}: {met} of {of}{(met == of ? " (met)" : string.Empty)}"));
+            }
+
+            Console.WriteLine();
+        }
+
         return 0;
     }
 
@@ -150,10 +168,22 @@ internal static unsafe class CpuCompare
     {
         Console.WriteLine("| SGEMM C = A·Bᵀ | M×N×K | ours GFLOP/s | OpenBLAS GFLOP/s | ours / OpenBLAS |");
         Console.WriteLine("|---|---|---|---|---|");
+        int met = 0, measured = 0;
         foreach ((int m, int n, int k, string label) in SgemmShapes.Where(s => !quick || (long)s.M * s.N * s.K <= 1L << 31))
         {
             (double ours, double blas) = Sgemm(cpu, stream, m, n, k, reps);
+            if (!double.IsNaN(blas))
+            {
+                measured++;
+                met += ours >= blas ? 1 : 0;
+            }
+
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {label} | {m}×{n}×{k} | {ours:F1} | {(double.IsNaN(blas) ? "-" : blas.ToString("F1", CultureInfo.InvariantCulture))} | {(double.IsNaN(blas) ? "-" : (ours / blas).ToString("F2", CultureInfo.InvariantCulture))} |"));
+        }
+
+        if (measured > 0)
+        {
+            Target("SGEMM ≥ 1.0× OpenBLAS, shapes", met, measured);
         }
 
         Console.WriteLine();
@@ -171,6 +201,7 @@ internal static unsafe class CpuCompare
         Console.WriteLine("| decode GEMM (B [N,K]) | M×N×K | ours GFLOP/s | ours GB/s | copy GB/s, FMA peak beside | roofline bound GFLOP/s | % of bound | % of run-start roof | % of read-stream bound | OpenBLAS GFLOP/s |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
         var f32 = new Dictionary<(int, int, int), double>();
+        int met = 0;
         foreach ((int m, int n, int k) in DecodeShapes)
         {
             beside.Clear();
@@ -178,8 +209,11 @@ internal static unsafe class CpuCompare
             f32[(m, n, k)] = ours;
             double bytes = ((double)n * k) + ((double)m * k) + ((double)m * n);
             double intensity = 2.0 * m * n * k / (bytes * 4);
+            met += ours >= 0.8 * beside.Bound(intensity, roof) ? 1 : 0;
             Console.WriteLine(DecodeRow("decode", m, n, k, ours, intensity, beside, roof, read, double.IsNaN(blas) ? "-" : blas.ToString("F1", CultureInfo.InvariantCulture)));
         }
+
+        Target("decode F32 ≥ 80% of the roofline bound, shapes", met, DecodeShapes.Length);
 
         // The same with BF16 weights and activations (C in F32), as models ship them: half the bytes of B.
         Console.WriteLine();
@@ -201,7 +235,7 @@ internal static unsafe class CpuCompare
     private static string DecodeRow(string label, int m, int n, int k, double ours, double intensity, BesideRoof beside, RooflineFigures roof, double read, string last)
     {
         double copy = beside.CopyGBs, peak = beside.PeakGflops;
-        double bound = Math.Min(double.IsNaN(peak) ? roof.PeakGflops : peak, intensity * copy);
+        double bound = beside.Bound(intensity, roof);
         double startBound = Math.Min(roof.PeakGflops, intensity * roof.BandwidthGBs);
         double readBound = Math.Min(roof.PeakGflops, intensity * read);
         return string.Create(
@@ -257,6 +291,9 @@ internal static unsafe class CpuCompare
 
         /// <summary>Median FMA rate of the samples since <see cref="Clear"/>, GFLOP/s (NaN without a probe).</summary>
         public double PeakGflops => _peak.Count == 0 ? double.NaN : Median(_peak);
+
+        /// <summary>min(FMA peak, intensity × copy) from the samples since <see cref="Clear"/> (the run-start peak where there is no probe).</summary>
+        public double Bound(double intensity, RooflineFigures roof) => Math.Min(double.IsNaN(PeakGflops) ? roof.PeakGflops : PeakGflops, intensity * CopyGBs);
 
         public void Clear()
         {
@@ -431,6 +468,7 @@ internal static unsafe class CpuCompare
     {
         Console.WriteLine("| memory-bound op (f32, default shape) | op GB/s | copy GB/s (same bytes, beside it) | % of copy |");
         Console.WriteLine("|---|---|---|---|");
+        int met = 0;
         foreach (string op in MemoryOps)
         {
             OpSpec spec = OpCatalog.Get(op);
@@ -458,6 +496,7 @@ internal static unsafe class CpuCompare
                 }
 
                 double opGbs = c.BytesMoved / Median(opMs) / 1e6, copyGbs = half * 8.0 / Median(copyMs) / 1e6;
+                met += opGbs >= 0.85 * copyGbs ? 1 : 0;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {op} {c.Shape} | {opGbs:F1} | {copyGbs:F1} | {100 * opGbs / copyGbs:F0}% |"));
             }
             finally
@@ -467,6 +506,7 @@ internal static unsafe class CpuCompare
             }
         }
 
+        Target("memory-bound ops ≥ 85% of a copy, ops", met, MemoryOps.Length);
         Console.WriteLine();
     }
 
@@ -681,6 +721,7 @@ internal static unsafe class CpuCompare
             double flops = 2.0 * 4096 * 2048 * 7168;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"grouped GEMM {shape}: {flops / Median(gm) / 1e6:F1} GFLOP/s; one dense GEMM 4096×2048×7168 of the same FLOPs: {flops / Median(dm) / 1e6:F1} GFLOP/s; grouped / dense = {Median(dm) / Median(gm):F2}"));
+            Target("grouped GEMM ≥ 90% of the dense GEMM", Median(dm) >= 0.9 * Median(gm) ? 1 : 0, 1);
         }
         finally
         {
@@ -710,7 +751,9 @@ internal static unsafe class CpuCompare
                 us.Add(Stopwatch.GetElapsedTime(t0).TotalMicroseconds);
             }
 
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"tiny op (add of 16 floats), launch to completion on a CPU stream: median {Median(us.Skip(500).ToList()):F1} µs"));
+            double median = Median(us.Skip(500).ToList());
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"tiny op (add of 16 floats), launch to completion on a CPU stream: median {median:F1} µs"));
+            Target("tiny op ≤ 5 µs from launch to completion", median <= 5 ? 1 : 0, 1);
         }
         finally
         {
