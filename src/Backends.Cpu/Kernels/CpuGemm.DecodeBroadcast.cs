@@ -11,7 +11,7 @@ namespace Backends.Cpu;
 /// 512-bit vector holds 4 rows of A at 4 consecutive k (one vector for 3..4 rows, two for 5..8, four for 9..16), and
 /// each quad of B is broadcast straight from its row (a 128-bit broadcast load) into the FMAs against those vectors. B
 /// is read exactly once, with no packing and no horizontal sums in the K loop; twelve B rows at a time share the A
-/// vectors (six with four of them). BF16 weights at 9..16 rows are broadcast from their rows in place, a quad at a time
+/// vectors (six with four of them). BF16 weights at 5..16 rows are broadcast from their rows in place, a quad at a time
 /// (a 64-bit broadcast and a byte shuffle: no widened copy); F16 weights at 9..16 rows widen each tile's rows into a
 /// buffer first. (Fewer rows of either take the half-precision dot tiles.)
 /// </content>
@@ -82,6 +82,10 @@ internal static unsafe partial class CpuGemm
         if (m <= 4)
         {
             DecodeBroadcast<Quad>(p, pa, lda);
+        }
+        else if (m <= 8 && p.InType == DType.BF16)
+        {
+            DecodeBroadcast<Bf16QuadPair>(p, pa, lda);
         }
         else if (m <= 8)
         {
@@ -359,6 +363,19 @@ internal static unsafe partial class CpuGemm
     /// 64-bit broadcast load, then a byte shuffle that moves each 16-bit value to the upper half of its lane and zeroes
     /// the lower. Against four vectors of Aᵀ (9..16 rows of A), 6 B rows per tile.
     /// </summary>
+    /// <summary>A quad of BF16 elements of B read in place (as <see cref="Bf16QuadWide"/>) against two vectors of Aᵀ (5..8 rows of A), 12 B rows per tile.</summary>
+    private readonly struct Bf16QuadPair : IBroadcastK
+    {
+        public static int ElementBytes => 2;
+
+        public static int KPerVector => 4;
+
+        public static int AVectors => 2;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Load(byte* p) => Bf16QuadWide.Load(p);
+    }
+
     private readonly struct Bf16QuadWide : IBroadcastK
     {
         public static int ElementBytes => 2;

@@ -66,12 +66,16 @@ internal static unsafe partial class CpuGemm
         int m = p.M, n = p.N, k = p.K;
 
         if (p.TransB && Vector256.IsHardwareAccelerated
-            && ((p.InType == DType.BF16 && (m <= 8 || !Vector512.IsHardwareAccelerated)) || (p.InType == DType.F16 && (m <= 8 || (m <= 12 && !Vector512.IsHardwareAccelerated)))))
+            && ((p.InType == DType.BF16 && (m <= 4 || !Vector512.IsHardwareAccelerated)) || (p.InType == DType.F16 && (m <= 8 || (m <= 12 && !Vector512.IsHardwareAccelerated)))))
         {
             // Half-precision weights widened in registers as they are read: half the bytes of F32, no buffer. BF16 at
-            // 9..16 rows on AVX-512 takes DecodeBroadcast's in-place BF16 quad broadcasts instead (its pair broadcasts
-            // before them were 4% faster at 12 rows on one core, even on two, even at 9; at 5..8 rows the quads on two
-            // vectors measured −10..+10% against these dot tiles on the Ice Lake Xeon, so those stay here). F16 at 9..16
+            // 5..16 rows on AVX-512 takes DecodeBroadcast's in-place BF16 quad broadcasts instead (its pair broadcasts
+            // before them were 4% faster at 12 rows on one core, even on two, even at 9). At 5..8 rows, on two vectors of
+            // Aᵀ, against these dot tiles, A/B in one process on the Ice Lake Xeon (an earlier stop had measured −10..+10%
+            // at one core, before DecodeBroadcast's per-worker copy of A and finer chunks): one core 8×4096×4096 60.1 →
+            // 67.7 and 70.9 → 80.6 GFLOP/s, 8×7168×2048 70.5 → 74.9 and 68.1 → 77.0, 8×2048×7168 68.7 → 73.3, 6×4096×4096
+            // 51.0 → 56.8, 5×2048×7168 47.6 → 53.1; two cores 8×4096×4096 80.5 → 121.6, 8×7168×2048 81.4 → 111.2,
+            // 5×2048×7168 66.4 → 79.3. F16 at 9..16
             // rows widens each tile once into a buffer for DecodeBroadcast's F32 quad tile: its widening costs several
             // operations, repeated for every group of 4 rows of A in the dot tiles. Against these dot tiles, A/B in one
             // process on the Xeon, one core: 9×7168×2048 30.5 → 35.1 GFLOP/s, 12×4096×4096 41.7 → 48.9, 12×2048×7168

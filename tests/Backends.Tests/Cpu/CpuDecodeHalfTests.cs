@@ -8,7 +8,8 @@ namespace Backends.Tests;
 /// The CPU's decode GEMMs on F16 and BF16 weights (M ≤ 16, B [N,K]), which widen B in registers as they read it (split
 /// even/odd halves against A laid out in the same order, or BF16 broadcasts read in place): every output against a
 /// float64 reference of the same rounded inputs, over row counts that take each kernel (1, 2 and 4 rows of A against
-/// four runs of B rows, with rows left over; 4 × 6 tiles from 5 rows; pair broadcasts in place), K with and without a tail past the last whole block, N that leaves short tiles, B as a view of
+/// four runs of B rows, with rows left over; 4 × 6 tiles from 5 rows for F16; BF16 quad broadcasts in place on two
+/// vectors of Aᵀ at 5..8 rows and on four at 9..16), K with and without a tail past the last whole block, N that leaves short tiles, B as a view of
 /// a wider buffer (rows not 64-byte aligned, LdB ≠ K), alpha and beta, and C poisoned first; and F32 weights on the
 /// same decode path.
 /// </summary>
@@ -19,10 +20,15 @@ public sealed class CpuDecodeHalfTests
         var data = new TheoryData<string, int, int, int>();
         foreach (string dt in new[] { "bf16", "f16" })
         {
-            foreach (int m in new[] { 1, 2, 3, 4, 5, 8, 9, 13, 16 })
+            foreach (int m in new[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 16 })
             {
                 data.Add(dt, m, 37, 64);    // whole blocks, short last tile
                 data.Add(dt, m, 29, 1000);  // a tail past the last block, odd N
+            }
+
+            foreach (int m in new[] { 5, 8, 12 })
+            {
+                data.Add(dt, m, 150, 4100); // several workers' ranges of whole tiles (the next tile's lines fetched), a tail
             }
 
             foreach (int m in new[] { 1, 2, 3, 4 })
