@@ -363,19 +363,6 @@ internal static unsafe partial class CpuGemm
     /// 64-bit broadcast load, then a byte shuffle that moves each 16-bit value to the upper half of its lane and zeroes
     /// the lower. Against four vectors of Aᵀ (9..16 rows of A), 6 B rows per tile.
     /// </summary>
-    /// <summary>A quad of BF16 elements of B read in place (as <see cref="Bf16QuadWide"/>) against two vectors of Aᵀ (5..8 rows of A), 12 B rows per tile.</summary>
-    private readonly struct Bf16QuadPair : IBroadcastK
-    {
-        public static int ElementBytes => 2;
-
-        public static int KPerVector => 4;
-
-        public static int AVectors => 2;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<float> Load(byte* p) => Bf16QuadWide.Load(p);
-    }
-
     private readonly struct Bf16QuadWide : IBroadcastK
     {
         public static int ElementBytes => 2;
@@ -389,6 +376,19 @@ internal static unsafe partial class CpuGemm
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<float> Load(byte* p) =>
             Avx512BW.Shuffle(Vector512.Create(*(ulong*)p).AsByte(), Vector512.Create(0x01008080u, 0x03028080u, 0x05048080u, 0x07068080u, 0x01008080u, 0x03028080u, 0x05048080u, 0x07068080u, 0x01008080u, 0x03028080u, 0x05048080u, 0x07068080u, 0x01008080u, 0x03028080u, 0x05048080u, 0x07068080u).AsByte()).AsSingle();
+    }
+
+    /// <summary>A quad of BF16 elements of B read in place (as <see cref="Bf16QuadWide"/>) against two vectors of Aᵀ (5..8 rows of A), 12 B rows per tile.</summary>
+    private readonly struct Bf16QuadPair : IBroadcastK
+    {
+        public static int ElementBytes => 2;
+
+        public static int KPerVector => 4;
+
+        public static int AVectors => 2;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Load(byte* p) => Bf16QuadWide.Load(p);
     }
 
     /// <summary>
