@@ -237,7 +237,7 @@ internal sealed class CpuStream : DeviceStream
         var spinner = default(SpinWait);
         while (Volatile.Read(ref _done) < target)
         {
-            if (Volatile.Read(ref _pending) > 0 && TryTake(out WorkItem? item))
+            if (Volatile.Read(ref _pending) > 0 && TryTake(target, out WorkItem? item))
             {
                 Run(item);
                 continue;
@@ -301,12 +301,17 @@ internal sealed class CpuStream : DeviceStream
         }
     }
 
-    /// <summary>Takes the next item if no thread is running items; the taker must <see cref="Run"/> it.</summary>
-    private bool TryTake([NotNullWhen(true)] out WorkItem? item)
+    /// <summary>
+    /// Takes the next item if no thread is running items and it is one of the first <paramref name="target"/> items;
+    /// the taker must <see cref="Run"/> it. The bound is checked under the lock: a waiter that saw the target not yet
+    /// reached may find, by the time it takes, that another thread has reached it, and must then not run the work
+    /// queued after its target (that work may wait for this very waiter).
+    /// </summary>
+    private bool TryTake(long target, [NotNullWhen(true)] out WorkItem? item)
     {
         lock (_gate)
         {
-            if (_running || _items.Count == 0)
+            if (_running || _items.Count == 0 || _done >= target)
             {
                 item = null;
                 return false;
@@ -353,7 +358,7 @@ internal sealed class CpuStream : DeviceStream
     /// <summary>The worker's next item: taken at once, after a short spin (a launch right after the last one), or after sleeping; false once the stream is closed and drained.</summary>
     private bool TryNext([NotNullWhen(true)] out WorkItem? item)
     {
-        if (TryTake(out item))
+        if (TryTake(long.MaxValue, out item))
         {
             return true;
         }
@@ -362,7 +367,7 @@ internal sealed class CpuStream : DeviceStream
         var spinner = default(SpinWait);
         while (System.Diagnostics.Stopwatch.GetTimestamp() < spinUntil && !Volatile.Read(ref _closed))
         {
-            if (Volatile.Read(ref _pending) > 0 && TryTake(out item))
+            if (Volatile.Read(ref _pending) > 0 && TryTake(long.MaxValue, out item))
             {
                 return true;
             }

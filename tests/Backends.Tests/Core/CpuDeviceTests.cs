@@ -136,6 +136,67 @@ public sealed class CpuDeviceTests
     }
 
     [Fact]
+    public void EventSynchronize_NeverRunsWorkQueuedAfterTheEvent_WhileTheWorkerRaces()
+    {
+        // The waiter and the worker race for the items here (no sleep: the worker is often still spinning for work):
+        // whichever thread reaches the event, the waiting thread must never take an item queued after it. An item
+        // after the event that finds itself on the waiting thread records that and returns at once (a regression
+        // once let a waiter, having seen the event not yet reached, take the next item after the worker reached it).
+        using DeviceStream s = Cpu.CreateStream();
+        TensorView v = Cpu.Allocate(DType.I32, 1);
+        using DeviceBuffer b = v.Buffer;
+        int waiter = Environment.CurrentManagedThreadId;
+        int ranOnWaiter = 0;
+        bool inEventSynchronize = false;
+        var rng = new Random(20261201);
+        // Two threads that only spin take the cores from the waiter and the worker at random points, so the window
+        // between a waiter's check of the event and its taking the next item is sometimes open long enough.
+        using var stop = new System.Threading.CancellationTokenSource();
+        var hogs = new System.Threading.Tasks.Task[2];
+        for (int i = 0; i < hogs.Length; i++)
+        {
+            hogs[i] = System.Threading.Tasks.Task.Factory.StartNew(
+                () =>
+                {
+                    while (!stop.IsCancellationRequested)
+                    {
+                        System.Threading.Thread.SpinWait(100);
+                    }
+                },
+                System.Threading.Tasks.TaskCreationOptions.LongRunning);
+        }
+
+        for (int round = 0; round < 20000; round++)
+        {
+            using var gate = new System.Threading.ManualResetEventSlim(false);
+            int spin = rng.Next(0, 400);
+            Cpu.Launch(s, _ => System.Threading.Thread.SpinWait(spin), v);
+            using DeviceEvent e = s.Record();
+            Cpu.Launch(s, _ =>
+            {
+                if (Environment.CurrentManagedThreadId != waiter)
+                {
+                    gate.Wait(TimeSpan.FromSeconds(5));
+                }
+                else if (inEventSynchronize)
+                {
+                    ranOnWaiter++;
+                }
+            }, v);
+            System.Threading.Thread.SpinWait(rng.Next(0, 400));
+            inEventSynchronize = true;
+            e.Synchronize();
+            inEventSynchronize = false;
+            gate.Set();
+            s.Synchronize(); // may run the item after the event on this thread: that is allowed here
+        }
+
+        stop.Cancel();
+        System.Threading.Tasks.Task.WaitAll(hogs);
+        Assert.Equal(0, ranOnWaiter);
+    }
+
+    [Fact]
     public void WaitingThread_RunningAFailingKernel_FaultsTheStream_AndSkipsTheRest()
     {
         using DeviceStream s = Cpu.CreateStream();
