@@ -16,6 +16,9 @@ public abstract class Device : IDisposable
     private readonly Lazy<ScratchPool> _scratch;
     private volatile bool _disposed;
 
+    /// <summary>Set, under <see cref="_gate"/>, when disposal starts: from then on nothing new is tracked.</summary>
+    private bool _closing;
+
     /// <summary>Creates the device.</summary>
     /// <param name="info">The device's facts.</param>
     protected Device(DeviceInfo info)
@@ -231,9 +234,21 @@ public abstract class Device : IDisposable
     /// <param name="disposing">Whether called from <see cref="Dispose()"/>.</param>
     protected virtual void Dispose(bool disposing)
     {
-        if (_disposed || !disposing)
+        if (!disposing)
         {
             return;
+        }
+
+        lock (_gate)
+        {
+            // One disposal: a second call (or one from another thread) returns, and a stream or buffer created from now
+            // on is released and refused (Track) instead of escaping the snapshot below.
+            if (_closing)
+            {
+                return;
+            }
+
+            _closing = true;
         }
 
         using DeviceContextScope scope = EnterContext();
@@ -294,8 +309,16 @@ public abstract class Device : IDisposable
     {
         lock (_gate)
         {
-            _owned.Add(item);
+            if (!_closing)
+            {
+                _owned.Add(item);
+                return;
+            }
         }
+
+        // The device began disposing after this call's check: release the new object rather than leak it.
+        item.Dispose();
+        throw new ObjectDisposedException(ToString(), "The device was disposed while this call ran.");
     }
 
     private List<T> Owned<T>()

@@ -256,12 +256,25 @@ public abstract class DeviceStream : IDisposable
         SynchronizeCore();
     }
 
-    /// <summary>Waits for queued work to finish (errors are not rethrown here), then releases the stream.</summary>
+    /// <summary>
+    /// Waits for queued work to finish (errors are not rethrown here), then releases the stream. A call that another
+    /// thread is making on the stream at that moment is let finish first; calls that start after this one throw
+    /// <see cref="ObjectDisposedException"/>.
+    /// </summary>
     public void Dispose()
     {
         if (System.Threading.Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
+        }
+
+        // Take the stream from any thread inside a call on it (never given back: every later call is refused), so the
+        // native queue, staging memory and pending lists are not released under that call.
+        int me = Environment.CurrentManagedThreadId;
+        var spinner = default(System.Threading.SpinWait);
+        for (int owner = System.Threading.Interlocked.CompareExchange(ref _owner, me, 0); owner != 0 && owner != me; owner = System.Threading.Interlocked.CompareExchange(ref _owner, me, 0))
+        {
+            spinner.SpinOnce();
         }
 
         if (Device.IsDisposed)
@@ -306,6 +319,8 @@ public abstract class DeviceStream : IDisposable
         int owner = System.Threading.Interlocked.CompareExchange(ref _owner, me, 0);
         if (owner != 0 && owner != me)
         {
+            // Disposed meanwhile (Dispose keeps the stream to itself from then on): that, not a second user, is the cause.
+            ThrowIfDisposed();
             throw new InvalidOperationException(
                 $"A stream of {Device.Id} is used by two threads at once (thread {owner} is inside a call on it): use one stream per thread, or synchronise the threads.");
         }
@@ -313,6 +328,8 @@ public abstract class DeviceStream : IDisposable
         _nesting++;
         try
         {
+            // Disposed between the check above and taking the stream: refuse (Dispose waits for this thread to let go).
+            ThrowIfDisposed();
             return new StreamUseScope(this, Device.EnterContext());
         }
         catch

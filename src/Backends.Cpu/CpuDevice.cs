@@ -50,7 +50,7 @@ public sealed class CpuDevice : Device, IPeakProbe
             stream.CheckView(v, nameof(views));
         }
 
-        using DeviceContextScope scope = EnterContext();
+        using StreamUseScope use = stream.EnterUse(); // one thread at a time on the stream, as every stream call
         var context = new CpuKernelContext(views);
         ((CpuStream)stream).Enqueue(() => body(context), views.Select(v => (CpuBuffer)v.Buffer).Distinct().ToArray());
     }

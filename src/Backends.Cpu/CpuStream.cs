@@ -379,9 +379,10 @@ internal sealed class CpuStream : DeviceStream
         {
             while (_running || _items.Count == 0)
             {
-                if (_closed && _items.Count == 0)
+                if (_closed && _items.Count == 0 && !_running)
                 {
-                    // Disposed and drained (a caller may still be finishing the last item; it needs no worker).
+                    // Disposed, drained, and no waiting caller still running the last item: Dispose, which joins this
+                    // thread, then returns only once every queued item has run.
                     item = null;
                     return false;
                 }

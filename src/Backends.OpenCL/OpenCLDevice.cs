@@ -115,7 +115,7 @@ public sealed unsafe class OpenCLDevice : Device, IPeakProbe
         }
 
         int local = Math.Min(IsCpu ? 64 : 256, MaxWorkGroupSize);
-        using DeviceContextScope scope = EnterContext();
+        using StreamUseScope use = stream.EnterUse();
         Kernel("roofline", string.Empty, "fma_burst").Launch((OpenCLStream)stream, [(nuint)PeakItems], [(nuint)local], KArg.Mem(scratch), iterations);
         return (double)PeakItems * iterations * 8 * 16 * 2;
     }

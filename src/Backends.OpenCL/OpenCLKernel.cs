@@ -114,7 +114,7 @@ public sealed class OpenCLKernel : IDisposable
             args[n++] = arg;
         }
 
-        using DeviceContextScope scope = stream.Device.EnterContext();
+        using StreamUseScope use = stream.EnterUse(); // one thread at a time on the stream, as every stream call
         _slot.Launch((OpenCLStream)stream, g, l, args);
     }
 
