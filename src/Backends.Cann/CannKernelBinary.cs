@@ -70,6 +70,9 @@ public sealed unsafe class CannKernel
     private readonly nint _function;
     private readonly SortedDictionary<int, long> _args = [];
 
+    /// <summary>The slots set by <see cref="SetBuffer"/>, and their buffers (checked at every launch).</summary>
+    private readonly Dictionary<int, DeviceBuffer> _buffers = [];
+
     internal CannKernel(CannKernelBinary binary, string name, nint function)
     {
         _binary = binary;
@@ -96,7 +99,9 @@ public sealed unsafe class CannKernel
 
         ArgumentOutOfRangeException.ThrowIfNegative(elementOffset);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(elementOffset, buffer.Length);
-        return Set(index, ((CannBuffer)buffer).AddressOf(elementOffset));
+        Set(index, ((CannBuffer)buffer).AddressOf(elementOffset));
+        _buffers[index] = buffer; // checked (and held) at each launch: a buffer disposed since is refused, not passed on
+        return this;
     }
 
     /// <summary>Sets slot <paramref name="index"/> to an integer (sign-extended to 8 bytes).</summary>
@@ -116,6 +121,7 @@ public sealed unsafe class CannKernel
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, MaxArguments);
         _args[index] = value;
+        _buffers.Remove(index);
         return this;
     }
 
@@ -143,6 +149,11 @@ public sealed unsafe class CannKernel
         }
 
         using StreamUseScope use = stream.EnterUse();
+        foreach ((int index, DeviceBuffer buffer) in _buffers)
+        {
+            stream.CheckBuffer(buffer, $"argument {index}"); // disposed since SetBuffer: refused; else held for the launch
+        }
+
         fixed (long* p = slots)
         {
             CannErrors.Check(Acl.aclrtLaunchKernel(_function, blocks, p, (nuint)(count * 8), ((CannStream)stream).Handle), "aclrtLaunchKernel");

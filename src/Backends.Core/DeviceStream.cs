@@ -21,6 +21,9 @@ public abstract class DeviceStream : IDisposable
     private int _owner;
     private int _nesting;
 
+    /// <summary>The buffers the current call holds (see <see cref="CheckBuffer"/>); touched only by the owning thread.</summary>
+    private System.Collections.Generic.List<DeviceBuffer>? _held;
+
     /// <summary>Creates the stream object.</summary>
     /// <param name="device">The owning device.</param>
     protected DeviceStream(Device device)
@@ -48,6 +51,7 @@ public abstract class DeviceStream : IDisposable
     public void Write<T>(TensorView destination, ReadOnlySpan<T> source)
         where T : unmanaged
     {
+        using StreamUseScope use = EnterUse(); // first: CheckView then holds the buffers until the call returns
         CheckView(destination, nameof(destination));
         CheckElementType<T>(destination, nameof(source));
         if (source.Length != destination.ElementCount)
@@ -66,6 +70,7 @@ public abstract class DeviceStream : IDisposable
     /// <exception cref="ObjectDisposedException">The stream, its device or the buffer is disposed.</exception>
     public void WriteBytes(TensorView destination, ReadOnlySpan<byte> source)
     {
+        using StreamUseScope use = EnterUse(); // first: CheckView then holds the buffers until the call returns
         CheckView(destination, nameof(destination));
         if (source.Length != destination.SizeInBytes)
         {
@@ -86,6 +91,7 @@ public abstract class DeviceStream : IDisposable
     public void Read<T>(TensorView source, Span<T> destination)
         where T : unmanaged
     {
+        using StreamUseScope use = EnterUse(); // first: CheckView then holds the buffers until the call returns
         CheckView(source, nameof(source));
         CheckElementType<T>(source, nameof(destination));
         if (destination.Length != source.ElementCount)
@@ -123,6 +129,7 @@ public abstract class DeviceStream : IDisposable
     /// <exception cref="StreamFaultedException">Earlier queued work failed.</exception>
     public void ReadBytes(TensorView source, Span<byte> destination)
     {
+        using StreamUseScope use = EnterUse(); // first: CheckView then holds the buffers until the call returns
         CheckView(source, nameof(source));
         if (destination.Length != source.SizeInBytes)
         {
@@ -142,6 +149,7 @@ public abstract class DeviceStream : IDisposable
     /// <exception cref="DeviceMismatchException">A view belongs to another device.</exception>
     public void Copy(TensorView source, TensorView destination)
     {
+        using StreamUseScope use = EnterUse(); // first: CheckView then holds the buffers until the call returns
         CheckView(source, nameof(source));
         CheckView(destination, nameof(destination));
         if (source.DType != destination.DType)
@@ -198,6 +206,7 @@ public abstract class DeviceStream : IDisposable
     public void Fill<T>(TensorView destination, T value)
         where T : unmanaged
     {
+        using StreamUseScope use = EnterUse(); // first: CheckView then holds the buffers until the call returns
         CheckView(destination, nameof(destination));
         CheckElementType<T>(destination, nameof(value));
         if (destination.ElementCount == 0)
@@ -291,7 +300,10 @@ public abstract class DeviceStream : IDisposable
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>Checks that a view can be used on this stream: not null, same device, nothing disposed.</summary>
+    /// <summary>
+    /// Checks that a view can be used on this stream: not null, same device, nothing disposed. Inside a call on the
+    /// stream (<see cref="EnterUse"/>) its buffer is then held until the call ends (see <see cref="CheckBuffer"/>).
+    /// </summary>
     /// <param name="view">The view.</param>
     /// <param name="argument">The argument name for messages.</param>
     /// <exception cref="ArgumentNullException">The view is null.</exception>
@@ -299,9 +311,36 @@ public abstract class DeviceStream : IDisposable
     /// <exception cref="ObjectDisposedException">The stream, device or buffer is disposed.</exception>
     public void CheckView(TensorView view, string argument)
     {
-        ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(view, argument);
-        Device.CheckOwned(view.Buffer, argument);
+        CheckBuffer(view.Buffer, argument);
+    }
+
+    /// <summary>
+    /// Checks that a buffer can be used on this stream: not null, same device, nothing disposed. Called inside a call
+    /// on the stream (after <see cref="EnterUse"/>, as every entry point of the interface does), it also holds the
+    /// buffer until that call ends: a <see cref="DeviceBuffer.Dispose()"/> on another thread meanwhile releases the
+    /// memory after the call's native work, never under it. A backend's own calls that pass device addresses (custom
+    /// kernels) check their buffers here.
+    /// </summary>
+    /// <param name="buffer">The buffer.</param>
+    /// <param name="argument">The argument name for messages.</param>
+    /// <exception cref="ArgumentNullException">The buffer is null.</exception>
+    /// <exception cref="DeviceMismatchException">The buffer belongs to another device.</exception>
+    /// <exception cref="ObjectDisposedException">The stream, device or buffer is disposed.</exception>
+    public void CheckBuffer(DeviceBuffer buffer, string argument)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(buffer, argument);
+        Device.CheckOwned(buffer, argument);
+        if (System.Threading.Volatile.Read(ref _owner) == Environment.CurrentManagedThreadId && _nesting > 0)
+        {
+            if (!buffer.TryHold())
+            {
+                throw new ObjectDisposedException(buffer.ToString(), "The buffer was disposed.");
+            }
+
+            (_held ??= []).Add(buffer);
+        }
     }
 
     /// <summary>
@@ -343,7 +382,45 @@ public abstract class DeviceStream : IDisposable
     {
         if (--_nesting == 0)
         {
-            System.Threading.Volatile.Write(ref _owner, 0);
+            try
+            {
+                ReleaseHolds();
+            }
+            finally
+            {
+                System.Threading.Volatile.Write(ref _owner, 0);
+            }
+        }
+    }
+
+    /// <summary>Ends the holds the finished call took on its buffers (each one, even when a deferred release throws).</summary>
+    private void ReleaseHolds()
+    {
+        if (_held is not { Count: > 0 } held)
+        {
+            return;
+        }
+
+        Exception? first = null;
+        for (int i = 0; i < held.Count; i++)
+        {
+            try
+            {
+                held[i].Unhold(); // the last hold of a buffer disposed meanwhile releases its memory here
+            }
+#pragma warning disable CA1031 // every hold is ended; the first failure of a deferred release is rethrown after
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                first ??= ex;
+            }
+        }
+
+        held.Clear();
+
+        if (first is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
         }
     }
 

@@ -45,12 +45,12 @@ public sealed class CpuDevice : Device, IPeakProbe
             throw new DeviceMismatchException(nameof(stream), Id, stream.Device.Id);
         }
 
+        using StreamUseScope use = stream.EnterUse(); // one thread at a time on the stream, as every stream call
         foreach (TensorView v in views)
         {
             stream.CheckView(v, nameof(views));
         }
 
-        using StreamUseScope use = stream.EnterUse(); // one thread at a time on the stream, as every stream call
         var context = new CpuKernelContext(views);
         ((CpuStream)stream).Enqueue(() => body(context), views.Select(v => (CpuBuffer)v.Buffer).Distinct().ToArray());
     }

@@ -108,6 +108,12 @@ public sealed unsafe class OpenCLDevice : Device, IPeakProbe
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(scratch);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(iterations);
+        if (!ReferenceEquals(stream.Device, this))
+        {
+            throw new DeviceMismatchException(nameof(stream), Id, stream.Device.Id);
+        }
+
+        using StreamUseScope use = stream.EnterUse();
         stream.CheckView(scratch, nameof(scratch));
         if (scratch.DType != DType.F32 || scratch.ElementCount < PeakItems || scratch.Offset != 0)
         {
@@ -115,7 +121,6 @@ public sealed unsafe class OpenCLDevice : Device, IPeakProbe
         }
 
         int local = Math.Min(IsCpu ? 64 : 256, MaxWorkGroupSize);
-        using StreamUseScope use = stream.EnterUse();
         Kernel("roofline", string.Empty, "fma_burst").Launch((OpenCLStream)stream, [(nuint)PeakItems], [(nuint)local], KArg.Mem(scratch), iterations);
         return (double)PeakItems * iterations * 8 * 16 * 2;
     }

@@ -25,6 +25,51 @@ public sealed class CannBackendTests
     private static Device Cann() => TestDevices.Get("cann:0");
 
     [Fact]
+    public void BufferDisposedDuringACallOnAnotherThread_IsFreedOnlyAfterThatCall()
+    {
+        // A buffer disposed while another thread is inside a call that uses it: Dispose returns at once, the device
+        // memory goes back when the call ends (not under its native work), and the call's later uses are refused.
+        var d = (CannDevice)Cann();
+        using DeviceStream s = d.CreateStream();
+        DeviceBuffer b = d.AllocateBuffer(DType.F32, 1 << 16);
+        TensorView v = b.View();
+        long held = d.AllocatedBytes;
+        using var inside = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        Exception? failure = null, nested = null;
+        var user = new Thread(() =>
+        {
+            try
+            {
+                using (s.EnterUse())
+                {
+                    s.Fill(v, 1f); // holds the buffer until the scope ends
+                    inside.Set();
+                    release.Wait(TimeSpan.FromSeconds(30));
+                    nested = Record.Exception(() => s.Fill(v, 2f));
+                }
+            }
+#pragma warning disable CA1031 // recorded for the assertion below
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                failure = ex;
+            }
+        });
+        user.Start();
+        inside.Wait();
+        b.Dispose();
+        Assert.True(b.IsDisposed);
+        Assert.Equal(held, d.AllocatedBytes);
+        release.Set();
+        user.Join();
+        Assert.Null(failure);
+        Assert.IsType<ObjectDisposedException>(nested);
+        Assert.True(d.AllocatedBytes < held, $"{d.AllocatedBytes} bytes still allocated after the call ended (held {held})");
+        s.Synchronize();
+    }
+
+    [Fact]
     public void NotPointedAt_IsUnavailable_WithThePathsTried()
     {
         string nowhere = Path.Combine(Path.GetTempPath(), "no-ascend-here-" + Guid.NewGuid().ToString("N"));
@@ -259,6 +304,12 @@ public sealed class CannBackendTests
             add.SetBuffer(0, x).SetBuffer(1, y).SetBuffer(2, z).SetArg(3, (long)n).Launch(s, 7);
             float[] got = s.Read<float>(z.View(n));
             Assert.Equal(xv.Zip(yv, (p, q) => p + q), got);
+            DeviceBuffer gone = d.AllocateBuffer(DType.F32, n);
+            add.SetBuffer(2, gone);
+            gone.Dispose();
+            Assert.Throws<ObjectDisposedException>(() => add.Launch(s, 7)); // disposed since SetBuffer: its address is never passed on
+            add.SetArg(2, 0L).SetBuffer(2, z).Launch(s, 7); // a slot set again is checked as it is now
+            Assert.Equal(xv.Zip(yv, (p, q) => p + q), s.Read<float>(z.View(n)));
             var missing = Assert.Throws<NativeCallException>(() => bin.GetKernel("no_such_kernel"));
             Assert.Contains("aclrtBinaryGetFunction", missing.Message, StringComparison.Ordinal);
             Assert.Throws<ArgumentOutOfRangeException>(() => add.Launch(s, 0));

@@ -203,6 +203,54 @@ public sealed class LifetimeTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Devices))]
+    public void Buffer_DisposedWhileAnotherThreadWritesAndReadsIt_IsRefusedNeverCrashes(string device)
+    {
+        // Each call holds its buffers until it returns, so a dispose on another thread mid-call releases the memory
+        // after the call's native work: the writer sees its calls succeed or ObjectDisposedException, nothing else.
+        Device d = TestDevices.Get(device);
+        using DeviceStream s = d.CreateStream();
+        var data = new float[1 << 14];
+        for (int round = 0; round < 10; round++)
+        {
+            DeviceBuffer b = d.AllocateBuffer(DType.F32, data.Length);
+            TensorView v = b.View();
+            using var started = new ManualResetEventSlim();
+            Exception? unexpected = null;
+            var writer = new Thread(() =>
+            {
+                started.Set();
+                try
+                {
+                    for (int i = 0; i < 10_000; i++)
+                    {
+                        s.Write<float>(v, data);
+                        s.Read<float>(v, data);
+                    }
+                }
+                catch (ObjectDisposedException)
+                {
+                    // the documented outcome once the buffer is gone
+                }
+#pragma warning disable CA1031 // anything else is the failure this test looks for
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    unexpected = ex;
+                }
+            });
+            writer.Start();
+            started.Wait();
+            Thread.Sleep(round % 3);
+            b.Dispose();
+            Assert.True(writer.Join(TimeSpan.FromSeconds(60)), "the writer hung");
+            Assert.Null(unexpected);
+        }
+
+        s.Synchronize();
+    }
+
     /// <summary>Runs on a thread of its own (a task could be inlined on the waiting thread) and returns what it threw.</summary>
     private static Exception? OnOtherThread(Action action)
     {
