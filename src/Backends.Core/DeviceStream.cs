@@ -332,7 +332,7 @@ public abstract class DeviceStream : IDisposable
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(buffer, argument);
         Device.CheckOwned(buffer, argument);
-        if (System.Threading.Volatile.Read(ref _owner) == Environment.CurrentManagedThreadId && _nesting > 0)
+        if (System.Threading.Volatile.Read(ref _owner) == Environment.CurrentManagedThreadId && _nesting > 0 && !IsHeld(buffer))
         {
             if (!buffer.TryHold())
             {
@@ -341,6 +341,23 @@ public abstract class DeviceStream : IDisposable
 
             (_held ??= []).Add(buffer);
         }
+    }
+
+    /// <summary>Whether the current call holds <paramref name="buffer"/> already (one hold per buffer, so a long scope of many calls on the same buffers keeps a short list).</summary>
+    private bool IsHeld(DeviceBuffer buffer)
+    {
+        if (_held is { } held)
+        {
+            for (int i = 0; i < held.Count; i++)
+            {
+                if (ReferenceEquals(held[i], buffer))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     /// <summary>
