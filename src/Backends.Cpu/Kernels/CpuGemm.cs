@@ -158,48 +158,73 @@ internal static unsafe partial class CpuGemm
         // One parallel region per call: the workers split C in a wm × wn grid (units of mr rows and nr columns) and
         // each packs its own A rows and B columns into its own buffers, so no worker waits on another between K slabs
         // and every packed panel stays in the cache of the core that uses it. The grid is the one with the least work
-        // on its busiest worker (FMAs plus the packing it repeats).
-        //
-        // Packing costs per element: none for an F32 A read in place (see BlockedPart), half a cycle for the other
-        // packed A and for a plain copy of B [K,N], two cycles for B transposed from [N,K] or widened from F16/BF16.
-        // Weighted so, two workers split the columns of the square and MoE shapes instead of the rows: forced one way
-        // and the other on the Ice Lake Xeon (A/B in one process, two cores), 1024³ 256.5 → 289.6 GFLOP/s, 1000³ 266.3
-        // → 290.7, 512×2048×7168 264.7 → 275.2, 4096³ 309.2 → 314.8; this estimate against the former one (both
-        // weights 0.5, blocks of NC): 1024³ 234.6 → 280.1, 512×2048×7168 262.9 → 273.6, the rest within 4%.
+        // on its busiest worker (FMAs plus the packing it repeats). The threads claim parts from one counter and, when
+        // none is left, take row blocks of the stages still running (StealRowBlocks), so a worker slowed down (another
+        // process on its core, a helper's late wake-up) does not hold up the call. Timing each part had shown the two
+        // parts' busy times differing by −6 to +12% per call either way on the 2-core Xeon VM, the helper starting
+        // 0.2–1 ms late. Measured there, alternating processes against the static split (two cores): 1024³ 179 → 235,
+        // 198 → 192, 178 → 218 GFLOP/s; 2048³ 185 → 232, 265 → 273, 271 → 270; 512×2048×7168 263 → 272, 242 → 275,
+        // 230 → 260; 4096³ 294 → 294, 265 → 288; with a busy loop in a third process 2048³ 154 → 173 and 1024³ 129 →
+        // 128. C is bit for bit the same (a tile's K slabs stay in order: a stage ends only when all its row blocks are done).
         double aCost = ReadsAInPlace(p, mr) ? 0 : 0.5;
         double bCost = p.InType == DType.F32 && !p.TransB ? 0.5 : 2;
         (int wm, int wn) = Grid(CpuParallel.Workers, m, n, k, mr, nr, aCost, bCost);
         int rowUnits = (m + mr - 1) / mr, colUnits = (n + nr - 1) / nr;
+        // Each part's stages are open to the other workers once they have finished their own (see StealRowBlocks).
+        GemmStage[]? stages = wm * wn > 1 ? new GemmStage[wm * wn] : null;
+        for (int i = 0; stages is not null && i < stages.Length; i++)
+        {
+            stages[i] = new GemmStage(i);
+        }
+
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         void Part(int t)
         {
             int im = t / wn, jn = t % wn;
             int i0 = Math.Min(m, (int)((long)rowUnits * im / wm) * mr), i1 = Math.Min(m, (int)((long)rowUnits * (im + 1) / wm) * mr);
             int j0 = Math.Min(n, (int)((long)colUnits * jn / wn) * nr), j1 = Math.Min(n, (int)((long)colUnits * (jn + 1) / wn) * nr);
-            if (i0 >= i1 || j0 >= j1)
-            {
-                return;
-            }
-
-            bool wasSerial = CpuParallel.Serial;
-            CpuParallel.Serial = true;
+            GemmStage? stage = stages?[t];
             try
             {
-                BlockedPart<TOps, TVec>(p, cf, ldcf, overwriteFirst, i0, i1, j0, j1);
+                if (i0 < i1 && j0 < j1)
+                {
+                    BlockedPart<TOps, TVec>(p, cf, ldcf, overwriteFirst, i0, i1, j0, j1, stage);
+                }
             }
             finally
             {
-                CpuParallel.Serial = wasSerial;
+                stage?.Finish();
             }
         }
 
-        if (wm * wn == 1)
+        if (stages is null)
         {
             Part(0);
         }
         else
         {
-            CpuParallel.Each(wm * wn, Part);
+            // Every thread of the region claims parts from one counter until none is left, then takes row blocks of the
+            // parts still running: a thread that arrives late (a helper's wake-up) helps the others instead of starting
+            // a whole part of its own after they are done, and one that finishes first helps the rest.
+            int nextPart = 0;
+            CpuParallel.Each(stages.Length, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_) =>
+            {
+                bool wasSerial = CpuParallel.Serial;
+                CpuParallel.Serial = true;
+                try
+                {
+                    for (int t = Interlocked.Increment(ref nextPart) - 1; t < stages.Length; t = Interlocked.Increment(ref nextPart) - 1)
+                    {
+                        Part(t);
+                    }
+
+                    StealRowBlocks<TOps, TVec>(p, cf, ldcf, stages);
+                }
+                finally
+                {
+                    CpuParallel.Serial = wasSerial;
+                }
+            });
         }
 
         if (convert)
@@ -222,7 +247,7 @@ internal static unsafe partial class CpuGemm
     /// the kernel's reads, see BPanelPrefetch).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void BlockedPart<TOps, TVec>(GemmProblem p, float* cf, int ldcf, bool overwriteFirst, int i0, int i1, int j0, int j1)
+    private static void BlockedPart<TOps, TVec>(GemmProblem p, float* cf, int ldcf, bool overwriteFirst, int i0, int i1, int j0, int j1, GemmStage? stage = null)
         where TOps : IVecOps<TVec>
         where TVec : struct
     {
@@ -230,6 +255,120 @@ internal static unsafe partial class CpuGemm
         int k = p.K;
         float[] bPackArray = PackBuffer(KC * Math.Min(nc0, RoundUp(j1 - j0, nr)));
         float* bPack = (float*)Unsafe.AsPointer(ref CpuConvert.Aligned64(bPackArray));
+
+        // K in slabs of equal depth (at most KC, a multiple of 8) and rows in blocks of equal height (at most MC, a
+        // multiple of mr), so no slab or block is a thin leftover.
+        int slabs = (k + KC - 1) / KC;
+        int kStep = Math.Min(KC, RoundUp((k + slabs - 1) / Math.Max(slabs, 1), 8));
+        int rowBlocks = (i1 - i0 + MC - 1) / MC;
+        int mcStep = Math.Min(MC, RoundUp((i1 - i0 + rowBlocks - 1) / rowBlocks, mr));
+        int blocks = (i1 - i0 + mcStep - 1) / mcStep;
+        for (int jc = j0; jc < j1; jc += nc0)
+        {
+            int nc = Math.Min(nc0, j1 - jc);
+            for (int pc = 0; pc < k; pc += kStep)
+            {
+                int kc = Math.Min(kStep, k - pc);
+                bool overwrite = overwriteFirst && pc == 0;
+                PackB(p, pc, kc, jc, nc, nr, bPack);
+                var block = new GemmBlock(bPack, jc, nc, j1, pc, kc, overwrite, i0, i1, mcStep);
+                if (stage is null)
+                {
+                    for (int b = 0; b < blocks; b++)
+                    {
+                        RowBlock<TOps, TVec>(p, cf, ldcf, block, b);
+                    }
+
+                    continue;
+                }
+
+                // Row blocks claimed one at a time, by this worker and by any worker that has finished its own part
+                // (StealRowBlocks): the stage waits for every claimed block before B is repacked.
+                stage.Publish(block, blocks);
+                StageOpened?.Invoke(stage.Index);
+                while (stage.TryClaim(out GemmBlock mine, out int b))
+                {
+                    try
+                    {
+                        RowBlock<TOps, TVec>(p, cf, ldcf, mine, b);
+                    }
+                    finally
+                    {
+                        stage.Finished();
+                    }
+                }
+
+                stage.WaitAndClose();
+            }
+        }
+
+        GC.KeepAlive(bPackArray);
+    }
+
+    private static long s_stolenBlocks;
+
+    /// <summary>Row blocks run by a worker other than their part's owner since the process started (tests read it).</summary>
+    internal static long StolenBlocks => Interlocked.Read(ref s_stolenBlocks);
+
+    /// <summary>Called by a part's owner after it opens a stage, before it claims any row block, with the part's index (tests slow one part down with it).</summary>
+    internal static Action<int>? StageOpened { get; set; }
+
+    /// <summary>
+    /// After its own part, a worker takes row blocks of other workers' current stages (their packed B read from where
+    /// they packed it, A packed into its own buffer) until none is left, so a worker slowed down (another process on
+    /// its core, a late start) no longer holds up the call.
+    /// </summary>
+    private static void StealRowBlocks<TOps, TVec>(GemmProblem p, float* cf, int ldcf, GemmStage[] stages)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+    {
+        // Every part is claimed by now (the caller's loop ran the counter past them): wait only for owners at work.
+        var spinner = default(SpinWait);
+        while (true)
+        {
+            bool found = false, running = false;
+            foreach (GemmStage victim in stages)
+            {
+                running |= !victim.IsFinished;
+                if (victim.TryClaim(out GemmBlock block, out int b))
+                {
+                    Interlocked.Increment(ref s_stolenBlocks);
+                    try
+                    {
+                        RowBlock<TOps, TVec>(p, cf, ldcf, block, b);
+                    }
+                    finally
+                    {
+                        victim.Finished();
+                    }
+
+                    found = true;
+                }
+            }
+
+            if (found)
+            {
+                spinner = default;
+            }
+            else if (running)
+            {
+                spinner.SpinOnce(sleep1Threshold: -1); // an owner between stages (packing its next B block) or on its last block
+            }
+            else
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Row block <paramref name="b"/> of a stage: A packed (or read in place) for its rows, then the micro-kernel over every (B panel, A panel) pair.</summary>
+    private static void RowBlock<TOps, TVec>(GemmProblem p, float* cf, int ldcf, in GemmBlock s, int b)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+    {
+        int nr = NrFor(TOps.Count), mr = MrFor(TOps.Count);
+        int kc = s.Kc, pc = s.Pc, ic = s.I0 + (b * s.McStep), mc = Math.Min(s.McStep, s.I1 - ic);
+        int panels = (s.Nc + nr - 1) / nr;
         float* aPack = CpuConvert.ScratchPointer(0, RoundUp(MC, mr) * KC);
 
         // F32 row-major A on the 8-row kernel, its rows in different L1 sets: the micro-kernel reads A in place from
@@ -240,74 +379,51 @@ internal static unsafe partial class CpuGemm
         // measured no faster (fetching A from memory, not transposing it, is the cost of packing).
         bool rowsA = ReadsAInPlace(p, mr);
         nint ldaBytes = (nint)(p.LdA * sizeof(float));
-
-        // K in slabs of equal depth (at most KC, a multiple of 8) and rows in blocks of equal height (at most MC, a
-        // multiple of mr), so no slab or block is a thin leftover.
-        int slabs = (k + KC - 1) / KC;
-        int kStep = Math.Min(KC, RoundUp((k + slabs - 1) / Math.Max(slabs, 1), 8));
-        int rowBlocks = (i1 - i0 + MC - 1) / MC;
-        int mcStep = Math.Min(MC, RoundUp((i1 - i0 + rowBlocks - 1) / rowBlocks, mr));
-        for (int jc = j0; jc < j1; jc += nc0)
+        if (!rowsA)
         {
-            int nc = Math.Min(nc0, j1 - jc);
-            int panels = (nc + nr - 1) / nr;
-            for (int pc = 0; pc < k; pc += kStep)
+            PackA(p, ic, mc, pc, kc, aPack, mr);
+        }
+        else if (mc % mr != 0)
+        {
+            // The block's last, partial panel: its rows copied to the pack buffer with zero rows after them, so the
+            // kernel's 8 row reads stay inside A.
+            CopyRows(p, ic + (mc / mr * mr), mc % mr, mr, pc, kc, aPack, PartialPanelStride(kc));
+        }
+
+        for (int jp = 0; jp < panels; jp++)
+        {
+            int j = s.Jc + (jp * nr);
+            int nCols = Math.Min(nr, s.J1 - j);
+            float* bp = s.BPack + (jp * nr * kc);
+            for (int ir = 0; ir < mc; ir += mr)
             {
-                int kc = Math.Min(kStep, k - pc);
-                bool overwrite = overwriteFirst && pc == 0;
-                PackB(p, pc, kc, jc, nc, nr, bPack);
-                for (int ic = i0; ic < i1; ic += mcStep)
+                int mRows = Math.Min(mr, mc - ir);
+                float* cTile = cf + ((long)(ic + ir) * ldcf) + j;
+                if (mr == 8)
                 {
-                    int mc = Math.Min(mcStep, i1 - ic);
-                    if (!rowsA)
+                    // A panel (packed, or rows read in place: a block's last partial panel from its copy).
+                    byte* rows = rowsA ? (mRows == mr ? (byte*)((float*)p.A + ((long)(ic + ir) * p.LdA) + pc) : (byte*)aPack) : null;
+                    nint ldRows = mRows == mr ? ldaBytes : (nint)(PartialPanelStride(kc) * sizeof(float));
+                    int vectors = (nCols + TOps.Count - 1) / TOps.Count;
+                    if (vectors == 3)
                     {
-                        PackA(p, ic, mc, pc, kc, aPack, mr);
+                        Micro8Any<TOps, TVec, Three>(kc, aPack + (ir * kc), rows, ldRows, bp, cTile, ldcf, p.Alpha, mRows, nCols, s.Overwrite);
                     }
-                    else if (mc % mr != 0)
+                    else if (vectors == 2)
                     {
-                        // The block's last, partial panel: its rows copied to the pack buffer with zero rows after
-                        // them, so the kernel's 8 row reads stay inside A.
-                        CopyRows(p, ic + (mc / mr * mr), mc % mr, mr, pc, kc, aPack, PartialPanelStride(kc));
+                        Micro8Any<TOps, TVec, Two>(kc, aPack + (ir * kc), rows, ldRows, bp, cTile, ldcf, p.Alpha, mRows, nCols, s.Overwrite);
                     }
-                    for (int jp = 0; jp < panels; jp++)
+                    else
                     {
-                        int j = jc + (jp * nr);
-                        int nCols = Math.Min(nr, j1 - j);
-                        float* bp = bPack + (jp * nr * kc);
-                        for (int ir = 0; ir < mc; ir += mr)
-                        {
-                            int mRows = Math.Min(mr, mc - ir);
-                            float* cTile = cf + ((long)(ic + ir) * ldcf) + j;
-                            if (mr == 8)
-                            {
-                                // A panel (packed, or rows read in place: a block's last partial panel from its copy).
-                                byte* rows = rowsA ? (mRows == mr ? (byte*)((float*)p.A + ((long)(ic + ir) * p.LdA) + pc) : (byte*)aPack) : null;
-                                nint ldRows = mRows == mr ? ldaBytes : (nint)(PartialPanelStride(kc) * sizeof(float));
-                                int vectors = (nCols + TOps.Count - 1) / TOps.Count;
-                                if (vectors == 3)
-                                {
-                                    Micro8Any<TOps, TVec, Three>(kc, aPack + (ir * kc), rows, ldRows, bp, cTile, ldcf, p.Alpha, mRows, nCols, overwrite);
-                                }
-                                else if (vectors == 2)
-                                {
-                                    Micro8Any<TOps, TVec, Two>(kc, aPack + (ir * kc), rows, ldRows, bp, cTile, ldcf, p.Alpha, mRows, nCols, overwrite);
-                                }
-                                else
-                                {
-                                    Micro8Any<TOps, TVec, One>(kc, aPack + (ir * kc), rows, ldRows, bp, cTile, ldcf, p.Alpha, mRows, nCols, overwrite);
-                                }
-                            }
-                            else
-                            {
-                                Micro<TOps, TVec>(kc, aPack + (ir * kc), bp, cTile, ldcf, p.Alpha, mRows, nCols, overwrite);
-                            }
-                        }
+                        Micro8Any<TOps, TVec, One>(kc, aPack + (ir * kc), rows, ldRows, bp, cTile, ldcf, p.Alpha, mRows, nCols, s.Overwrite);
                     }
+                }
+                else
+                {
+                    Micro<TOps, TVec>(kc, aPack + (ir * kc), bp, cTile, ldcf, p.Alpha, mRows, nCols, s.Overwrite);
                 }
             }
         }
-
-        GC.KeepAlive(bPackArray);
     }
 
     /// <summary>
@@ -697,4 +813,103 @@ internal static unsafe partial class CpuGemm
     }
 
     private static int RoundUp(int v, int m) => (v + m - 1) / m * m;
+
+    /// <summary>One stage of a worker's part of the blocked GEMM: a column block and K slab, with the B block packed for it.</summary>
+    private readonly struct GemmBlock(float* bPack, int jc, int nc, int j1, int pc, int kc, bool overwrite, int i0, int i1, int mcStep)
+    {
+        public float* BPack { get; } = bPack;
+
+        public int Jc { get; } = jc;
+
+        public int Nc { get; } = nc;
+
+        /// <summary>The end of the part's columns (the last panel's width is cut there).</summary>
+        public int J1 { get; } = j1;
+
+        public int Pc { get; } = pc;
+
+        public int Kc { get; } = kc;
+
+        public bool Overwrite { get; } = overwrite;
+
+        public int I0 { get; } = i0;
+
+        public int I1 { get; } = i1;
+
+        public int McStep { get; } = mcStep;
+    }
+
+    /// <summary>
+    /// A worker's current stage, whose row blocks any worker may claim (<see cref="TryClaim"/>): the owner claims them
+    /// in order, a worker done with its own part takes what is left. The word holds the stage's number (high 32 bits)
+    /// and the next row block (low 32); between stages it is closed (index int.MaxValue), and the stage's fields change
+    /// only then, so a claim that succeeds read them whole.
+    /// </summary>
+    private sealed class GemmStage(int index)
+    {
+        private const long ClosedIndex = int.MaxValue;
+        private long _word = ClosedIndex;
+        private long _number;
+        private int _blocks;
+        private int _done;
+        private GemmBlock _block;
+        private volatile bool _finished;
+
+        /// <summary>The part's index in the worker grid.</summary>
+        public int Index { get; } = index;
+
+        /// <summary>Whether the owner has left its part (before that, a thief waits for its next stage rather than leave).</summary>
+        public bool IsFinished => _finished;
+
+        /// <summary>The owner has left its part (every stage closed).</summary>
+        public void Finish() => _finished = true;
+
+        /// <summary>Opens a stage of <paramref name="blocks"/> row blocks (the previous one is closed).</summary>
+        public void Publish(in GemmBlock block, int blocks)
+        {
+            _block = block;
+            _blocks = blocks;
+            _done = 0;
+            _number++;
+            Volatile.Write(ref _word, _number << 32); // after the fields: a claim that sees the stage sees them
+        }
+
+        /// <summary>Claims the stage's next row block, if one is left.</summary>
+        public bool TryClaim(out GemmBlock block, out int index)
+        {
+            while (true)
+            {
+                long w = Volatile.Read(ref _word);
+                index = (int)(w & 0xFFFF_FFFF);
+                if (index >= Volatile.Read(ref _blocks))
+                {
+                    block = default;
+                    return false;
+                }
+
+                block = _block;
+
+                // Succeeds only if no block was claimed and no stage changed since w was read: the fields read are the stage's.
+                if (Interlocked.CompareExchange(ref _word, w + 1, w) == w)
+                {
+                    return true;
+                }
+            }
+        }
+
+        /// <summary>A claimed row block is done (its C rows written).</summary>
+        public void Finished() => Interlocked.Increment(ref _done);
+
+        /// <summary>Waits until every claimed block is done (their C writes visible), then closes the stage.</summary>
+        public void WaitAndClose()
+        {
+            var spinner = default(SpinWait);
+            while (Volatile.Read(ref _done) < _blocks)
+            {
+                spinner.SpinOnce(sleep1Threshold: -1);
+            }
+
+            Volatile.Write(ref _word, (_number << 32) | ClosedIndex);
+        }
+    }
 }
