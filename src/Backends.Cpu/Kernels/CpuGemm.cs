@@ -166,6 +166,13 @@ internal static unsafe partial class CpuGemm
         // 198 → 192, 178 → 218 GFLOP/s; 2048³ 185 → 232, 265 → 273, 271 → 270; 512×2048×7168 263 → 272, 242 → 275,
         // 230 → 260; 4096³ 294 → 294, 265 → 288; with a busy loop in a third process 2048³ 154 → 173 and 1024³ 129 →
         // 128. C is bit for bit the same (a tile's K slabs stay in order: a stage ends only when all its row blocks are done).
+        //
+        // Packing costs per element: none for an F32 A read in place (see RowBlock), half a cycle for the other
+        // packed A and for a plain copy of B [K,N], two cycles for B transposed from [N,K] or widened from F16/BF16.
+        // Weighted so, two workers split the columns of the square and MoE shapes instead of the rows: forced one way
+        // and the other on the Ice Lake Xeon (A/B in one process, two cores), 1024³ 256.5 → 289.6 GFLOP/s, 1000³ 266.3
+        // → 290.7, 512×2048×7168 264.7 → 275.2, 4096³ 309.2 → 314.8; this estimate against the former one (both
+        // weights 0.5, blocks of NC): 1024³ 234.6 → 280.1, 512×2048×7168 262.9 → 273.6, the rest within 4%.
         double aCost = ReadsAInPlace(p, mr) ? 0 : 0.5;
         double bCost = p.InType == DType.F32 && !p.TransB ? 0.5 : 2;
         (int wm, int wn) = Grid(CpuParallel.Workers, m, n, k, mr, nr, aCost, bCost);
@@ -294,7 +301,7 @@ internal static unsafe partial class CpuGemm
                     }
                     finally
                     {
-                        stage.Finished();
+                        stage.BlockDone();
                     }
                 }
 
@@ -339,7 +346,7 @@ internal static unsafe partial class CpuGemm
                     }
                     finally
                     {
-                        victim.Finished();
+                        victim.BlockDone();
                     }
 
                     found = true;
@@ -655,7 +662,7 @@ internal static unsafe partial class CpuGemm
         }
     }
 
-    /// <summary>Whether the blocked path reads A in place from its rows (see BlockedPart) rather than packing it: F32, row-major, on the 8-row kernel, rows spread over L1 sets.</summary>
+    /// <summary>Whether the blocked path reads A in place from its rows (see RowBlock) rather than packing it: F32, row-major, on the 8-row kernel, rows spread over L1 sets.</summary>
     private static bool ReadsAInPlace(in GemmProblem p, int mr) => mr == 8 && p.InType == DType.F32 && !p.TransA && RowsSpreadInL1(p.LdA);
 
     /// <summary>
@@ -898,7 +905,7 @@ internal static unsafe partial class CpuGemm
         }
 
         /// <summary>A claimed row block is done (its C rows written).</summary>
-        public void Finished() => Interlocked.Increment(ref _done);
+        public void BlockDone() => Interlocked.Increment(ref _done);
 
         /// <summary>Waits until every claimed block is done (their C writes visible), then closes the stage.</summary>
         public void WaitAndClose()

@@ -23,38 +23,19 @@ public sealed class LifetimeTests
             s.Fill(v, 1f);
             s.Synchronize();
             var host = new float[v.ElementCount];
-            using var started = new ManualResetEventSlim();
-            Exception? unexpected = null;
-            var reader = Task.Run(() =>
-            {
-                started.Set();
-                try
+            RaceWithDispose(
+                () =>
                 {
                     for (int i = 0; i < 1000; i++)
                     {
                         s.Read<float>(v, host);
                     }
-                }
-                catch (ObjectDisposedException)
-                {
-                    // the documented outcome once the device is gone
-                }
-                catch (InvalidOperationException)
-                {
-                    // the device's dispose was using the stream at that moment
-                }
-#pragma warning disable CA1031 // anything else is the failure this test looks for
-                catch (Exception ex)
-#pragma warning restore CA1031
-                {
-                    unexpected = ex;
-                }
-            });
-            started.Wait();
-            Thread.Sleep(round * 3);
-            d.Dispose();
-            Assert.True(reader.Wait(TimeSpan.FromSeconds(60)), "the reader hung");
-            Assert.Null(unexpected);
+                },
+                d.Dispose,
+                round * 3,
+                // once the device is gone; or the device's dispose was using the stream at that moment
+                ex => ex is ObjectDisposedException or InvalidOperationException,
+                "reader");
         }
     }
 
@@ -169,36 +150,19 @@ public sealed class LifetimeTests
         {
             Device d = TestDevices.Registry.Open("cpu:0");
             var made = new System.Collections.Concurrent.ConcurrentBag<IDisposable>();
-            using var started = new ManualResetEventSlim();
-            Exception? unexpected = null;
-            var maker = new Thread(() =>
-            {
-                started.Set();
-                try
+            RaceWithDispose(
+                () =>
                 {
                     while (true)
                     {
                         made.Add(d.CreateStream());
                         made.Add(d.AllocateBuffer(DType.F32, 16));
                     }
-                }
-                catch (ObjectDisposedException)
-                {
-                    // the documented outcome once the device is (being) disposed
-                }
-#pragma warning disable CA1031 // anything else is the failure this test looks for
-                catch (Exception ex)
-#pragma warning restore CA1031
-                {
-                    unexpected = ex;
-                }
-            });
-            maker.Start();
-            started.Wait();
-            Thread.Sleep(1 + round);
-            d.Dispose();
-            Assert.True(maker.Join(TimeSpan.FromSeconds(30)), "the maker hung");
-            Assert.Null(unexpected);
+                },
+                d.Dispose,
+                1 + round,
+                ex => ex is ObjectDisposedException, // once the device is (being) disposed
+                "maker");
             Assert.All(made, m => Assert.True(m is DeviceStream st ? st.IsDisposed : ((DeviceBuffer)m).IsDisposed, $"{m} is still alive"));
         }
     }
@@ -216,39 +180,56 @@ public sealed class LifetimeTests
         {
             DeviceBuffer b = d.AllocateBuffer(DType.F32, data.Length);
             TensorView v = b.View();
-            using var started = new ManualResetEventSlim();
-            Exception? unexpected = null;
-            var writer = new Thread(() =>
-            {
-                started.Set();
-                try
+            RaceWithDispose(
+                () =>
                 {
                     for (int i = 0; i < 10_000; i++)
                     {
                         s.Write<float>(v, data);
                         s.Read<float>(v, data);
                     }
-                }
-                catch (ObjectDisposedException)
-                {
-                    // the documented outcome once the buffer is gone
-                }
-#pragma warning disable CA1031 // anything else is the failure this test looks for
-                catch (Exception ex)
-#pragma warning restore CA1031
-                {
-                    unexpected = ex;
-                }
-            });
-            writer.Start();
-            started.Wait();
-            Thread.Sleep(round % 3);
-            b.Dispose();
-            Assert.True(writer.Join(TimeSpan.FromSeconds(60)), "the writer hung");
-            Assert.Null(unexpected);
+                },
+                b.Dispose,
+                round % 3,
+                ex => ex is ObjectDisposedException, // once the buffer is gone
+                "writer");
         }
 
         s.Synchronize();
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on a thread of its own, calls <paramref name="dispose"/> <paramref name="delayMs"/>
+    /// ms after it has started, and checks that the work ended within 60 s, either by itself or with an exception
+    /// <paramref name="expected"/> accepts (the documented outcome of using a disposed object), never another.
+    /// </summary>
+    private static void RaceWithDispose(Action work, Action dispose, int delayMs, Func<Exception, bool> expected, string what)
+    {
+        using var started = new ManualResetEventSlim();
+        Exception? unexpected = null;
+        var t = new Thread(() =>
+        {
+            started.Set();
+            try
+            {
+                work();
+            }
+#pragma warning disable CA1031 // anything unexpected is the failure these tests look for
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                if (!expected(ex))
+                {
+                    unexpected = ex;
+                }
+            }
+        });
+        t.Start();
+        started.Wait();
+        Thread.Sleep(delayMs);
+        dispose();
+        Assert.True(t.Join(TimeSpan.FromSeconds(60)), $"the {what} hung");
+        Assert.Null(unexpected);
     }
 
     /// <summary>Runs on a thread of its own (a task could be inlined on the waiting thread) and returns what it threw.</summary>
