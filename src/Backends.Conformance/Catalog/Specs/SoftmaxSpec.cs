@@ -15,7 +15,7 @@ internal sealed class SoftmaxSpec : OpSpec
         new("rows", "rows (all leading dimensions)", 64),
         new("cols", "row length", 64),
         new("causal", "1: causal mask", 0),
-        new("q", "size of dimension −2 (queries) for the mask; rows must be a multiple", 1),
+        new("q", "queries per mask: the view is [rows/q, q, cols] when q > 1, else [rows, cols] (the mask then spans all rows); rows must be a multiple", 1),
         new("scale", "1: scale 0.125", 0),
         new("pad", "row padding: the views of the strided tensors are column blocks of wider buffers (0: contiguous)", 0),
     ];
@@ -29,7 +29,7 @@ internal sealed class SoftmaxSpec : OpSpec
     public override IReadOnlyList<OpShape> ConformanceShapes(DType dtype) =>
     [
         S(1, 1), S(3, 15), S(5, 16), S(7, 17), S(2, 31), S(2, 33), S(4, 63), S(4, 65), S(8, 1000),
-        S(17, 257, 0, 1, 1), S(16, 4099), S(8, 8, 1, 8), S(12, 20, 1, 4, 1), S(6, 3, 1, 6), S(2, 32768),
+        S(17, 257, 0, 1, 1), S(16, 4099), S(8, 8, 1, 8), S(12, 20, 1, 4, 1), S(6, 3, 1, 6), S(7, 5, 1), S(2, 32768),
         S(9, 100, 0, 1, 1, 7), S(12, 20, 1, 4, 1, 3), S(5, 33, 0, 1, 0, 16),
     ];
 
@@ -78,7 +78,8 @@ internal sealed class SoftmaxSpec : OpSpec
             get =>
             {
                 var y = new double[(long)rows * cols];
-                ReferenceOps.Softmax(get("x"), y, rows, cols, q, scale, causal);
+                // The mask's query count is the view's dimension −2: q for [rows/q, q, cols], every row for [rows, cols].
+                ReferenceOps.Softmax(get("x"), y, rows, cols, shape[^2], scale, causal);
                 return new() { ["y"] = y };
             });
     }
