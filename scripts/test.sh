@@ -54,6 +54,11 @@ if [ "$files" -eq 0 ]; then
   failed=$((failed + 1))
   [ "$rc" -ne 0 ] || rc=1
 fi
+if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  # A run that failed without a failed test: the test host crashed (its remaining tests never ran) or dotnet test failed.
+  echo "test.sh: a test run exited with $rc but recorded no failed test (test host crash?): counted as one failure"
+  failed=1
+fi
 if [ "$failed" -gt 0 ] && [ "$rc" -eq 0 ]; then rc=1; fi
 echo "$passed passed, $failed failed, $skipped skipped"
 exit "$rc"

@@ -23,6 +23,50 @@ inline ushort f32_to_bf16(float f)
     return (ushort)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
 }
 
+// Eight F16 values as ushort bits, widened and rounded by integer code, never by vload_half8 / vstore_half8_rte: PoCL 3.1
+// compiles vload_half8 to an aligned 16-byte load (vmovdqa64), which faults, killing the process, on a view that does
+// not start on a 16-byte boundary (a token slice of a larger buffer; OpenCL asks only for 2-byte alignment there).
+// vload8 / vstore8 of ushort take any 2-byte-aligned address. Element-wise vload_half would be safe too, but made an F16
+// add on PoCL 7× slower; the integer rounding below is about 2× slower there than vstore_half8_rte's one instruction, so
+// aligned addresses keep the builtins.
+
+// Exact widening: normal numbers rebiased, subnormals as m·2⁻²⁴ (exact in F32), ±∞ and NaN (payload kept) to F32's.
+inline float8 f16_to_f32_8(ushort8 h)
+{
+    uint8 u = convert_uint8(h);
+    uint8 em = u & (uint8)0x7fffu;
+    uint8 r = select((em << 13) + (uint8)0x38000000u, (em << 13) | (uint8)0x7f800000u, em >= (uint8)0x7c00u);
+    r = select(r, as_uint8(convert_float8(em) * 0x1p-24f), em < (uint8)0x400u);
+    return as_float8(r | ((u & (uint8)0x8000u) << 16));
+}
+
+// Round to nearest, ties to even, as vstore_half_rte: from 65520 up to ±∞; a result below 2⁻¹⁴ (subnormal or zero)
+// rounded by the F32 adder itself, |f| + 0.5 putting the unit of the last place at 2⁻²⁴; NaN made quiet with its upper
+// payload bits kept. (rint and a float-to-int conversion there made an F16 add on PoCL 3× slower.)
+inline ushort8 f32_to_f16_8(float8 f)
+{
+    uint8 u = as_uint8(f);
+    uint8 a = u & (uint8)0x7fffffffu;
+    uint8 r = (a - (uint8)0x38000000u + (uint8)0xfffu + ((a >> 13) & (uint8)1u)) >> 13;
+    r = a >= (uint8)0x477ff000u ? (uint8)0x7c00u : r;
+    r = a < (uint8)0x38800000u ? as_uint8(as_float8(a) + 0.5f) - (uint8)0x3f000000u : r;
+    r = a > (uint8)0x7f800000u ? (uint8)0x7e00u | ((a >> 13) & (uint8)0x3ffu) : r;
+    return convert_ushort8(r | ((u >> 16) & (uint8)0x8000u));
+}
+
+// vload_half8 / vstore_half8_rte where the address is 16-byte aligned (the same branch for every work-item of a row when
+// each takes 8 elements), the integer code elsewhere.
+inline float8 load_half8(__global const half* p)
+{
+    return ((ulong)p & 15) == 0 ? vload_half8(0, p) : f16_to_f32_8(vload8(0, (__global const ushort*)p));
+}
+
+inline void store_half8_rte(float8 v, __global half* p)
+{
+    if (((ulong)p & 15) == 0) vstore_half8_rte(v, 0, p);
+    else vstore8(f32_to_f16_8(v), 0, (__global ushort*)p);
+}
+
 inline float8 bf16_to_f32_8(ushort8 b) { return as_float8(convert_uint8(b) << 16); }
 
 inline ushort8 f32_to_bf16_8(float8 f)
@@ -42,7 +86,7 @@ inline ushort8 f32_to_bf16_8(float8 f)
 #elif IN_DT == DT_F16
 #define IN_T half
 #define LOAD_IN(p, i) vload_half((i), (p))
-#define LOAD8_IN(p, i) vload_half8(0, (p) + (i))
+#define LOAD8_IN(p, i) load_half8((p) + (i))
 #else
 #define IN_T ushort
 #define LOAD_IN(p, i) bf16_to_f32((p)[(i)])
@@ -60,7 +104,7 @@ inline ushort8 f32_to_bf16_8(float8 f)
 #define OUT_T half
 #define LOAD_OUT(p, i) vload_half((i), (p))
 #define STORE_OUT(p, i, v) vstore_half_rte((v), (i), (p))
-#define STORE8_OUT(p, i, v) vstore_half8_rte((v), 0, (p) + (i))
+#define STORE8_OUT(p, i, v) store_half8_rte((v), (p) + (i))
 #else
 #define OUT_T ushort
 #define LOAD_OUT(p, i) bf16_to_f32((p)[(i)])

@@ -25,7 +25,7 @@
 #if IN_DT == DT_F32
 #define LOAD16_IN(p, i) vload16(0, (p) + (i))
 #elif IN_DT == DT_F16
-#define LOAD16_IN(p, i) vload_half16(0, (p) + (i))
+#define LOAD16_IN(p, i) (float16)(load_half8((p) + (i)), load_half8((p) + (i) + 8)) // see load_half8
 #else
 #define LOAD16_IN(p, i) as_float16(convert_uint16(vload16(0, (p) + (i))) << 16)
 #endif

@@ -48,8 +48,9 @@ public static class ConformanceSuite
     /// <param name="stream">A stream of the device.</param>
     /// <param name="opCase">The case.</param>
     /// <param name="kernels">The kernels to use; the device's default when null.</param>
+    /// <param name="viewOffset">Elements before and after each contiguous tensor in its buffer (see <see cref="OpCase.Prepare(Device, DeviceStream, int)"/>); 0 gives each its own buffer.</param>
     /// <returns>The check result: passed, failed, or <see cref="CheckResult.Unsupported"/> when the kernels do not claim the case.</returns>
-    public static CheckResult Run(Device device, DeviceStream stream, OpCase opCase, IKernels? kernels = null)
+    public static CheckResult Run(Device device, DeviceStream stream, OpCase opCase, IKernels? kernels = null, int viewOffset = 0)
     {
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(opCase);
@@ -59,7 +60,7 @@ public static class ConformanceSuite
             return CheckResult.NotSupported($"{device.Id} ({k.Variant}) does not implement {opCase.Spec.Name} for {opCase.DType.ToShortName()} [{opCase.Description}]");
         }
 
-        using OpRun run = opCase.Prepare(device, stream);
+        using OpRun run = opCase.Prepare(device, stream, viewOffset);
         try
         {
             run.Launch(stream, k);

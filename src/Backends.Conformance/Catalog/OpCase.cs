@@ -6,7 +6,7 @@ namespace Backends.Conformance;
 
 /// <summary>
 /// One seeded instance of an op: its tensors (inputs with values, outputs poisoned), the launch, the float64
-/// reference (computed once, lazily), FLOPs and bytes moved. <see cref="Prepare"/> puts it on a device.
+/// reference (computed once, lazily), FLOPs and bytes moved. <see cref="Prepare(Device, DeviceStream)"/> puts it on a device.
 /// </summary>
 public sealed class OpCase
 {
@@ -91,19 +91,33 @@ public sealed class OpCase
     /// <param name="device">The device.</param>
     /// <param name="stream">A stream of that device.</param>
     /// <returns>The prepared run; dispose it to free the device memory.</returns>
-    public OpRun Prepare(Device device, DeviceStream stream)
+    public OpRun Prepare(Device device, DeviceStream stream) => Prepare(device, stream, 0);
+
+    /// <summary>
+    /// Allocates the case's tensors on a device, each contiguous one placed <paramref name="viewOffset"/> elements into a
+    /// buffer with as many elements after it (filled with <see cref="HostTensor.Canary"/>, checked by
+    /// <see cref="OpRun.Verify"/>), and queues their upload. An odd offset starts every view off any vector alignment,
+    /// as a slice of a larger buffer does (a token range of an activation arena).
+    /// </summary>
+    /// <param name="device">The device.</param>
+    /// <param name="stream">A stream of that device.</param>
+    /// <param name="viewOffset">Elements before (and after) each contiguous view in its buffer; 0 places each view as a whole buffer.</param>
+    /// <returns>The prepared run; dispose it to free the device memory.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="viewOffset"/> is negative.</exception>
+    public OpRun Prepare(Device device, DeviceStream stream, int viewOffset)
     {
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(stream);
+        ArgumentOutOfRangeException.ThrowIfNegative(viewOffset);
         var views = new Dictionary<string, TensorView>();
         try
         {
             foreach (HostTensor t in Tensors)
             {
-                views[t.Name] = Place(device, t);
+                views[t.Name] = Place(device, t, viewOffset);
             }
 
-            var run = new OpRun(this, device, views);
+            var run = new OpRun(this, device, views, viewOffset);
             run.Upload(stream, outputsOnly: false);
             return run;
         }
@@ -118,12 +132,19 @@ public sealed class OpCase
         }
     }
 
-    /// <summary>A contiguous view over a new buffer, or a row-strided one inside a wider buffer when the tensor is padded.</summary>
-    private static TensorView Place(Device device, HostTensor t)
+    /// <summary>A contiguous view over a new buffer (or <paramref name="viewOffset"/> elements into one), or a row-strided one inside a wider buffer when the tensor is padded.</summary>
+    private static TensorView Place(Device device, HostTensor t, int viewOffset)
     {
-        if (t.RowPadding == 0)
+        if (t.RowPadding == 0 && viewOffset == 0)
         {
             return device.Allocate(t.DType, t.Shape);
+        }
+
+        if (t.RowPadding == 0)
+        {
+            long count = TensorView.CountElements(t.Shape);
+            DeviceBuffer around = device.AllocateBuffer(t.DType, count + (2L * viewOffset));
+            return around.View().Slice(viewOffset, checked((int)count)).Reshape(t.Shape);
         }
 
         long rowLength = TensorView.CountElements(t.Shape.AsSpan(1));

@@ -10,11 +10,30 @@ public sealed class OpRun : IDisposable
     private readonly Dictionary<string, TensorView> _views;
     private bool _disposed;
 
-    internal OpRun(OpCase opCase, Device device, Dictionary<string, TensorView> views)
+    internal OpRun(OpCase opCase, Device device, Dictionary<string, TensorView> views, int viewOffset)
     {
         Case = opCase;
         Device = device;
         _views = views;
+        ViewOffset = viewOffset;
+    }
+
+    /// <summary>Elements before (and after) each contiguous view in its buffer (see <see cref="OpCase.Prepare(Device, DeviceStream, int)"/>); 0 when each is a whole buffer.</summary>
+    public int ViewOffset { get; }
+
+    /// <summary>Whether a tensor's buffer holds more than its view (a strided placement or a view offset), the rest filled with the canary.</summary>
+    private bool HasCanary(HostTensor t) => t.RowPadding > 0 || ViewOffset > 0;
+
+    /// <summary>Whether element <paramref name="i"/> of a tensor's buffer lies inside its view.</summary>
+    private static bool InView(HostTensor t, TensorView v, long i)
+    {
+        if (t.RowPadding == 0)
+        {
+            return i >= v.Offset && i < v.Offset + v.ElementCount;
+        }
+
+        long inRow = i % v.RowStride;
+        return inRow >= t.ColumnOffset && inRow < t.ColumnOffset + v.RowLength;
     }
 
     /// <summary>The case.</summary>
@@ -61,8 +80,8 @@ public sealed class OpRun : IDisposable
             actual[t.Name] = HostTensor.Decode(t.DType, bytes);
         }
 
-        // Every gap around a strided tensor, input or output, must still hold the canary.
-        foreach (HostTensor t in Case.Tensors.Where(t => t.RowPadding > 0))
+        // Every gap around a strided or offset tensor, input or output, must still hold the canary.
+        foreach (HostTensor t in Case.Tensors.Where(HasCanary))
         {
             TensorView v = _views[t.Name];
             var bytes = new byte[v.Buffer.SizeInBytes];
@@ -71,18 +90,20 @@ public sealed class OpRun : IDisposable
             double canary = ReferenceOps.Quantize(HostTensor.Canary(t.DType), t.DType);
             for (long i = 0; i < all.LongLength; i++)
             {
-                long inRow = i % v.RowStride;
-                bool inView = inRow >= t.ColumnOffset && inRow < t.ColumnOffset + v.RowLength;
-                if (!inView && !all[i].Equals(canary))
+                if (!InView(t, v, i) && !all[i].Equals(canary))
                 {
+                    string where = t.RowPadding > 0 ? "in the gap between rows of the strided view" : "outside the view";
                     return new CheckResult(false, double.PositiveInfinity, 0,
-                        $"{t.Name}: element {i} of its buffer lies in the gap between rows of the strided view {v} but was changed to {all[i]} [{Case.Description}]");
+                        $"{t.Name}: element {i} of its buffer lies {where} {v} but was changed to {all[i]} [{Case.Description}{OffsetText}]");
                 }
             }
         }
 
-        return Case.Check(name => actual[name]);
+        CheckResult result = Case.Check(name => actual[name]);
+        return result.Passed || ViewOffset == 0 ? result : result with { Detail = result.Detail + OffsetText };
     }
+
+    private string OffsetText => ViewOffset == 0 ? string.Empty : $" (every contiguous view {ViewOffset} elements into its buffer)";
 
     /// <summary>Frees the device buffers.</summary>
     public void Dispose()
@@ -108,7 +129,7 @@ public sealed class OpRun : IDisposable
                 continue;
             }
 
-            if (t.RowPadding > 0 && !outputsOnly)
+            if (HasCanary(t) && !outputsOnly)
             {
                 // The whole buffer gets the canary first; the view's rows are then written through the strided view.
                 DeviceBuffer buffer = _views[t.Name].Buffer;

@@ -49,6 +49,60 @@ public sealed class ConformanceTests
         Assert.True(r.Passed, $"{device}: {r.Detail}; {ConformanceSuite.ReplayHint()}");
     }
 
+    /// <summary>Every device × op × dtype, for the view-offset test below.</summary>
+    public static TheoryData<string, string, string> OpsByDevice()
+    {
+        var data = new TheoryData<string, string, string>();
+        foreach (string id in TestDevices.Ids)
+        {
+            foreach (OpSpec spec in OpCatalog.All)
+            {
+                foreach (DType dt in spec.DTypes)
+                {
+                    data.Add(id, spec.Name, dt.ToShortName());
+                }
+            }
+        }
+
+        return data;
+    }
+
+    /// <summary>Views starting an odd number of elements into their buffers get no further checks than the catalog's cases at most this size.</summary>
+    private const double OffsetCaseMaxFlops = 2e7;
+
+    /// <summary>
+    /// The catalog's smaller cases (special values included) with every contiguous tensor placed an odd number of
+    /// elements into a larger buffer, canary around it, as a slice of an activation arena or of a batch is: no vector
+    /// path may assume its view starts aligned, and nothing outside the view may be written. (PoCL compiled the F16
+    /// <c>vload_half8</c> of OpenCL's silu and swiglu to an aligned load that killed the process on such a view.)
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(OpsByDevice))]
+    public void Op_MatchesFloat64Reference_WithViewsOffTheirBufferStart(string device, string op, string dtype)
+    {
+        Device d = TestDevices.Get(device);
+        OpSpec spec = OpCatalog.Get(op);
+        DType dt = DTypeExtensions.Parse(dtype);
+        using DeviceStream stream = d.CreateStream();
+        int ran = 0;
+        foreach (PlannedCase pc in ConformanceSuite.Plan(spec, dt, ConformanceSuite.BaseSeed))
+        {
+            OpCase c = pc.Build();
+            if (c.Flops > OffsetCaseMaxFlops || c.Tensors.Sum(t => t.Values.LongLength) > (1 << 18))
+            {
+                continue;
+            }
+
+            int offset = 1 + (2 * (ran % 3)); // 1, 3, 5: off every vector and pair boundary, in every dtype
+            CheckResult r = ConformanceSuite.Run(d, stream, c, viewOffset: offset);
+            Assert.False(r.Unsupported, $"{device} refused a case of the catalog at a view offset: {r.Detail}");
+            Assert.True(r.Passed, $"{device}: {r.Detail}; {ConformanceSuite.ReplayHint()}");
+            ran++;
+        }
+
+        Assert.True(ran >= 3, $"only {ran} case(s) of {op} {dtype} are small enough for the view-offset test");
+    }
+
     /// <summary>The complete backends claim every case of the catalog, strided ones included: for them an unsupported case is a defect.</summary>
     public static TheoryData<string> CompleteDevices() => [.. TestDevices.Ids.Where(id => TestDevices.Complete.Contains(id.Split(':')[0]))];
 
