@@ -713,7 +713,8 @@ internal sealed unsafe class CannKernels : KernelSet<CannDevice, CannStream, Can
 
         // aclnnMoeFinalizeRoutingV2 reads expandedRowIdx[i + k·T] (choice-major), so the [T,k] slots are transposed on
         // the host (read back: a host round trip). A slot outside [0,R) must contribute nothing: then the expert rows
-        // are copied to scratch with one extra zero row, and such slots point at it with weight irrelevant (0·0 = 0).
+        // are copied to scratch with one extra zero row, and such slots point at it with weight 0 (a copy of the
+        // weights with theirs zeroed: a NaN or infinite weight times the zero row would be NaN).
         int[] slot = stream.Read<int>(a.SlotOf);
         bool allValid = slot.All(s => (uint)s < (uint)a.Rows);
         int rows = allValid ? a.Rows : a.Rows + 1;
@@ -745,8 +746,25 @@ internal sealed unsafe class CannKernels : KernelSet<CannDevice, CannStream, Can
             expert = padded.View.Reshape(rows, a.H);
         }
 
+        using ScratchBuffer? maskedWeights = allValid ? null : Owner.Scratch.Rent(stream, DType.F32, slot.Length);
+        TensorView weights = a.Weights;
+        if (maskedWeights is not null)
+        {
+            float[] w = stream.Read<float>(a.Weights);
+            for (int i = 0; i < w.Length; i++)
+            {
+                if ((uint)slot[i] >= (uint)a.Rows)
+                {
+                    w[i] = 0;
+                }
+            }
+
+            stream.Write<float>(maskedWeights.View, w);
+            weights = maskedWeights.View.Reshape(a.T, a.K);
+        }
+
         using var call = new AclnnCall(Owner);
-        nint ex1 = call.Tensor(expert), ri = call.Tensor(idx.View), sc = call.Tensor(a.Weights), output = call.Tensor(a.Output);
+        nint ex1 = call.Tensor(expert), ri = call.Tensor(idx.View), sc = call.Tensor(weights), output = call.Tensor(a.Output);
         call.Run(stream, "MoeFinalizeRoutingV2", (ws, ex) => Aclnn.aclnnMoeFinalizeRoutingV2GetWorkspaceSize(
             ex1, ri, 0, 0, 0, sc, 0, dropPadMode: 0, output, ws, ex));
     }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 
 namespace Backends.Conformance;
 
@@ -23,7 +24,7 @@ internal sealed class MoeUnpermuteSpec : OpSpec
 
     public override OpShape DefaultShape => S(512, 7168, 8);
 
-    public override OpShape? SpecialShape => S(6, 20, 3);
+    public override OpShape? SpecialShape => S(6, 20, 3, 1, 2);
 
     public override IReadOnlyList<OpShape> ConformanceShapes(DType dtype) =>
     [
@@ -51,6 +52,11 @@ internal sealed class MoeUnpermuteSpec : OpSpec
                     slots[i] = b.Rng.Next(2) == 0 ? -1 : rows + b.Rng.Next(3);
                 }
             }
+
+            if (b.Specials && slots.Length > 0 && slots.All(s => (uint)s < (uint)rows))
+            {
+                slots[b.Rng.Next(slots.Length)] = -1; // the special values below need a dropped slot
+            }
         }
 
         double[] eo = b.Uniform((long)rows * h);
@@ -59,6 +65,20 @@ internal sealed class MoeUnpermuteSpec : OpSpec
         {
             b.Plant(eo, double.NaN, double.PositiveInfinity);
             b.Plant(w, double.NaN);
+
+            // What no valid slot reaches contributes nothing, not even a NaN: a dropped slot's NaN or infinite weight,
+            // and a NaN in a row past T·k (no slot names it).
+            int[] dropped = [.. Enumerable.Range(0, slots.Length).Where(i => (uint)slots[i] >= (uint)rows)];
+            if (dropped.Length > 0)
+            {
+                w[dropped[0]] = double.NaN;
+                w[dropped[^1]] = double.PositiveInfinity;
+            }
+
+            if (rows > t * k && h > 0)
+            {
+                eo[(long)t * k * h] = double.NaN;
+            }
         }
 
         b.Input("expertOut", b.DType, [rows, h], eo);
