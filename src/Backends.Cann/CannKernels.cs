@@ -593,10 +593,11 @@ internal sealed unsafe class CannKernels : KernelSet<CannDevice, CannStream, Can
         bool hostRenormalize = o.Score == GatingScore.Softmax && o.Renormalize; // the operator renormalises sigmoid only
         double scale = hostRenormalize ? 1.0 : o.RoutedScale;
 
-        // eps: the operator divides by (Σy + eps); 1e-20 (its documented default) changes a weight only when the chosen
-        // scores sum below ~1e-13.
+        // eps: the operator divides by (Σy + eps); 0, not its documented default 1e-20, so that chosen scores summing to
+        // 0 (every chosen sigmoid underflowed) give 0/0 = NaN weights, as the contract's plain renormalisation does on
+        // every other device (1e-20 gave 0 there).
         call.Run(stream, "MoeGatingTopK", (ws, ex) => Aclnn.aclnnMoeGatingTopKGetWorkspaceSize(
-            x, bias, k, keep, groups, selectMode, renorm: 0, normType, outFlag: false, scale, eps: 1e-20, w, ids, 0, ws, ex));
+            x, bias, k, keep, groups, selectMode, renorm: 0, normType, outFlag: false, scale, eps: 0, w, ids, 0, ws, ex));
         if (hostRenormalize && a.Tokens > 0)
         {
             // Softmax scores renormalised over the chosen: read back (a host round trip), w / Σw · scale, written back.

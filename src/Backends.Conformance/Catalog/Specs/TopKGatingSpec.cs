@@ -96,7 +96,7 @@ internal sealed class TopKGatingSpec : OpSpec
 
     private static void PlantSpecials(CaseBuilder b, double[] logits, double[] bias, int t, int experts)
     {
-        // Exact ties (same logit and bias) across the choice boundary, and NaN / ±inf logits in single tokens.
+        // Exact ties (same logit and bias) across the choice boundary, NaN / ±inf logits in single tokens, a token of only −∞.
         for (int i = 0; i < t; i++)
         {
             int e1 = b.Rng.Next(experts), e2 = b.Rng.Next(experts);
@@ -112,6 +112,12 @@ internal sealed class TopKGatingSpec : OpSpec
             logits[(1 * experts) + 3] = double.NaN;
             logits[(2 * experts) + 1] = double.PositiveInfinity;
             logits[(3 * experts) + 2] = double.NegativeInfinity;
+        }
+
+        if (t >= 5)
+        {
+            // Every logit −∞: the chosen scores sum to 0, and the renormalised weights are 0/0 = NaN (no epsilon).
+            Array.Fill(logits, double.NegativeInfinity, 4 * experts, experts);
         }
     }
 
