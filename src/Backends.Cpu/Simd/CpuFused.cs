@@ -183,12 +183,44 @@ internal static unsafe class CpuFused
             TOps.Store(key + i, TOps.NanToNegativeInfinity(v));
         }
 
-        for (; i < n; i++)
+        if (i < n)
         {
-            float v = scoresReady ? s[i] : 1f / (1f + MathF.Exp(-x[i]));
-            s[i] = v;
-            float k = bias != null ? v + bias[i] : v;
-            key[i] = float.IsNaN(k) ? float.NegativeInfinity : k;
+            // The last partial vector's sigmoids by the same vector code (see TailThrough): a scalar exp there differed
+            // in the last bits, and the router then broke exact ties between experts by where they sat.
+            float* t = stackalloc float[MaxLanes];
+            if (!scoresReady)
+            {
+                TailIn<TOps, TVec>(x + i, n - i, t);
+                TOps.Store(t, TOps.Divide(one, TOps.OnePlusExpOfNegated(TOps.Load(t))));
+            }
+
+            for (int j = 0; i + j < n; j++)
+            {
+                float v = scoresReady ? s[i + j] : t[j];
+                s[i + j] = v;
+                float k = bias != null ? v + bias[i + j] : v;
+                key[i + j] = float.IsNaN(k) ? float.NegativeInfinity : k;
+            }
+        }
+    }
+
+    /// <summary>The most floats a vector holds here (512-bit vectors): the size of a tail's temporary vector.</summary>
+    private const int MaxLanes = 16;
+
+    /// <summary>
+    /// The last <paramref name="count"/> (fewer than a vector) elements at <paramref name="src"/> into the temporary
+    /// vector <paramref name="t"/>, its other lanes filled with the last element (a value the function takes anyway). A
+    /// kernel's tail then goes through the same vector code as its whole vectors, so an element's result does not depend
+    /// on where it sits: the scalar MathF.Exp the tails used differed from the vector exp in the last bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TailIn<TOps, TVec>(float* src, int count, float* t)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+    {
+        for (int j = 0; j < TOps.Count; j++)
+        {
+            t[j] = src[Math.Min(j, count - 1)];
         }
     }
 
@@ -520,10 +552,13 @@ internal static unsafe class CpuFused
             Put<TOps, TVec, TStore>(y + i, TOps.Divide(v, TOps.OnePlusExpOfNegated(v)));
         }
 
-        for (; i < n; i++)
+        if (i < n)
         {
-            float v = x[i];
-            y[i] = v / (1f + MathF.Exp(-v));
+            float* t = stackalloc float[MaxLanes];
+            TailIn<TOps, TVec>(x + i, n - i, t);
+            TVec v = TOps.Load(t);
+            TOps.Store(t, TOps.Divide(v, TOps.OnePlusExpOfNegated(v)));
+            new ReadOnlySpan<float>(t, n - i).CopyTo(new Span<float>(y + i, n - i));
         }
     }
 
@@ -565,10 +600,14 @@ internal static unsafe class CpuFused
             SwiGluStep<TOps, TVec, TStore>(g + i, u + i, y + i);
         }
 
-        for (; i < n; i++)
+        if (i < n)
         {
-            float v = g[i];
-            y[i] = v / (1f + MathF.Exp(-v)) * u[i];
+            float* tg = stackalloc float[MaxLanes];
+            float* tu = stackalloc float[MaxLanes];
+            TailIn<TOps, TVec>(g + i, n - i, tg);
+            TailIn<TOps, TVec>(u + i, n - i, tu);
+            SwiGluStep<TOps, TVec, Cached>(tg, tu, tg);
+            new ReadOnlySpan<float>(tg, n - i).CopyTo(new Span<float>(y + i, n - i));
         }
     }
 
@@ -796,11 +835,18 @@ internal static unsafe class CpuFused
                 acc = TOps.Add(acc, ev);
             }
 
-            for (; i < kept; i++)
+            if (i < kept)
             {
-                float es = MathF.Exp((x[i] * scale) - max);
-                e[i] = es;
-                sum += es;
+                // The last partial vector by the same vector exp (see TailIn; padded with its last element, which is
+                // ≤ the max), its lanes summed in order: equal inputs now give equal outputs wherever they sit.
+                float* t = stackalloc float[MaxLanes];
+                TailIn<TOps, TVec>(x + i, kept - i, t);
+                TOps.Store(t, TOps.FastExpNonPositive(TOps.Subtract(Scale<TOps, TVec, TScale>(TOps.Load(t), s), mv)));
+                for (int j = 0; i + j < kept; j++)
+                {
+                    e[i + j] = t[j];
+                    sum += t[j];
+                }
             }
 
             sum += TOps.Sum(acc);
@@ -1332,18 +1378,23 @@ internal static unsafe class CpuFused
             Put<TOps, TVec, TStore>(y + i, acc);
         }
 
-        for (; i < n; i++)
+        if (i < n)
         {
-            float acc = 0;
+            // The last partial vector by the same vector multiply-adds (see TailIn): without an FMA unit those are a
+            // multiply and an add, which MathF.FusedMultiplyAdd here was not (and, in software, a hundred times slower).
+            float* t = stackalloc float[MaxLanes];
+            TVec acc = TOps.Zero;
             for (int j = 0; j < count; j++)
             {
                 if (rows[j] != null)
                 {
-                    acc = MathF.FusedMultiplyAdd(rows[j][from + i], w[j], acc);
+                    TailIn<TOps, TVec>(rows[j] + from + i, n - i, t);
+                    acc = TOps.MulAdd(TOps.Load(t), TOps.Broadcast(w[j]), acc);
                 }
             }
 
-            y[i] = acc;
+            TOps.Store(t, acc);
+            new ReadOnlySpan<float>(t, n - i).CopyTo(new Span<float>(y + i, n - i));
         }
     }
 
