@@ -149,7 +149,7 @@ public sealed class OpCase
 
         long rowLength = TensorView.CountElements(t.Shape.AsSpan(1));
         long stride = rowLength + t.RowPadding;
-        DeviceBuffer buffer = device.AllocateBuffer(t.DType, t.Shape[0] * stride);
+        DeviceBuffer buffer = device.AllocateBuffer(t.DType, Math.Max(t.Shape[0] * stride, t.ColumnOffset)); // no rows: still room for where the view starts
         return TensorView.Strided(buffer, t.ColumnOffset, stride, t.Shape);
     }
 

@@ -34,7 +34,7 @@ internal sealed class RmsNormSpec : OpSpec
     {
         int rows = b["rows"], cols = b["cols"];
         double[] x = b.Uniform((long)rows * cols, -2, 2);
-        if (b.Specials && rows >= 2)
+        if (b.Specials && rows >= 2 && cols > 0)
         {
             x[b.Rng.Next(cols)] = double.NaN;
             x[cols + b.Rng.Next(cols)] = double.PositiveInfinity;

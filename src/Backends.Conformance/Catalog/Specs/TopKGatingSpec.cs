@@ -109,9 +109,9 @@ internal sealed class TopKGatingSpec : OpSpec
 
         if (t >= 4)
         {
-            logits[(1 * experts) + 3] = double.NaN;
-            logits[(2 * experts) + 1] = double.PositiveInfinity;
-            logits[(3 * experts) + 2] = double.NegativeInfinity;
+            logits[(1 * experts) + Math.Min(3, experts - 1)] = double.NaN; // (any expert count: the shape is a user's to choose)
+            logits[(2 * experts) + Math.Min(1, experts - 1)] = double.PositiveInfinity;
+            logits[(3 * experts) + Math.Min(2, experts - 1)] = double.NegativeInfinity;
         }
 
         if (t >= 5)
