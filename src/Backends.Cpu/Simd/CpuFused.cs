@@ -455,6 +455,10 @@ internal static unsafe class CpuFused
         }
     }
 
+    /// <summary>The first <paramref name="count"/> lanes of a tail's temporary vector out to <paramref name="y"/> (the counterpart of TailIn).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TailOut(float* t, float* y, int count) => new ReadOnlySpan<float>(t, count).CopyTo(new Span<float>(y, count));
+
     /// <summary>
     /// A softmax row's last partial vector: e = exp(s·x − max) by the same vector exp as the rest (see TailIn; padded
     /// with its last element, which is ≤ the max), returning the sum of its lanes in order. A method of its own, so the
@@ -604,7 +608,7 @@ internal static unsafe class CpuFused
         TailIn<TOps, TVec>(x, count, t);
         TVec v = TOps.Load(t);
         TOps.Store(t, TOps.Divide(v, TOps.OnePlusExpOfNegated(v)));
-        new ReadOnlySpan<float>(t, count).CopyTo(new Span<float>(y, count));
+        TailOut(t, y, count);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -662,7 +666,7 @@ internal static unsafe class CpuFused
         TailIn<TOps, TVec>(g, count, tg);
         TailIn<TOps, TVec>(u, count, tu);
         SwiGluStep<TOps, TVec, Cached>(tg, tu, tg);
-        new ReadOnlySpan<float>(tg, count).CopyTo(new Span<float>(y, count));
+        TailOut(tg, y, count);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -893,7 +897,7 @@ internal static unsafe class CpuFused
             {
                 // The last partial vector by the same vector exp (see SoftmaxTail): equal inputs now give equal
                 // outputs wherever they sit.
-                sum = SoftmaxTail<TOps, TVec, TScale>(x + i, e + i, kept - i, s, mv);
+                sum += SoftmaxTail<TOps, TVec, TScale>(x + i, e + i, kept - i, s, mv);
             }
 
             sum += TOps.Sum(acc);
@@ -1453,7 +1457,7 @@ internal static unsafe class CpuFused
         }
 
         TOps.Store(t, acc);
-        new ReadOnlySpan<float>(t, n).CopyTo(new Span<float>(y, n));
+        TailOut(t, y, n);
     }
 
     /// <summary>Whether a softmax multiplies by its scale (a struct parameter, so the unscaled loops carry no multiply).</summary>
