@@ -11,24 +11,51 @@ namespace Backends.Cli.Commands;
 /// <summary><c>backends verify</c>: the conformance cases from the command line, a pass/fail table per op per device.</summary>
 internal static class VerifyCommand
 {
+    /// <summary>The largest <c>--view-offset</c>: far past any vector or cache-line alignment, small beside any buffer.</summary>
+    private const int MaxViewOffset = 4096;
+
     public static Command Create()
     {
         var device = new Option<string>("--device", "-d") { Description = "Device id (cpu:0, opencl:0), a backend name, 'all', or 'default'.", DefaultValueFactory = _ => "default" };
         var ops = new Option<string[]>("--op") { Description = "Op name(s) to verify (gemm, softmax, ...); default: all.", AllowMultipleArgumentsPerToken = true };
         var dtypes = new Option<string[]>("--dtype") { Description = "Dtype(s) to verify (f32, f16, bf16); default: all the op takes.", AllowMultipleArgumentsPerToken = true };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Print every case, not only failures." };
+        var viewOffset = new Option<int>("--view-offset")
+        {
+            Description = "Place every contiguous tensor this many elements into a larger buffer, canary around it (an odd number starts every view unaligned).",
+        };
+        var inPlace = new Option<bool>("--in-place")
+        {
+            Description = "Run each case once per in-place use its op allows (softmax y=x, swiglu y=gate and y=up, ...), the output given the input's very view; ops without one are skipped.",
+        };
         var command = new Command("verify", "Run the conformance cases (every op, dtype, edge shape and special value) against the float64 reference; exit 1 on any failure.")
         {
-            device, ops, dtypes, verbose,
+            device, ops, dtypes, verbose, viewOffset, inPlace,
         };
-        command.SetAction(pr => Run(BackendRegistry.CreateDefault(), pr.GetValue(device), pr.GetValue(ops), pr.GetValue(dtypes), pr.GetValue(verbose)));
+        command.SetAction(pr => Run(BackendRegistry.CreateDefault(), pr.GetValue(device), pr.GetValue(ops), pr.GetValue(dtypes), pr.GetValue(verbose), pr.GetValue(viewOffset), pr.GetValue(inPlace)));
         return command;
     }
 
-    public static int Run(BackendRegistry registry, string? deviceArg, string[]? opNames, string[]? dtypeNames, bool verbose)
+    public static int Run(BackendRegistry registry, string? deviceArg, string[]? opNames, string[]? dtypeNames, bool verbose, int viewOffset = 0, bool inPlace = false)
     {
+        if (viewOffset is < 0 or > MaxViewOffset)
+        {
+            throw new ArgumentOutOfRangeException(nameof(viewOffset), viewOffset, $"--view-offset must be 0..{MaxViewOffset}.");
+        }
+
         IReadOnlyList<string> ids = DeviceSelection.Resolve(registry, deviceArg);
         IReadOnlyList<OpSpec> specs = DeviceSelection.Ops(opNames);
+        if (inPlace)
+        {
+            specs = specs.Where(s => s.InPlaceUses.Count > 0).ToList();
+            if (specs.Count == 0)
+            {
+                AnsiConsole.MarkupLine("[red]verify: none of the ops chosen can run in place[/] (those that can: "
+                    + Markup.Escape(string.Join(", ", OpCatalog.All.Where(s => s.InPlaceUses.Count > 0).Select(s => s.Name))) + ")");
+                return 1;
+            }
+        }
+
         HashSet<DType>? only = dtypeNames is { Length: > 0 } ? dtypeNames.SelectMany(s => s.Split(',')).Select(DTypeExtensions.Parse).ToHashSet() : null;
         AnsiConsole.MarkupLine($"[grey]{Markup.Escape(ConformanceSuite.ReplayHint())}[/]");
         int failures = 0, passes = 0, totalUnsupported = 0;
@@ -43,7 +70,12 @@ internal static class VerifyCommand
             {
                 foreach (DType dt in spec.DTypes.Where(t => only is null || only.Contains(t)))
                 {
-                    IReadOnlyList<PlannedCase> plan = ConformanceSuite.Plan(spec, dt, ConformanceSuite.BaseSeed);
+                    IReadOnlyList<PlannedCase> planned = ConformanceSuite.Plan(spec, dt, ConformanceSuite.BaseSeed);
+
+                    // One run per planned case, or with --in-place one per in-place use each case can take.
+                    List<(PlannedCase Case, InPlace? Use)> plan = inPlace
+                        ? [.. planned.SelectMany(p => p.Build().InPlaceChoices.Select(u => (p, (InPlace?)u)))]
+                        : [.. planned.Select(p => (p, (InPlace?)null))];
                     if (!device.Supports(spec.Kind, dt))
                     {
                         totalUnsupported += plan.Count;
@@ -55,18 +87,19 @@ internal static class VerifyCommand
                     var sw = Stopwatch.StartNew();
                     int pass = 0, fail = 0, unsupported = 0;
                     double worst = 0, tol = 0;
-                    foreach (PlannedCase pc in plan)
+                    foreach ((PlannedCase pc, InPlace? use) in plan)
                     {
                         CheckResult r;
                         try
                         {
-                            r = ConformanceSuite.Run(device, stream, pc.Build());
+                            r = ConformanceSuite.Run(device, stream, pc.Build(), null, viewOffset, use);
                         }
 #pragma warning disable CA1031 // a crashing case is a failed case, reported with its seed
                         catch (Exception ex)
 #pragma warning restore CA1031
                         {
-                            r = new CheckResult(false, double.PositiveInfinity, 0, $"{ex.GetType().Name}: {ex.Message} [{pc}]");
+                            string where = (use is null ? string.Empty : $", {use} in place") + (viewOffset == 0 ? string.Empty : $", views {viewOffset} elements into their buffers");
+                            r = new CheckResult(false, double.PositiveInfinity, 0, $"{ex.GetType().Name}: {ex.Message} [{pc}{where}]");
                         }
 
                         if (r.Unsupported)
@@ -84,7 +117,7 @@ internal static class VerifyCommand
                             tol = Math.Max(tol, r.Tolerance);
                             if (verbose)
                             {
-                                AnsiConsole.MarkupLine($"  [green]ok[/]   {Markup.Escape(pc.ToString())}  error {r.Error:E2}");
+                                AnsiConsole.MarkupLine($"  [green]ok[/]   {Markup.Escape(pc.ToString())}{(use is null ? string.Empty : $" ({use} in place)")}  error {r.Error:E2}");
                             }
                         }
                         else

@@ -50,7 +50,18 @@ public static class ConformanceSuite
     /// <param name="kernels">The kernels to use; the device's default when null.</param>
     /// <param name="viewOffset">Elements before and after each contiguous tensor in its buffer (see <see cref="OpCase.Prepare(Device, DeviceStream, int)"/>); 0 gives each its own buffer.</param>
     /// <returns>The check result: passed, failed, or <see cref="CheckResult.Unsupported"/> when the kernels do not claim the case.</returns>
-    public static CheckResult Run(Device device, DeviceStream stream, OpCase opCase, IKernels? kernels = null, int viewOffset = 0)
+    public static CheckResult Run(Device device, DeviceStream stream, OpCase opCase, IKernels? kernels = null, int viewOffset = 0) =>
+        Run(device, stream, opCase, kernels, viewOffset, null);
+
+    /// <summary>Runs one case on a device, optionally with an output in an input's view (see <see cref="OpCase.InPlaceChoices"/>).</summary>
+    /// <param name="device">The device.</param>
+    /// <param name="stream">A stream of the device.</param>
+    /// <param name="opCase">The case.</param>
+    /// <param name="kernels">The kernels to use; the device's default when null.</param>
+    /// <param name="viewOffset">Elements before and after each contiguous tensor in its buffer; 0 gives each its own buffer.</param>
+    /// <param name="inPlace">The output that takes an input's view, or null.</param>
+    /// <returns>The check result: passed, failed, or <see cref="CheckResult.Unsupported"/> when the kernels do not claim the case.</returns>
+    public static CheckResult Run(Device device, DeviceStream stream, OpCase opCase, IKernels? kernels, int viewOffset, InPlace? inPlace)
     {
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(opCase);
@@ -60,7 +71,7 @@ public static class ConformanceSuite
             return CheckResult.NotSupported($"{device.Id} ({k.Variant}) does not implement {opCase.Spec.Name} for {opCase.DType.ToShortName()} [{opCase.Description}]");
         }
 
-        using OpRun run = opCase.Prepare(device, stream, viewOffset);
+        using OpRun run = opCase.Prepare(device, stream, viewOffset, inPlace);
         try
         {
             run.Launch(stream, k);

@@ -87,6 +87,16 @@ public sealed class OpCase
     /// <returns>The tensor.</returns>
     public HostTensor Tensor(string name) => Tensors.FirstOrDefault(t => t.Name == name) ?? throw new KeyNotFoundException($"{Spec.Name} has no tensor '{name}'.");
 
+    /// <summary>
+    /// The op's in-place uses (<see cref="OpSpec.InPlaceUses"/>) this case can take: the output and the input have the
+    /// same shape and dtype (<c>Add</c>'s <c>y</c> as a broadcast row <c>b</c> cannot).
+    /// </summary>
+    public IReadOnlyList<InPlace> InPlaceChoices => Spec.InPlaceUses.Where(p =>
+    {
+        HostTensor o = Tensor(p.Output), i = Tensor(p.Input);
+        return o.DType == i.DType && o.Shape.AsSpan().SequenceEqual(i.Shape);
+    }).ToList();
+
     /// <summary>Allocates the case's tensors on a device and queues their upload (outputs poisoned) on <paramref name="stream"/>.</summary>
     /// <param name="device">The device.</param>
     /// <param name="stream">A stream of that device.</param>
@@ -104,28 +114,53 @@ public sealed class OpCase
     /// <param name="viewOffset">Elements before (and after) each contiguous view in its buffer; 0 places each view as a whole buffer.</param>
     /// <returns>The prepared run; dispose it to free the device memory.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="viewOffset"/> is negative.</exception>
-    public OpRun Prepare(Device device, DeviceStream stream, int viewOffset)
+    public OpRun Prepare(Device device, DeviceStream stream, int viewOffset) => Prepare(device, stream, viewOffset, null);
+
+    /// <summary>
+    /// As <see cref="Prepare(Device, DeviceStream, int)"/>, with one output given the very view of an input
+    /// (<paramref name="inPlace"/>, one of <see cref="InPlaceChoices"/>): the launch then overwrites that input, and
+    /// <see cref="OpRun.Verify"/> reads the result from it.
+    /// </summary>
+    /// <param name="device">The device.</param>
+    /// <param name="stream">A stream of that device.</param>
+    /// <param name="viewOffset">Elements before (and after) each contiguous view in its buffer; 0 places each view as a whole buffer.</param>
+    /// <param name="inPlace">The output that takes an input's view, or null for separate outputs.</param>
+    /// <returns>The prepared run; dispose it to free the device memory.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="viewOffset"/> is negative.</exception>
+    /// <exception cref="ArgumentException"><paramref name="inPlace"/> is not one of this case's <see cref="InPlaceChoices"/>.</exception>
+    public OpRun Prepare(Device device, DeviceStream stream, int viewOffset, InPlace? inPlace)
     {
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentOutOfRangeException.ThrowIfNegative(viewOffset);
+        if (inPlace is not null && !InPlaceChoices.Contains(inPlace))
+        {
+            string choices = InPlaceChoices.Count == 0 ? "none" : string.Join(", ", InPlaceChoices);
+            throw new ArgumentException($"{Description} cannot run with {inPlace} in place; its choices: {choices}.", nameof(inPlace));
+        }
+
         var views = new Dictionary<string, TensorView>();
         try
         {
-            foreach (HostTensor t in Tensors)
+            foreach (HostTensor t in Tensors.Where(t => t.Name != inPlace?.Output))
             {
                 views[t.Name] = Place(device, t, viewOffset);
             }
 
-            var run = new OpRun(this, device, views, viewOffset);
+            if (inPlace is not null)
+            {
+                views[inPlace.Output] = views[inPlace.Input];
+            }
+
+            var run = new OpRun(this, device, views, viewOffset, inPlace);
             run.Upload(stream, outputsOnly: false);
             return run;
         }
         catch
         {
-            foreach (TensorView v in views.Values)
+            foreach (DeviceBuffer b in views.Values.Select(v => v.Buffer).Distinct())
             {
-                v.Buffer.Dispose();
+                b.Dispose();
             }
 
             throw;

@@ -10,13 +10,20 @@ public sealed class OpRun : IDisposable
     private readonly Dictionary<string, TensorView> _views;
     private bool _disposed;
 
-    internal OpRun(OpCase opCase, Device device, Dictionary<string, TensorView> views, int viewOffset)
+    internal OpRun(OpCase opCase, Device device, Dictionary<string, TensorView> views, int viewOffset, InPlace? inPlace)
     {
         Case = opCase;
         Device = device;
         _views = views;
         ViewOffset = viewOffset;
+        InPlace = inPlace;
     }
+
+    /// <summary>The output that shares an input's view (see <see cref="OpCase.Prepare(Device, DeviceStream, int, InPlace)"/>), or null.</summary>
+    public InPlace? InPlace { get; }
+
+    /// <summary>Whether a tensor is an output living in an input's view: its buffer is that input's, uploaded and checked as the input.</summary>
+    private bool IsAlias(HostTensor t) => t.Name == InPlace?.Output;
 
     /// <summary>Elements before (and after) each contiguous view in its buffer (see <see cref="OpCase.Prepare(Device, DeviceStream, int)"/>); 0 when each is a whole buffer.</summary>
     public int ViewOffset { get; }
@@ -56,7 +63,10 @@ public sealed class OpRun : IDisposable
         Case.Launch(kernels ?? Device.Kernels, stream, View);
     }
 
-    /// <summary>Queues re-poisoning (or re-initialising) every output, so a verify after it sees only what the next launch writes.</summary>
+    /// <summary>
+    /// Queues re-poisoning (or re-initialising) every output, so a verify after it sees only what the next launch
+    /// writes; an in-place run's input gets its values back instead.
+    /// </summary>
     /// <param name="stream">The stream.</param>
     public void ResetOutputs(DeviceStream stream)
     {
@@ -80,8 +90,9 @@ public sealed class OpRun : IDisposable
             actual[t.Name] = HostTensor.Decode(t.DType, bytes);
         }
 
-        // Every gap around a strided or offset tensor, input or output, must still hold the canary.
-        foreach (HostTensor t in Case.Tensors.Where(HasCanary))
+        // Every gap around a strided or offset tensor, input or output, must still hold the canary (an in-place output's
+        // buffer is its input's, checked as the input).
+        foreach (HostTensor t in Case.Tensors.Where(t => HasCanary(t) && !IsAlias(t)))
         {
             TensorView v = _views[t.Name];
             var bytes = new byte[v.Buffer.SizeInBytes];
@@ -94,16 +105,19 @@ public sealed class OpRun : IDisposable
                 {
                     string where = t.RowPadding > 0 ? "in the gap between rows of the strided view" : "outside the view";
                     return new CheckResult(false, double.PositiveInfinity, 0,
-                        $"{t.Name}: element {i} of its buffer lies {where} {v} but was changed to {all[i]} [{Case.Description}{OffsetText}]");
+                        $"{t.Name}: element {i} of its buffer lies {where} {v} but was changed to {all[i]} [{Case.Description}{PlacementText}]");
                 }
             }
         }
 
         CheckResult result = Case.Check(name => actual[name]);
-        return result.Passed || ViewOffset == 0 ? result : result with { Detail = result.Detail + OffsetText };
+        return result.Passed || PlacementText.Length == 0 ? result : result with { Detail = result.Detail + PlacementText };
     }
 
-    private string OffsetText => ViewOffset == 0 ? string.Empty : $" (every contiguous view {ViewOffset} elements into its buffer)";
+    /// <summary>How the views were placed, for a failure's detail: empty for the plain placement.</summary>
+    private string PlacementText =>
+        (ViewOffset == 0 ? string.Empty : $" (every contiguous view {ViewOffset} elements into its buffer)")
+        + (InPlace is null ? string.Empty : $" (in place: {InPlace.Output} is {InPlace.Input}'s view)");
 
     /// <summary>Frees the device buffers.</summary>
     public void Dispose()
@@ -114,9 +128,9 @@ public sealed class OpRun : IDisposable
         }
 
         _disposed = true;
-        foreach (TensorView v in _views.Values)
+        foreach (DeviceBuffer b in _views.Values.Select(v => v.Buffer).Distinct())
         {
-            v.Buffer.Dispose();
+            b.Dispose();
         }
     }
 
@@ -124,9 +138,9 @@ public sealed class OpRun : IDisposable
     {
         foreach (HostTensor t in Case.Tensors)
         {
-            if (outputsOnly && t.Role == TensorRole.Input)
+            if (IsAlias(t) || (outputsOnly && t.Role == TensorRole.Input && t.Name != InPlace?.Input))
             {
-                continue;
+                continue; // an in-place output's view is its input's, which gets the input's values
             }
 
             if (HasCanary(t) && !outputsOnly)

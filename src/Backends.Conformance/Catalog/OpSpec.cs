@@ -39,6 +39,12 @@ public abstract class OpSpec
     /// <summary>The shape of the special-value case (NaN, ±∞ and the other values the contract singles out), or null when the op has none.</summary>
     public abstract OpShape? SpecialShape { get; }
 
+    /// <summary>
+    /// The in-place uses the contract allows: an output that may be the very same view as an input (<c>y</c> as
+    /// <c>x</c>). <see cref="OpCase.InPlaceChoices"/> keeps those a given case can take (the same shape and dtype).
+    /// </summary>
+    public virtual IReadOnlyList<InPlace> InPlaceUses => [];
+
     /// <summary>The relative L2 tolerance for an output of <paramref name="outputType"/>; the per-element bound is 10× this.</summary>
     /// <param name="outputType">The output's dtype.</param>
     /// <returns>The tolerance.</returns>

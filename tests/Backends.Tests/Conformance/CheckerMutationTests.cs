@@ -76,4 +76,43 @@ public sealed class CheckerMutationTests
         Assert.False(broken.Passed, $"a kernel that wrote into the gap of a strided output passed the check for {pc}.");
         Assert.Contains("gap", broken.Detail, StringComparison.Ordinal);
     }
+
+    /// <summary>(op, dtype, use) of every in-place use the contract allows.</summary>
+    public static TheoryData<string, string, string> InPlaceCases()
+    {
+        var data = new TheoryData<string, string, string>();
+        foreach (OpSpec spec in OpCatalog.All)
+        {
+            foreach (DType dt in spec.DTypes)
+            {
+                foreach (InPlace use in spec.InPlaceUses)
+                {
+                    data.Add(spec.Name, dt.ToShortName(), use.ToString());
+                }
+            }
+        }
+
+        return data;
+    }
+
+    /// <summary>A kernel that reads its input again after writing its output passes apart and must fail in place.</summary>
+    [Theory]
+    [MemberData(nameof(InPlaceCases))]
+    public void KernelNotSafeInPlace_IsRejectedInPlace(string op, string dtype, string use)
+    {
+        var cpu = (CpuDevice)TestDevices.Get("cpu:0");
+        OpSpec spec = OpCatalog.Get(op);
+        DType dt = DTypeExtensions.Parse(dtype);
+        InPlace inPlace = spec.InPlaceUses.Single(u => u.ToString() == use);
+        PlannedCase pc = ConformanceSuite.Plan(spec, dt, ConformanceSuite.BaseSeed)
+            .First(p => !p.Specials && p.Build() is OpCase c && c.InPlaceChoices.Contains(inPlace) && c.Tensors.All(t => t.Values.Length > 1));
+        using DeviceStream stream = cpu.CreateStream();
+        var mutant = new MutantKernels(cpu, MutantKernels.Mutation.Twice);
+        CheckResult apart = ConformanceSuite.Run(cpu, stream, pc.Build(), mutant);
+        Assert.True(apart.Passed, $"the op run twice should pass with separate outputs: {apart.Detail}");
+        CheckResult broken = ConformanceSuite.Run(cpu, stream, pc.Build(), mutant, 0, inPlace);
+        Assert.False(broken.Unsupported, $"the mutant refused {pc} in place: {broken.Detail}");
+        Assert.False(broken.Passed, $"a kernel reading its input after writing its output passed the in-place check for {pc} ({use}).");
+        Assert.Contains("in place", broken.Detail, StringComparison.Ordinal);
+    }
 }

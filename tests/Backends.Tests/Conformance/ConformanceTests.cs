@@ -103,6 +103,61 @@ public sealed class ConformanceTests
         Assert.True(ran >= 3, $"only {ran} case(s) of {op} {dtype} are small enough for the view-offset test");
     }
 
+    /// <summary>Every device × op × dtype × in-place use the contract allows (<see cref="OpSpec.InPlaceUses"/>).</summary>
+    public static TheoryData<string, string, string, string> InPlaceUses()
+    {
+        var data = new TheoryData<string, string, string, string>();
+        foreach (string id in TestDevices.Ids)
+        {
+            foreach (OpSpec spec in OpCatalog.All)
+            {
+                foreach (DType dt in spec.DTypes)
+                {
+                    foreach (InPlace use in spec.InPlaceUses)
+                    {
+                        data.Add(id, spec.Name, dt.ToShortName(), use.ToString());
+                    }
+                }
+            }
+        }
+
+        return data;
+    }
+
+    /// <summary>
+    /// The in-place uses the contract allows (<c>Softmax(x, x)</c>, <c>Add(a, b, a)</c>, <c>SwiGlu(gate, up, up)</c>, …):
+    /// the catalog's smaller cases, special values and strided views included, with the output given the very view
+    /// of the input, every other view offset 0 or odd. A kernel that reads an input element after writing its
+    /// output (a multi-pass row, a vector tail, a rotation's pair) would show here.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(InPlaceUses))]
+    public void Op_InPlace_MatchesFloat64Reference(string device, string op, string dtype, string use)
+    {
+        Device d = TestDevices.Get(device);
+        OpSpec spec = OpCatalog.Get(op);
+        DType dt = DTypeExtensions.Parse(dtype);
+        InPlace inPlace = spec.InPlaceUses.Single(u => u.ToString() == use);
+        using DeviceStream stream = d.CreateStream();
+        int ran = 0;
+        foreach (PlannedCase pc in ConformanceSuite.Plan(spec, dt, ConformanceSuite.BaseSeed))
+        {
+            OpCase c = pc.Build();
+            if (c.Flops > OffsetCaseMaxFlops || c.Tensors.Sum(t => t.Values.LongLength) > (1 << 18) || !c.InPlaceChoices.Contains(inPlace))
+            {
+                continue;
+            }
+
+            int offset = ran % 2 == 0 ? 0 : ran % 4 == 1 ? 1 : 3;
+            CheckResult r = ConformanceSuite.Run(d, stream, c, null, offset, inPlace);
+            Assert.False(r.Unsupported, $"{device} refused an in-place case ({use}): {r.Detail}");
+            Assert.True(r.Passed, $"{device}: {r.Detail}; {ConformanceSuite.ReplayHint()}");
+            ran++;
+        }
+
+        Assert.True(ran >= 3, $"only {ran} case(s) of {op} {dtype} can run with {use} in place");
+    }
+
     /// <summary>The complete backends claim every case of the catalog, strided ones included: for them an unsupported case is a defect.</summary>
     public static TheoryData<string> CompleteDevices() => [.. TestDevices.Ids.Where(id => TestDevices.Complete.Contains(id.Split(':')[0]))];
 

@@ -6,8 +6,10 @@ namespace Backends.Tests;
 /// <summary>
 /// Deliberately broken kernels for checking the checker: <see cref="Mutation.Skip"/> writes nothing (outputs stay
 /// poisoned); <see cref="Mutation.Perturb"/> runs the real op and then corrupts one element of its first output;
-/// <see cref="Mutation.Spill"/> runs the real op and then writes one element into the gap after a strided output's first row.
-/// The conformance check must reject both for every op, or the suite could not fail.
+/// <see cref="Mutation.Spill"/> runs the real op and then writes one element into the gap after a strided output's first row;
+/// <see cref="Mutation.Twice"/> runs the real op twice, right when the output is apart from the inputs and wrong when it
+/// is one of them (a kernel that reads an input after writing its output).
+/// The conformance check must reject each for every op, or the suite could not fail.
 /// </summary>
 internal sealed class MutantKernels : KernelSet
 {
@@ -26,6 +28,7 @@ internal sealed class MutantKernels : KernelSet
         Skip,
         Perturb,
         Spill,
+        Twice,
     }
 
     private KernelSet Real => (KernelSet)_device.Kernels;
@@ -68,6 +71,12 @@ internal sealed class MutantKernels : KernelSet
         }
 
         Forward(Real, s, args);
+        if (_mutation == Mutation.Twice)
+        {
+            Forward(Real, s, args);
+            return;
+        }
+
         if (_mutation == Mutation.Spill)
         {
             // One element written just past the first row of a strided output: into the gap the view must not touch.

@@ -91,6 +91,20 @@ public sealed class CliErrorTests
     }
 
     [Fact]
+    public void Verify_PlacementOptions_RunOrAreRefused()
+    {
+        AssertError(["verify", "--device", "cpu:0", "--op", "silu", "--view-offset", "-1"], "view-offset");
+        (int rc, string text) = Run(["verify", "--device", "cpu:0", "--op", "gemm", "--in-place"]);
+        Assert.True(rc == 1, text);
+        Assert.Contains("none of the ops chosen can run in place", text, StringComparison.Ordinal);
+        (rc, text) = Run(["verify", "--device", "cpu:0", "--op", "swiglu", "--dtype", "f32", "--in-place", "--view-offset", "3", "-v"]);
+        Assert.True(rc == 0, text);
+        Assert.Contains("(y=gate in place)", text, StringComparison.Ordinal);
+        Assert.Contains("(y=up in place)", text, StringComparison.Ordinal);
+        Assert.Contains("claimed case(s) passed", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void WritingToAFullDisk_IsOneErrorLine()
     {
         if (!File.Exists("/dev/full"))

@@ -13,6 +13,8 @@ internal sealed class BinarySpec : ElementwiseSpec
 
     public override string Formula => _add ? "y = a + b (b broadcast over rows)" : "y = a · b (b broadcast over rows)";
 
+    public override IReadOnlyList<InPlace> InPlaceUses { get; } = [new("y", "a"), new("y", "b")];
+
     public override IReadOnlyList<OpAxis> Axes { get; } = RowsCols(new OpAxis("bcast", "1: b is one row [cols]", 0));
 
     public override IReadOnlyList<OpShape> ConformanceShapes(DType dtype) =>

@@ -11,6 +11,8 @@ internal sealed class RmsNormSpec : OpSpec
 
     public override string Formula => "y = x / sqrt(mean(x²) + 1e-6) · gamma per row";
 
+    public override IReadOnlyList<InPlace> InPlaceUses { get; } = [new("y", "x")];
+
     public override IReadOnlyList<OpAxis> Axes { get; } =
     [
         new("rows", "rows", 64),

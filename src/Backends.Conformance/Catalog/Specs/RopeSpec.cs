@@ -9,6 +9,8 @@ internal sealed class RopeSpec : OpSpec
 
     public override string Formula => "(x0,x1) → (x0·cos − x1·sin, x0·sin + x1·cos), angle = pos·θ^(−2p/rot)";
 
+    public override IReadOnlyList<InPlace> InPlaceUses { get; } = [new("y", "x")];
+
     public override IReadOnlyList<OpAxis> Axes { get; } =
     [
         new("T", "tokens", 16),

@@ -9,6 +9,8 @@ internal sealed class SiluSpec : ElementwiseSpec
 
     public override string Formula => "y = x·sigmoid(x)";
 
+    public override IReadOnlyList<InPlace> InPlaceUses { get; } = [new("y", "x")];
+
     public override IReadOnlyList<OpAxis> Axes { get; } = RowsCols();
 
     internal override OpCase Build(CaseBuilder b)

@@ -10,6 +10,8 @@ internal sealed class SoftmaxSpec : OpSpec
 
     public override string Formula => "y = exp(s·x − max) / Σ exp(s·x − max) per row";
 
+    public override IReadOnlyList<InPlace> InPlaceUses { get; } = [new("y", "x")];
+
     public override IReadOnlyList<OpAxis> Axes { get; } =
     [
         new("rows", "rows (all leading dimensions)", 64),

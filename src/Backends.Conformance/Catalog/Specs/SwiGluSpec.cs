@@ -9,6 +9,8 @@ internal sealed class SwiGluSpec : ElementwiseSpec
 
     public override string Formula => "y = silu(gate)·up";
 
+    public override IReadOnlyList<InPlace> InPlaceUses { get; } = [new("y", "gate"), new("y", "up")];
+
     public override IReadOnlyList<OpAxis> Axes { get; } = RowsCols();
 
     internal override OpCase Build(CaseBuilder b)
