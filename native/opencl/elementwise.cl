@@ -3,8 +3,12 @@
 // Elementwise ops: each work-item handles 8 consecutive elements with vector loads; the work-item that reaches
 // the ragged end finishes it one element at a time. Offsets are element offsets of the views.
 
-inline float silu1(float x) { return x / (1.0f + exp(-x)); }
 inline float8 silu8(float8 x) { return x / (1.0f + exp(-x)); }
+
+// One element through the vector code, in lane 0 of a broadcast: a tail or a strided element gets the very bits its
+// vector neighbours would (PoCL's scalar exp and its vector exp differ in the last bits, so an element's result
+// depended on where it sat). Used for at most 7 elements of a contiguous view.
+inline float silu1(float x) { return silu8((float8)(x)).s0; }
 
 __kernel void silu(__global const IN_T* x, const long xo, __global OUT_T* y, const long yo, const long n)
 {
@@ -57,23 +61,34 @@ __kernel void cast(__global const IN_T* x, const long xo, __global OUT_T* y, con
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Row-strided views (see view_at): each operand with its row length and row stride; four elements per work-item,
-// one at a time. b of add/mul is read at flat index i mod bn (the broadcast period).
+// Row-strided views (see view_at): each operand with its row length and row stride. silu and swiglu take eight
+// elements per work-item, gathered one at a time into a vector for silu8 (the same code and bits as a contiguous
+// view's); cast, add and mul take four, one at a time. b of add/mul is read at flat index i mod bn (the broadcast
+// period). Work-items past the end (the last group's) do nothing.
 // ---------------------------------------------------------------------------------------------------------------
 __kernel void silu_strided(__global const IN_T* x, const long xo, const long xl, const long xs,
                            __global OUT_T* y, const long yo, const long yl, const long ys, const long n)
 {
-    long i0 = (long)get_global_id(0) * 4, i1 = min(i0 + 4, n);
-    for (long i = i0; i < i1; i++) STORE_OUT(y, yo + view_at(i, yl, ys), silu1(LOAD_IN(x, xo + view_at(i, xl, xs))));
+    long i0 = (long)get_global_id(0) * 8;
+    if (i0 >= n) return;
+    int m = (int)min(n - i0, (long)8);
+    float t[8] = { 0.0f };
+    for (int k = 0; k < m; k++) t[k] = LOAD_IN(x, xo + view_at(i0 + k, xl, xs));
+    vstore8(silu8(vload8(0, t)), 0, t);
+    for (int k = 0; k < m; k++) STORE_OUT(y, yo + view_at(i0 + k, yl, ys), t[k]);
 }
 
 __kernel void swiglu_strided(__global const IN_T* g, const long go, const long gl, const long gs,
                              __global const IN_T* u, const long uo, const long ul, const long us,
                              __global OUT_T* y, const long yo, const long yl, const long ys, const long n)
 {
-    long i0 = (long)get_global_id(0) * 4, i1 = min(i0 + 4, n);
-    for (long i = i0; i < i1; i++)
-        STORE_OUT(y, yo + view_at(i, yl, ys), silu1(LOAD_IN(g, go + view_at(i, gl, gs))) * LOAD_IN(u, uo + view_at(i, ul, us)));
+    long i0 = (long)get_global_id(0) * 8;
+    if (i0 >= n) return;
+    int m = (int)min(n - i0, (long)8);
+    float t[8] = { 0.0f }, v[8] = { 0.0f };
+    for (int k = 0; k < m; k++) { t[k] = LOAD_IN(g, go + view_at(i0 + k, gl, gs)); v[k] = LOAD_IN(u, uo + view_at(i0 + k, ul, us)); }
+    vstore8(silu8(vload8(0, t)) * vload8(0, v), 0, t);
+    for (int k = 0; k < m; k++) STORE_OUT(y, yo + view_at(i0 + k, yl, ys), t[k]);
 }
 
 __kernel void cast_strided(__global const IN_T* x, const long xo, const long xl, const long xs,

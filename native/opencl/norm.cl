@@ -103,14 +103,23 @@ __kernel void softmax_rows(__global const IN_T* x, const long xo, __global OUT_T
     float m = hmax8(m8);
     for (int j = kv; j < kept; j++) m = fmax(m, scale * LOAD_IN(x, bx + j));
 
+    // The last kept − kv (< 8) elements go through the same vector code, as lanes of one float8, so a tail element
+    // gets the bits it would get in a whole vector (a scalar exp may differ from the vector one in the last bits).
+    int nt = kept - kv;
+    float t[8] = { 0.0f };
+    for (int k = 0; k < nt; k++) t[k] = LOAD_IN(x, bx + kv + k);
+    float8 tail = vload8(0, t);
+
     float8 s8 = (float8)0.0f;
     for (int j = 0; j < kv; j += 8) s8 += exp(scale * LOAD8_IN(x, bx + j) - m);
     float s = hsum8(s8);
-    for (int j = kv; j < kept; j++) s += exp(scale * LOAD_IN(x, bx + j) - m);
+    vstore8(exp(scale * tail - m), 0, t);
+    for (int k = 0; k < nt; k++) s += t[k];
 
     float inv = 1.0f / s;
     for (int j = 0; j < kv; j += 8) STORE8_OUT(y, by + j, exp(scale * LOAD8_IN(x, bx + j) - m) * inv);
-    for (int j = kv; j < kept; j++) STORE_OUT(y, by + j, exp(scale * LOAD_IN(x, bx + j) - m) * inv);
+    vstore8(exp(scale * tail - m) * inv, 0, t);
+    for (int k = 0; k < nt; k++) STORE_OUT(y, by + kv + k, t[k]);
     for (int j = kept; j < cols; j++) STORE_OUT(y, by + j, 0.0f);
 }
 

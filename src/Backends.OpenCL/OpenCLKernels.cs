@@ -81,7 +81,7 @@ internal sealed unsafe partial class OpenCLKernels : KernelSet<OpenCLDevice, Ope
     {
         if (!a.Contiguous)
         {
-            Run(stream, "elementwise", Io(a.X.DType, a.Y.DType), "silu_strided", [Groups(a.Count, 4, Linear)], [(nuint)Linear],
+            Run(stream, "elementwise", Io(a.X.DType, a.Y.DType), "silu_strided", [Groups(a.Count, 8, Linear)], [(nuint)Linear],
                 [.. Strided(a.X), .. Strided(a.Y), a.Count]);
             return;
         }
@@ -94,7 +94,7 @@ internal sealed unsafe partial class OpenCLKernels : KernelSet<OpenCLDevice, Ope
     {
         if (!a.Contiguous)
         {
-            Run(stream, "elementwise", Io(a.Gate.DType, a.Y.DType), "swiglu_strided", [Groups(a.Count, 4, Linear)], [(nuint)Linear],
+            Run(stream, "elementwise", Io(a.Gate.DType, a.Y.DType), "swiglu_strided", [Groups(a.Count, 8, Linear)], [(nuint)Linear],
                 [.. Strided(a.Gate), .. Strided(a.Up), .. Strided(a.Y), a.Count]);
             return;
         }

@@ -62,6 +62,130 @@ public sealed class PositionIndependenceTests
         }
     }
 
+    /// <summary>
+    /// Random rows (not constants: a scalar and a vector exp can agree on a few values and not on others) computed in
+    /// three placements: as they are, with every row rotated left by one (each element moves to another lane, in or out
+    /// of a tail), and as a column block of a wider buffer (a strided view, which some devices run by other kernels).
+    /// Every element's output must have the same bits in all three. (OpenCL's silu and swiglu computed their tails and
+    /// their strided views by a scalar exp beside the vectors' and differed in 1 to 5 elements of 165 to 1088.)
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Devices))]
+    public void SiluAndSwiGlu_GiveTheSameBitsWhereverAnElementSits(string device)
+    {
+        const int Seed = 20261202, Rows = 24;
+        Device d = TestDevices.Get(device);
+        using DeviceStream s = d.CreateStream();
+        var rnd = new Random(Seed);
+        foreach (int n in Lengths)
+        {
+            float[] x = Enumerable.Range(0, Rows * n).Select(_ => (float)((rnd.NextDouble() * 60) - 30)).ToArray();
+            float[] u = Enumerable.Range(0, Rows * n).Select(_ => (float)((rnd.NextDouble() * 4) - 2)).ToArray();
+            float[] xr = RotateRows(x, n), ur = RotateRows(u, n);
+            const int Pad = 5, Column = 3;
+            using DeviceBuffer bx = d.AllocateBuffer(DType.F32, Rows * n), bu = d.AllocateBuffer(DType.F32, Rows * n), by = d.AllocateBuffer(DType.F32, Rows * n);
+            using DeviceBuffer wx = d.AllocateBuffer(DType.F32, Rows * (n + Pad)), wu = d.AllocateBuffer(DType.F32, Rows * (n + Pad)), wy = d.AllocateBuffer(DType.F32, Rows * (n + Pad));
+            TensorView vx = bx.View(Rows, n), vu = bu.View(Rows, n), vy = by.View(Rows, n);
+            TensorView sx = wx.View(Rows, n + Pad).Columns(Column, n), su = wu.View(Rows, n + Pad).Columns(Column, n), sy = wy.View(Rows, n + Pad).Columns(Column, n);
+            foreach (string op in new[] { "silu", "swiglu" })
+            {
+                float[] Run(TensorView a, TensorView b, TensorView y, float[] av, float[] bv)
+                {
+                    s.Write<float>(a, av);
+                    s.Write<float>(b, bv);
+                    if (op == "silu")
+                    {
+                        d.Kernels.Silu(s, a, y);
+                    }
+                    else
+                    {
+                        d.Kernels.SwiGlu(s, a, b, y);
+                    }
+
+                    return s.Read<float>(y);
+                }
+
+                float[] plain = Run(vx, vu, vy, x, u);
+                float[] rotated = Run(vx, vu, vy, xr, ur);
+                float[] strided = Run(sx, su, sy, x, u);
+                float[] expectRotated = RotateRows(plain, n);
+                for (int i = 0; i < plain.Length; i++)
+                {
+                    string what = $"{device} {op}, rows of {n}, element {i} (row {i / n}, column {i % n}), input {x[i]:R} (seed {Seed})";
+                    Assert.True(Same(rotated[i], expectRotated[i]), $"{what}: {expectRotated[i]:R} in place, {rotated[i]:R} one column to the left");
+                    Assert.True(Same(strided[i], plain[i]), $"{what}: {plain[i]:R} contiguous, {strided[i]:R} in a strided view");
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Softmax rows of one maximum and n − 1 equal values below it, each row its own value: exp(v − max) differs per
+    /// row and is computed at every position of the row, so every tied element of a row must get the same bits, in a
+    /// contiguous and in a strided view alike.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Devices))]
+    public void Softmax_TiedElementsGetTheSameBitsWhereverTheySit(string device)
+    {
+        const int Seed = 20261203, Rows = 24, Pad = 5, Column = 3;
+        Device d = TestDevices.Get(device);
+        using DeviceStream s = d.CreateStream();
+        var rnd = new Random(Seed);
+        foreach (int n in Lengths)
+        {
+            var x = new float[Rows * n];
+            for (int r = 0; r < Rows; r++)
+            {
+                float v = r % 2 == 0 ? (float)((rnd.NextDouble() * 38) - 30) : (float)(8 - (rnd.NextDouble() * 2)); // exp of (−38, 0) or (−2, 0)
+                int top = rnd.Next(n);
+                for (int j = 0; j < n; j++)
+                {
+                    x[(r * n) + j] = j == top ? 8f : v;
+                }
+            }
+
+            using DeviceBuffer bx = d.AllocateBuffer(DType.F32, Rows * n), by = d.AllocateBuffer(DType.F32, Rows * n);
+            using DeviceBuffer wx = d.AllocateBuffer(DType.F32, Rows * (n + Pad)), wy = d.AllocateBuffer(DType.F32, Rows * (n + Pad));
+            TensorView vx = bx.View(Rows, n), vy = by.View(Rows, n);
+            TensorView sx = wx.View(Rows, n + Pad).Columns(Column, n), sy = wy.View(Rows, n + Pad).Columns(Column, n);
+            s.Write<float>(vx, x);
+            s.Write<float>(sx, x);
+            d.Kernels.Softmax(s, vx, vy);
+            d.Kernels.Softmax(s, sx, sy);
+            float[] plain = s.Read<float>(vy), strided = s.Read<float>(sy);
+            for (int r = 0; r < Rows; r++)
+            {
+                int tied = x[r * n] == 8f ? 1 : 0; // an element of the row other than its maximum
+                for (int j = 0; j < n; j++)
+                {
+                    int i = (r * n) + j;
+                    string what = $"{device} softmax, rows of {n}, row {r}, column {j} (seed {Seed})";
+                    Assert.True(Same(strided[i], plain[i]), $"{what}: {plain[i]:R} contiguous, {strided[i]:R} in a strided view");
+                    if (x[i] != 8f)
+                    {
+                        Assert.True(Same(plain[i], plain[(r * n) + tied]), $"{what}: {plain[i]:R}, the tied column {tied} {plain[(r * n) + tied]:R}");
+                    }
+                }
+            }
+        }
+    }
+
+    private static bool Same(float a, float b) => BitConverter.SingleToUInt32Bits(a) == BitConverter.SingleToUInt32Bits(b);
+
+    /// <summary>Each row of <paramref name="n"/> rotated left by one: element j takes element j + 1 (the first goes last).</summary>
+    private static float[] RotateRows(float[] v, int n)
+    {
+        var r = new float[v.Length];
+        for (int i = 0; i < v.Length; i++)
+        {
+            int row = i / n, j = i % n;
+            r[i] = v[(row * n) + ((j + 1) % n)];
+        }
+
+        return r;
+    }
+
     [Theory]
     [MemberData(nameof(Devices))]
     public void Router_ExactTiesGoToTheLowerIdsWhereverTheExpertsSit(string device)
