@@ -9,7 +9,8 @@ namespace Backends.Tests;
 /// <summary>
 /// Random shapes beyond the catalog's: for every device and op, <see cref="CasesPerOp"/> cases with every axis drawn
 /// at random (sizes log-uniform with a bias to 0..3 and to vector and tile edges ± 2, every flag, row padding, special
-/// values in a quarter of them) and every contiguous tensor placed 0..11 elements into its buffer, each checked against
+/// values in a quarter of them), every contiguous tensor placed 0..11 elements into its buffer and a third of the cases
+/// that can run in place run so (<see cref="OpCase.InPlaceChoices"/>), each checked against
 /// the float64 reference like a catalog case. The shapes come from the run's base seed alone (the same on every
 /// device); a failure names the shape, the case seed, the view offset and the base seed to replay. A run of this kind
 /// found a process crash (OpenCL F16 views off a 16-byte boundary), a wrong reference (2-D causal softmax), two CANN
@@ -47,12 +48,12 @@ public sealed class RandomShapeTests
         OpCase? current = null;
         try
         {
-            foreach ((OpCase c, int offset) in Cases(spec, ConformanceSuite.BaseSeed))
+            foreach ((OpCase c, int offset, InPlace? inPlace) in Cases(spec, ConformanceSuite.BaseSeed))
             {
                 current = c;
-                CheckResult r = ConformanceSuite.Run(d, stream, c, viewOffset: offset);
+                CheckResult r = ConformanceSuite.Run(d, stream, c, null, offset, inPlace);
                 Assert.False(r.Unsupported, $"{device} refused a random case: {r.Detail}");
-                Assert.True(r.Passed, $"{device}: {r.Detail} (view offset {offset}); {ConformanceSuite.ReplayHint()}");
+                Assert.True(r.Passed, $"{device}: {r.Detail} (view offset {offset}{(inPlace is null ? string.Empty : $", {inPlace} in place")}); {ConformanceSuite.ReplayHint()}");
             }
         }
         catch (Exception ex) when (ex is not Xunit.Sdk.IAssertionException)
@@ -62,7 +63,7 @@ public sealed class RandomShapeTests
     }
 
     /// <summary>The random cases of one op for a base seed: valid shapes only (a shape the catalog refuses is drawn again).</summary>
-    internal static IEnumerable<(OpCase Case, int ViewOffset)> Cases(OpSpec spec, int baseSeed)
+    internal static IEnumerable<(OpCase Case, int ViewOffset, InPlace? InPlace)> Cases(OpSpec spec, int baseSeed)
     {
         var rng = new Random(OpCatalog.StableSeed(baseSeed, "random-shapes", spec.Name));
         for (int made = 0, tries = 0; made < CasesPerOp && tries < 100 * CasesPerOp; tries++)
@@ -86,8 +87,11 @@ public sealed class RandomShapeTests
                 continue;
             }
 
+            // A third of the cases that can run in place do (an output given an input's very view).
+            IReadOnlyList<InPlace> choices = c.InPlaceChoices;
+            int pick = rng.Next(3 * Math.Max(1, choices.Count));
             made++;
-            yield return (c, offset);
+            yield return (c, offset, pick < choices.Count ? choices[pick] : null);
         }
     }
 
