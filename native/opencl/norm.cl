@@ -1,5 +1,10 @@
 #include "common.h"
 
+// No contraction of a*b + c into one fma here: softmax's exponent scale·x − max must round scale·x first, as the max
+// did, or the row's maximum gets exp(rounding error of scale·x), which for a huge |scale·x| (1e20) is exp(±1e13): an
+// infinite sum and a NaN row where the contract gives finite weights.
+#pragma OPENCL FP_CONTRACT OFF
+
 // Row reductions: one work-group of WG work-items per row (WG is a build option, a power of two).
 // Each work-item strides over the row; partial results meet in local memory through a tree reduction.
 

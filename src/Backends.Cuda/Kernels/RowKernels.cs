@@ -37,16 +37,27 @@ internal static class RowKernels
             float s = 0f;
             for (int j = lane; j < kept; j += Group.DimX)
             {
-                s += XMath.Exp((p.Scale * Numerics.Load(x, p.InType, bx + j)) - m);
+                s += XMath.Exp(Exponent(p.Scale * Numerics.Load(x, p.InType, bx + j), m));
             }
 
             float inv = 1f / Warps.Sum(s);
             for (int j = lane; j < p.Cols; j += Group.DimX)
             {
-                float v = j < kept ? XMath.Exp((p.Scale * Numerics.Load(x, p.InType, bx + j)) - m) * inv : 0f;
+                float v = j < kept ? XMath.Exp(Exponent(p.Scale * Numerics.Load(x, p.InType, bx + j), m)) * inv : 0f;
                 Numerics.Store(y, p.OutType, by + j, v);
             }
         }
+    }
+
+    /// <summary>
+    /// scale·x − max, never above 0 (NaN kept: the comparison is false). ILGPU emits <c>mul.f32</c> and <c>sub.f32</c>
+    /// without a rounding mode, which ptxas may fuse into one fma: the row's maximum then gets the rounding error of
+    /// scale·x instead of 0, and for a huge |scale·x| (1e20) exp of it is ∞ and the row NaN. The true value is ≤ 0.
+    /// </summary>
+    private static float Exponent(float scaled, float max)
+    {
+        float e = scaled - max;
+        return e > 0f ? 0f : e;
     }
 
     /// <summary>y = x / sqrt(mean(x²) + eps) · gamma per row.</summary>

@@ -130,6 +130,7 @@ public sealed class RandomShapeTests
                 "dist" => rng.Next(5),
                 "to" => rng.Next(3),
                 "q" => 1,
+                "scale" => rng.Next(4),
                 "maxpos" => rng.Next(1, 100_000),
                 "extra" => rng.Next(0, 5),
                 "k" => rng.Next(1, 9),

@@ -18,7 +18,7 @@ internal sealed class SoftmaxSpec : OpSpec
         new("cols", "row length", 64),
         new("causal", "1: causal mask", 0),
         new("q", "queries per mask: the view is [rows/q, q, cols] when q > 1, else [rows, cols] (the mask then spans all rows); rows must be a multiple", 1),
-        new("scale", "1: scale 0.125", 0),
+        new("scale", "0: scale 1; 1: 0.125; 2: −0.5 (the maximum of s·x sits at the row's minimum); 3: 1e20 (|s·x| up to 4e20: the row's maximum must get exp(0), not the exp of a rounding error)", 0),
         new("pad", "row padding: the views of the strided tensors are column blocks of wider buffers (0: contiguous)", 0),
     ];
 
@@ -33,13 +33,21 @@ internal sealed class SoftmaxSpec : OpSpec
         S(1, 1), S(3, 15), S(5, 16), S(7, 17), S(2, 31), S(2, 33), S(4, 63), S(4, 65), S(8, 1000),
         S(17, 257, 0, 1, 1), S(16, 4099), S(8, 8, 1, 8), S(12, 20, 1, 4, 1), S(6, 3, 1, 6), S(7, 5, 1), S(2, 32768),
         S(9, 100, 0, 1, 1, 7), S(12, 20, 1, 4, 1, 3), S(5, 33, 0, 1, 0, 16),
+        S(6, 45, 0, 1, 2), S(8, 37, 1, 4, 2), S(6, 45, 0, 1, 3), S(6, 45, 1, 1, 3), S(5, 19, 0, 1, 3, 5),
     ];
 
     internal override OpCase Build(CaseBuilder b)
     {
         int rows = b["rows"], cols = b["cols"], q = Math.Max(1, b["q"]);
         bool causal = b["causal"] != 0;
-        float scale = b["scale"] != 0 ? 0.125f : 1f;
+        float scale = b["scale"] switch
+        {
+            0 => 1f,
+            1 => 0.125f,
+            2 => -0.5f,
+            3 => 1e20f,
+            _ => throw new ArgumentException($"softmax: scale must be 0..3 but is {b["scale"]}."),
+        };
         if (rows % q != 0)
         {
             throw new ArgumentException($"softmax: rows ({rows}) must be a multiple of q ({q}).");
