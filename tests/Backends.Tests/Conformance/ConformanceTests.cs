@@ -1,3 +1,5 @@
+using System;
+using System.Collections.Generic;
 using System.Linq;
 using Xunit;
 using Backends.Conformance;
@@ -156,6 +158,68 @@ public sealed class ConformanceTests
         }
 
         Assert.True(ran >= 3, $"only {ran} case(s) of {op} {dtype} can run with {use} in place");
+    }
+
+    /// <summary>Every device × op, for the determinism test below.</summary>
+    public static TheoryData<string, string> DeviceOps()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (string id in TestDevices.Ids)
+        {
+            foreach (OpSpec spec in OpCatalog.All)
+            {
+                data.Add(id, spec.Name);
+            }
+        }
+
+        return data;
+    }
+
+    /// <summary>
+    /// The same call gives the same bits every time: for each dtype, the op's two largest catalog cases under a size
+    /// limit (large enough for the CPU to split a GEMM over its workers and steal), run three times on fresh buffers,
+    /// every output compared byte for byte. Work stealing, atomics or a reduction split that changed with timing would
+    /// show here (reproducible runs are what a user bisecting a model's numbers needs).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(DeviceOps))]
+    public void Op_GivesTheSameBitsEveryRun(string device, string op)
+    {
+        Device d = TestDevices.Get(device);
+        OpSpec spec = OpCatalog.Get(op);
+        bool emulator = TestDevices.IsEmulator(device);
+        double maxFlops = emulator ? 2e7 : 5e8;
+        long maxElements = emulator ? 1 << 16 : 1 << 22;
+        using DeviceStream stream = d.CreateStream();
+        foreach (DType dt in spec.DTypes)
+        {
+            IEnumerable<OpCase> largest = ConformanceSuite.Plan(spec, dt, ConformanceSuite.BaseSeed)
+                .Select(p => p.Build())
+                .Where(c => c.Flops <= maxFlops && c.Tensors.Sum(t => t.Values.LongLength) <= maxElements)
+                .OrderByDescending(c => c.Flops)
+                .Take(2);
+            foreach (OpCase c in largest)
+            {
+                byte[][]? first = null;
+                for (int run = 0; run < 3; run++)
+                {
+                    using OpRun r = c.Prepare(d, stream);
+                    r.Launch(stream);
+                    byte[][] outputs = [.. c.Tensors.Where(t => t.Role != TensorRole.Input).Select(t =>
+                    {
+                        TensorView v = r.View(t.Name);
+                        var bytes = new byte[v.SizeInBytes];
+                        stream.ReadBytes(v, bytes);
+                        return bytes;
+                    })];
+                    first ??= outputs;
+                    for (int o = 0; o < outputs.Length; o++)
+                    {
+                        Assert.True(outputs[o].AsSpan().SequenceEqual(first[o]), $"{device}: run {run} of [{c.Description}] gave other bits than run 0; {ConformanceSuite.ReplayHint()}");
+                    }
+                }
+            }
+        }
     }
 
     /// <summary>The complete backends claim every case of the catalog, strided ones included: for them an unsupported case is a defect.</summary>
