@@ -14,6 +14,18 @@ internal static class VerifyCommand
     /// <summary>The largest <c>--view-offset</c>: far past any vector or cache-line alignment, small beside any buffer.</summary>
     private const int MaxViewOffset = 4096;
 
+    /// <summary>The most random cases per op <c>--random</c> takes.</summary>
+    private const int MaxRandom = 100_000;
+
+    /// <summary>Random cases above this many FLOPs are drawn again: the float64 reference of 1e9 FLOPs takes a few seconds.</summary>
+    private const double MaxRandomFlops = 1e9;
+
+    /// <summary>The FLOP limit of random cases on an emulated device (priority <see cref="DevicePriority.Emulator"/>).</summary>
+    private const double MaxEmulatorFlops = 2e7;
+
+    /// <summary>Random cases with more elements than this over all their tensors are drawn again.</summary>
+    private const long MaxRandomElements = 1 << 24;
+
     public static Command Create()
     {
         var device = new Option<string>("--device", "-d") { Description = "Device id (cpu:0, opencl:0), a backend name, 'all', or 'default'.", DefaultValueFactory = _ => "default" };
@@ -28,19 +40,33 @@ internal static class VerifyCommand
         {
             Description = "Run each case once per in-place use its op allows (softmax y=x, swiglu y=gate and y=up, ...), the output given the input's very view; ops without one are skipped.",
         };
+        var random = new Option<int>("--random")
+        {
+            Description = "Instead of the catalog, N random cases per op (every axis drawn from the base seed, random view offsets, a third in place where the op allows; at most 1e9 FLOPs each, 2e7 on an emulator). Replay with BACKENDS_SEED.",
+        };
         var command = new Command("verify", "Run the conformance cases (every op, dtype, edge shape and special value) against the float64 reference; exit 1 on any failure.")
         {
-            device, ops, dtypes, verbose, viewOffset, inPlace,
+            device, ops, dtypes, verbose, viewOffset, inPlace, random,
         };
-        command.SetAction(pr => Run(BackendRegistry.CreateDefault(), pr.GetValue(device), pr.GetValue(ops), pr.GetValue(dtypes), pr.GetValue(verbose), pr.GetValue(viewOffset), pr.GetValue(inPlace)));
+        command.SetAction(pr => Run(BackendRegistry.CreateDefault(), pr.GetValue(device), pr.GetValue(ops), pr.GetValue(dtypes), pr.GetValue(verbose), pr.GetValue(viewOffset), pr.GetValue(inPlace), pr.GetValue(random)));
         return command;
     }
 
-    public static int Run(BackendRegistry registry, string? deviceArg, string[]? opNames, string[]? dtypeNames, bool verbose, int viewOffset = 0, bool inPlace = false)
+    public static int Run(BackendRegistry registry, string? deviceArg, string[]? opNames, string[]? dtypeNames, bool verbose, int viewOffset = 0, bool inPlace = false, int random = 0)
     {
         if (viewOffset is < 0 or > MaxViewOffset)
         {
             throw new ArgumentOutOfRangeException(nameof(viewOffset), viewOffset, $"--view-offset must be 0..{MaxViewOffset}.");
+        }
+
+        if (random is < 0 or > MaxRandom)
+        {
+            throw new ArgumentOutOfRangeException(nameof(random), random, $"--random must be 0..{MaxRandom}.");
+        }
+
+        if (random > 0 && (inPlace || viewOffset != 0))
+        {
+            throw new ArgumentException("--random draws its own view offsets and in-place uses: leave out --view-offset and --in-place.", nameof(random));
         }
 
         IReadOnlyList<string> ids = DeviceSelection.Resolve(registry, deviceArg);
@@ -66,16 +92,25 @@ internal static class VerifyCommand
             var table = new Table().Title($"[bold]verify {Markup.Escape(id)}[/] ({Markup.Escape(device.Info.Name)})")
                 .AddColumns("op", "dtype", "cases", "passed", "failed", "unsupported", "worst error", "tolerance", "time");
             var failed = new List<string>();
+            // An emulator (cuda-emu) runs kernels thousands of times slower: its random cases stay small.
+            bool emulator = BackendRegistry.TryParseId(id, out string backend, out int index) && registry.Find(backend)?.Devices[index].Priority == DevicePriority.Emulator;
             foreach (OpSpec spec in specs)
             {
+                IReadOnlyList<PlannedCase> randomPlan = random > 0
+                    ? RandomCases.Plan(spec, ConformanceSuite.BaseSeed, random, emulator ? MaxEmulatorFlops : MaxRandomFlops, MaxRandomElements, only)
+                    : [];
                 foreach (DType dt in spec.DTypes.Where(t => only is null || only.Contains(t)))
                 {
-                    IReadOnlyList<PlannedCase> planned = ConformanceSuite.Plan(spec, dt, ConformanceSuite.BaseSeed);
+                    // The catalog's cases (at the view offset asked for), with --in-place one run per in-place use each
+                    // case can take; or the random cases drawn in this dtype.
+                    List<PlannedCase> plan = random > 0 ? [.. randomPlan.Where(p => p.DType == dt)]
+                        : inPlace ? [.. ConformanceSuite.Plan(spec, dt, ConformanceSuite.BaseSeed).SelectMany(p => p.Build().InPlaceChoices.Select(u => p with { ViewOffset = viewOffset, InPlace = u }))]
+                        : [.. ConformanceSuite.Plan(spec, dt, ConformanceSuite.BaseSeed).Select(p => p with { ViewOffset = viewOffset })];
+                    if (plan.Count == 0)
+                    {
+                        continue;
+                    }
 
-                    // One run per planned case, or with --in-place one per in-place use each case can take.
-                    List<(PlannedCase Case, InPlace? Use)> plan = inPlace
-                        ? [.. planned.SelectMany(p => p.Build().InPlaceChoices.Select(u => (p, (InPlace?)u)))]
-                        : [.. planned.Select(p => (p, (InPlace?)null))];
                     if (!device.Supports(spec.Kind, dt))
                     {
                         totalUnsupported += plan.Count;
@@ -87,19 +122,18 @@ internal static class VerifyCommand
                     var sw = Stopwatch.StartNew();
                     int pass = 0, fail = 0, unsupported = 0;
                     double worst = 0, tol = 0;
-                    foreach ((PlannedCase pc, InPlace? use) in plan)
+                    foreach (PlannedCase pc in plan)
                     {
                         CheckResult r;
                         try
                         {
-                            r = ConformanceSuite.Run(device, stream, pc.Build(), null, viewOffset, use);
+                            r = ConformanceSuite.Run(device, stream, pc.Build(), null, pc.ViewOffset, pc.InPlace);
                         }
 #pragma warning disable CA1031 // a crashing case is a failed case, reported with its seed
                         catch (Exception ex)
 #pragma warning restore CA1031
                         {
-                            string where = (use is null ? string.Empty : $", {use} in place") + (viewOffset == 0 ? string.Empty : $", views {viewOffset} elements into their buffers");
-                            r = new CheckResult(false, double.PositiveInfinity, 0, $"{ex.GetType().Name}: {ex.Message} [{pc}{where}]");
+                            r = new CheckResult(false, double.PositiveInfinity, 0, $"{ex.GetType().Name}: {ex.Message} [{pc}]");
                         }
 
                         if (r.Unsupported)
@@ -117,7 +151,7 @@ internal static class VerifyCommand
                             tol = Math.Max(tol, r.Tolerance);
                             if (verbose)
                             {
-                                AnsiConsole.MarkupLine($"  [green]ok[/]   {Markup.Escape(pc.ToString())}{(use is null ? string.Empty : $" ({use} in place)")}  error {r.Error:E2}");
+                                AnsiConsole.MarkupLine($"  [green]ok[/]   {Markup.Escape(pc.ToString())}  error {r.Error:E2}");
                             }
                         }
                         else

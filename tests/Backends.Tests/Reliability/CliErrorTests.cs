@@ -99,9 +99,20 @@ public sealed class CliErrorTests
         Assert.Contains("none of the ops chosen can run in place", text, StringComparison.Ordinal);
         (rc, text) = Run(["verify", "--device", "cpu:0", "--op", "swiglu", "--dtype", "f32", "--in-place", "--view-offset", "3", "-v"]);
         Assert.True(rc == 0, text);
-        Assert.Contains("(y=gate in place)", text, StringComparison.Ordinal);
-        Assert.Contains("(y=up in place)", text, StringComparison.Ordinal);
+        Assert.Contains("view-offset=3 in-place y=gate", text, StringComparison.Ordinal);
+        Assert.Contains("view-offset=3 in-place y=up", text, StringComparison.Ordinal);
         Assert.Contains("claimed case(s) passed", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Verify_Random_RunsRandomCasesOrIsRefused()
+    {
+        AssertError(["verify", "--device", "cpu:0", "--op", "silu", "--random", "-2"], "random");
+        AssertError(["verify", "--device", "cpu:0", "--op", "silu", "--random", "3", "--in-place"], "draws its own");
+        (int rc, string text) = Run(["verify", "--device", "cpu:0", "--op", "swiglu", "add", "--random", "9", "-v"]);
+        Assert.True(rc == 0, text);
+        Assert.Equal(18, text.Split('\n').Count(l => l.TrimStart().StartsWith("ok ", StringComparison.Ordinal)));
+        Assert.Contains("verify: all 18 claimed case(s) passed", text, StringComparison.Ordinal);
     }
 
     [Fact]
