@@ -7,7 +7,8 @@
 #   scripts/gpu-check.sh --run-only     on the GPU machine: run the published artifact (no .NET needed there).
 #   scripts/gpu-check.sh                both.
 #
-# The run lists the devices, verifies every op on cuda:0 against the float64 reference, then benchmarks the square and
+# The run lists the devices, verifies every op on cuda:0 against the float64 reference (the catalog, then in place, then
+# 30 random cases per op), then benchmarks the square and
 # moe-decode presets with our kernels and cuBLAS (when libcublas is found; BACKENDS_CUBLAS_PATH points at its folder)
 # and prints one table, all inside GPU_CHECK_SECONDS (default 480).
 set -euo pipefail
@@ -48,6 +49,8 @@ left() { echo $(( deadline - $(date +%s) )); }
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || true
 timeout "$(left)" "$exe" devices
 timeout "$(left)" "$exe" verify --device cuda:0 || echo "gpu-check: verify reported failures"
+timeout "$(left)" "$exe" verify --device cuda:0 --in-place || echo "gpu-check: in-place verify reported failures"
+timeout "$(left)" "$exe" verify --device cuda:0 --random 30 || echo "gpu-check: random verify reported failures"
 timeout "$(left)" "$exe" bench --device cuda:0 --preset square --variant ours cublas --json /tmp/gpu-square.json --max-time 1 || true
 timeout "$(left)" "$exe" bench --device cuda:0 --preset moe-decode --variant ours cublas --json /tmp/gpu-moe.json --max-time 1 || true
 echo "gpu-check: done with $(left) s of the budget left"
