@@ -130,6 +130,9 @@ public static class RandomCases
                 v["H"] = v["rank2"] == 1 ? 1 : rng.Next(1, 9);
                 v["rot"] = rng.Next(2) == 0 ? 0 : 2 * rng.Next(1, (v["D"] / 2) + 1);
                 break;
+            case OpKind.MoePermute:
+                v["drop"] = rng.Next(3); // 2: repeated experts, k may exceed E
+                break;
             case OpKind.Softmax:
                 // q > 1 makes the view [rows/q, q, cols]: one of rows' divisors.
                 int[] divisors = [1, .. Enumerable.Range(2, Math.Max(0, v["rows"] - 1)).Where(q => v["rows"] % q == 0)];

@@ -147,7 +147,8 @@ public interface IKernels
     /// choices are grouped by expert, token order (then choice order) kept within an expert. Writes permuted [T·k,H]
     /// (row p = tokens[rowSource[p]]), rowSource I32 [T·k], slotOf I32 [T,k] (the permuted row of each choice) and
     /// expertOffsets I32 [E+1] (group boundaries). An id outside [0,E) (such as −1) marks a dropped choice: its slotOf is
-    /// −1 and it takes no row; rows from expertOffsets[E] on are 0 with rowSource −1. Deterministic; no output may overlap anything.
+    /// −1 and it takes no row; rows from expertOffsets[E] on are 0 with rowSource −1. A token may choose one expert more
+    /// than once (each choice takes its own row, so k may exceed E). Deterministic; no output may overlap anything.
     /// </summary>
     /// <param name="stream">The stream.</param>
     /// <param name="tokens">Token rows [T,H], F32/F16/BF16.</param>

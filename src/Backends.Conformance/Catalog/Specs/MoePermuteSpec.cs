@@ -16,7 +16,7 @@ internal sealed class MoePermuteSpec : OpSpec
         new("H", "hidden size", 64),
         new("k", "experts per token", 2),
         new("E", "experts", 8),
-        new("drop", "1: about 15% of choices dropped (ids −1 or ≥ E)", 0),
+        new("drop", "1: about 15% of choices dropped (ids −1 or ≥ E); 2: as 1, and a token may choose an expert more than once (k may exceed E)", 0),
     ];
 
     public override IReadOnlyList<string> PrimaryAxes { get; } = ["T", "H", "k", "E"];
@@ -28,13 +28,23 @@ internal sealed class MoePermuteSpec : OpSpec
     public override IReadOnlyList<OpShape> ConformanceShapes(DType dtype) =>
     [
         S(1, 1, 1, 1), S(7, 17, 2, 4), S(33, 64, 6, 64), S(16, 128, 8, 256), S(64, 31, 2, 8, 1),
-        S(0, 16, 2, 4), S(5, 33, 3, 3, 1), S(128, 7, 1, 1), S(300, 20, 8, 32),
+        S(0, 16, 2, 4), S(5, 33, 3, 3, 1), S(128, 7, 1, 1), S(300, 20, 8, 32), S(13, 21, 5, 3, 2), S(40, 9, 4, 16, 2),
     ];
 
-    /// <summary>k distinct experts per token (k ≤ E), some dropped when asked.</summary>
-    internal static int[] MakeIds(Random rng, int t, int k, int experts, bool drop)
+    /// <summary>k distinct experts per token (k ≤ E), some dropped when asked; or, with <paramref name="repeats"/>, k draws with repeats.</summary>
+    internal static int[] MakeIds(Random rng, int t, int k, int experts, bool drop, bool repeats = false)
     {
         var ids = new int[t * k];
+        if (repeats)
+        {
+            for (int i = 0; i < ids.Length; i++)
+            {
+                ids[i] = drop && rng.NextDouble() < 0.15 ? (rng.Next(2) == 0 ? -1 : experts + rng.Next(3)) : rng.Next(experts);
+            }
+
+            return ids;
+        }
+
         var pool = new int[experts];
         for (int i = 0; i < t; i++)
         {
@@ -57,12 +67,13 @@ internal sealed class MoePermuteSpec : OpSpec
     internal override OpCase Build(CaseBuilder b)
     {
         int t = b["T"], h = b["H"], k = b["k"], experts = b["E"];
-        if (k > experts)
+        bool repeats = b["drop"] == 2;
+        if (k > experts && !repeats)
         {
-            throw new ArgumentException($"moe-permute: k ({k}) must be ≤ E ({experts}).");
+            throw new ArgumentException($"moe-permute: k ({k}) must be ≤ E ({experts}) unless drop=2 (repeated experts).");
         }
 
-        int[] ids = MakeIds(b.Rng, t, k, experts, b["drop"] != 0);
+        int[] ids = MakeIds(b.Rng, t, k, experts, b["drop"] != 0, repeats);
         double[] tokens = b.Uniform((long)t * h);
         if (b.Specials)
         {
