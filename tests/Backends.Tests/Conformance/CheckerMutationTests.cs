@@ -115,4 +115,19 @@ public sealed class CheckerMutationTests
         Assert.False(broken.Passed, $"a kernel reading its input after writing its output passed the in-place check for {pc} ({use}).");
         Assert.Contains("in place", broken.Detail, StringComparison.Ordinal);
     }
+
+    /// <summary>An in-place use the case cannot take (a broadcast row as add's output, any GEMM operand) is refused before anything is allocated.</summary>
+    [Fact]
+    public void InPlaceUseTheCaseCannotTake_IsRefused()
+    {
+        Device cpu = TestDevices.Get("cpu:0");
+        using DeviceStream stream = cpu.CreateStream();
+        OpCase broadcastAdd = OpCatalog.Get("add").CreateCase(new OpShape([("rows", 3), ("cols", 5), ("bcast", 1)]), DType.F32, 1);
+        Assert.Equal([new InPlace("y", "a")], broadcastAdd.InPlaceChoices);
+        ArgumentException ex = Assert.Throws<ArgumentException>(() => broadcastAdd.Prepare(cpu, stream, 0, new InPlace("y", "b")));
+        Assert.Contains("y=a", ex.Message, StringComparison.Ordinal);
+        OpCase gemm = OpCatalog.Get("gemm").CreateCase(new OpShape([("M", 4), ("N", 4), ("K", 4)]), DType.F32, 1);
+        Assert.Empty(gemm.InPlaceChoices);
+        Assert.Throws<ArgumentException>(() => gemm.Prepare(cpu, stream, 0, new InPlace("c", "a")));
+    }
 }
