@@ -8,20 +8,26 @@ namespace Backends.Tests;
 
 /// <summary>
 /// Random shapes beyond the catalog's (<see cref="RandomCases"/>, shared with <c>backends verify --random</c>): for
-/// every device and op, <see cref="CasesPerOp"/> cases with every axis drawn at random, at random view offsets, a third
-/// of those that can run in place in place, each checked against the float64 reference like a catalog case. The cases
-/// come from the run's base seed alone (the same on every device); a failure names the case and the base seed to
-/// replay. A run of this kind found a process crash (OpenCL F16 views off a 16-byte boundary), a wrong reference (2-D
+/// every device and op, <see cref="CasesPerOp"/> cases up to <see cref="MaxFlops"/> (on an emulator 12 up to 2e7) with
+/// every axis drawn at random, at random view offsets, a third of those that can run in place in place, each checked
+/// against the float64 reference like a catalog case. The cases come from the run's base seed alone; a failure names
+/// the case and the base seed to replay. A run of this kind found a process crash (OpenCL F16 views off a 16-byte boundary), a wrong reference (2-D
 /// causal softmax), two CANN results against the contract (NaN weights of dropped slots, a zero-sum router) and
 /// position-dependent CPU tails.
 /// </summary>
 public sealed class RandomShapeTests
 {
-    /// <summary>Random cases per op and device.</summary>
-    private const int CasesPerOp = 12;
+    /// <summary>Random cases per op and device (an emulator gets <see cref="EmulatorCasesPerOp"/>).</summary>
+    private const int CasesPerOp = 24;
 
-    /// <summary>Cases above this many FLOPs are drawn again (the emulated CUDA device runs kernels slowly).</summary>
-    private const double MaxFlops = 2e7;
+    /// <summary>Cases above this many FLOPs are drawn again (large enough for the CPU's blocked GEMM and its stealing).</summary>
+    private const double MaxFlops = 1e8;
+
+    /// <summary>Random cases per op on an emulated device, which runs kernels thousands of times slower.</summary>
+    private const int EmulatorCasesPerOp = 12;
+
+    /// <summary>The FLOP limit on an emulated device.</summary>
+    private const double EmulatorMaxFlops = 2e7;
 
     /// <summary>Cases with more elements than this are drawn again.</summary>
     private const long MaxElements = 1 << 20;
@@ -50,8 +56,10 @@ public sealed class RandomShapeTests
         OpCase? current = null;
         try
         {
-            IReadOnlyList<PlannedCase> plan = RandomCases.Plan(spec, ConformanceSuite.BaseSeed, CasesPerOp, MaxFlops, MaxElements);
-            Assert.Equal(CasesPerOp, plan.Count);
+            bool emulator = TestDevices.IsEmulator(device);
+            int count = emulator ? EmulatorCasesPerOp : CasesPerOp;
+            IReadOnlyList<PlannedCase> plan = RandomCases.Plan(spec, ConformanceSuite.BaseSeed, count, emulator ? EmulatorMaxFlops : MaxFlops, MaxElements);
+            Assert.Equal(count, plan.Count);
             foreach (PlannedCase pc in plan)
             {
                 OpCase c = pc.Build();
