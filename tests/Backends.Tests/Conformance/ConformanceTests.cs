@@ -160,21 +160,6 @@ public sealed class ConformanceTests
         Assert.True(ran >= 3, $"only {ran} case(s) of {op} {dtype} can run with {use} in place");
     }
 
-    /// <summary>Every device × op, for the determinism test below.</summary>
-    public static TheoryData<string, string> DeviceOps()
-    {
-        var data = new TheoryData<string, string>();
-        foreach (string id in TestDevices.Ids)
-        {
-            foreach (OpSpec spec in OpCatalog.All)
-            {
-                data.Add(id, spec.Name);
-            }
-        }
-
-        return data;
-    }
-
     /// <summary>
     /// The same call gives the same bits every time: for each dtype, the op's two largest catalog cases under a size
     /// limit (large enough for the CPU to split a GEMM over its workers and steal), run three times on fresh buffers,
@@ -182,7 +167,7 @@ public sealed class ConformanceTests
     /// show here (reproducible runs are what a user bisecting a model's numbers needs).
     /// </summary>
     [Theory]
-    [MemberData(nameof(DeviceOps))]
+    [MemberData(nameof(TestDevices.DeviceOps), MemberType = typeof(TestDevices))]
     public void Op_GivesTheSameBitsEveryRun(string device, string op)
     {
         Device d = TestDevices.Get(device);

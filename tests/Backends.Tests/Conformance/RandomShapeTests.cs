@@ -32,22 +32,8 @@ public sealed class RandomShapeTests
     /// <summary>Cases with more elements than this are drawn again.</summary>
     private const long MaxElements = 1 << 20;
 
-    public static TheoryData<string, string> DeviceOps()
-    {
-        var data = new TheoryData<string, string>();
-        foreach (string id in TestDevices.Ids)
-        {
-            foreach (OpSpec spec in OpCatalog.All)
-            {
-                data.Add(id, spec.Name);
-            }
-        }
-
-        return data;
-    }
-
     [Theory]
-    [MemberData(nameof(DeviceOps))]
+    [MemberData(nameof(TestDevices.DeviceOps), MemberType = typeof(TestDevices))]
     public void RandomShapes_MatchFloat64Reference(string device, string op)
     {
         Device d = TestDevices.Get(device);

@@ -41,6 +41,21 @@ public static class TestDevices
         WhyMissing(id) is null && BackendRegistry.TryParseId(id, out string name, out int index)
             && Registry.Find(name)!.Devices[index].Priority == DevicePriority.Emulator;
 
+    /// <summary>Every device × op of the catalog (device id, op name), for theories that run each op on each device.</summary>
+    public static TheoryData<string, string> DeviceOps()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (string id in Ids)
+        {
+            foreach (Backends.Conformance.OpSpec spec in Backends.Conformance.OpCatalog.All)
+            {
+                data.Add(id, spec.Name);
+            }
+        }
+
+        return data;
+    }
+
     /// <summary>Whether a device id is required (by its id or its backend's name).</summary>
     public static bool IsRequired(string id)
     {
