@@ -69,8 +69,11 @@ public sealed class ConformanceTests
         return data;
     }
 
-    /// <summary>Views starting an odd number of elements into their buffers get no further checks than the catalog's cases at most this size.</summary>
-    private const double OffsetCaseMaxFlops = 2e7;
+    /// <summary>
+    /// Whether a catalog case is small enough for the placement tests (view offsets, in place), which run every device's
+    /// smaller cases again: at most 2e7 FLOPs and 2^18 elements.
+    /// </summary>
+    private static bool IsSmall(OpCase c) => c.Flops <= 2e7 && c.Tensors.Sum(t => t.Values.LongLength) <= (1 << 18);
 
     /// <summary>
     /// The catalog's smaller cases (special values included) with every contiguous tensor placed an odd number of
@@ -90,7 +93,7 @@ public sealed class ConformanceTests
         foreach (PlannedCase pc in ConformanceSuite.Plan(spec, dt, ConformanceSuite.BaseSeed))
         {
             OpCase c = pc.Build();
-            if (c.Flops > OffsetCaseMaxFlops || c.Tensors.Sum(t => t.Values.LongLength) > (1 << 18))
+            if (!IsSmall(c))
             {
                 continue;
             }
@@ -145,7 +148,7 @@ public sealed class ConformanceTests
         foreach (PlannedCase pc in ConformanceSuite.Plan(spec, dt, ConformanceSuite.BaseSeed))
         {
             OpCase c = pc.Build();
-            if (c.Flops > OffsetCaseMaxFlops || c.Tensors.Sum(t => t.Values.LongLength) > (1 << 18) || !c.InPlaceChoices.Contains(inPlace))
+            if (!IsSmall(c) || !c.InPlaceChoices.Contains(inPlace))
             {
                 continue;
             }
