@@ -75,8 +75,8 @@ internal static unsafe partial class CpuGemm
         return next == 0 ? 0 : next - (steps * stepBytes);
     }
 
-    /// <summary>C = alpha·A·Bᵀ + beta·C for M = 3..16 and B [N,K] with 512-bit vectors; A already widened to F32, rows <paramref name="lda"/> apart.</summary>
-    private static void DecodeBroadcast(GemmProblem p, float* pa, int lda)
+    /// <summary>C = alpha·A·Bᵀ + beta·C for M = 3..16 and B [N,K] with 512-bit vectors; A as F32 rows <paramref name="lda"/> floats apart (A itself, or its widened copy).</summary>
+    private static void DecodeBroadcast(GemmProblem p, float* pa, long lda)
     {
         int m = p.M;
         if (m <= 4)
@@ -107,7 +107,7 @@ internal static unsafe partial class CpuGemm
         }
     }
 
-    private static void DecodeBroadcast<TB>(GemmProblem p, float* pa, int lda)
+    private static void DecodeBroadcast<TB>(GemmProblem p, float* pa, long lda)
         where TB : struct, IBroadcastK
     {
         int m = p.M, n = p.N, k = p.K, kPer = TB.KPerVector, aw = 16 * TB.AVectors, rowsPer = aw / kPer;
@@ -117,18 +117,23 @@ internal static unsafe partial class CpuGemm
 
         // aT[s][i·kPer + j] = A[i, s·kPer + j] for the vector part of K (rows past M zero): per step, runs of kPer
         // floats of each row of A, aw floats in all (one, two or four vectors). (The tiles' own `width` below is C's columns.)
-        float* aTShared = RentCallBuffer(5, Math.Max(kv, 1) * (long)rowsPer, out bool owned);
+        // Each worker packs its own on its first chunk (WorkerPack); past MaxWorkerPack floats one is packed here and shared.
+        long aFloats = Math.Max(kv, 1) * (long)rowsPer;
+        bool shared = aFloats > MaxWorkerPack;
+        bool owned = false;
+        float* aTShared = shared ? RentCallBuffer(5, aFloats, out owned) : null;
         try
         {
-            PackQuadsOfK(pa, lda, m, rowsPer, kv / kPer, aTShared, aw);
+            if (shared)
+            {
+                PackQuadsOfK(pa, lda, m, rowsPer, kv / kPer, aTShared, aw);
+            }
 
             int tiles = (n + tileRows - 1) / tileRows;
-            long aFloats = Math.Max(kv, 1) * (long)rowsPer;
             long call = NextCall();
-            int packer = Environment.CurrentManagedThreadId;
             CpuParallel.For(tiles, Math.Max(1, 65536 / Math.Max(k, 1)), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (t0, t1) =>
             {
-                float* aT = WorkerCopy(call, packer, aTShared, aFloats);
+                float* aT = shared ? aTShared : WorkerPack(call, pa, lda, m, rowsPer, kv / kPer, aw, aFloats);
                 int j0 = (int)(t0 * tileRows), j1 = (int)Math.Min(n, t1 * tileRows), width = j1 - j0;
                 int ldr = RoundUp(Math.Max(k, 1), 16) + 16;
                 // B is read in place when the broadcast reads its dtype (F32, or BF16 with the BF16 broadcasts), else

@@ -12,6 +12,13 @@ internal static unsafe partial class CpuGemm
     private static void Skinny(GemmProblem p)
     {
         int m = p.M, n = p.N, k = p.K;
+        if (p.InType == DType.F32 && !p.TransA && p.TransB && m >= 3 && Vector512.IsHardwareAccelerated)
+        {
+            // 3..16 rows of an F32 A [M,K] on the broadcast tiles: every worker packs its own Aᵀ straight from A (see
+            // WorkerPack), so no widened copy of A is made first, and nothing is packed before the workers start.
+            DecodeBroadcast(p, (float*)p.A, p.LdA);
+            return;
+        }
 
         // A widened to F32 once, each row starting on 64 bytes (no 512-bit load of A straddles two cache lines) and
         // rows one cache line more than a multiple of 64 bytes apart (so the rows of A do not all fall in the same L1

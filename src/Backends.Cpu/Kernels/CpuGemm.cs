@@ -481,37 +481,39 @@ internal static unsafe partial class CpuGemm
     [ThreadStatic]
     private static nint t_copyOf;
 
-    /// <summary>A number no other parallel call has: tells a worker's first chunk of a call from its later ones (<see cref="WorkerCopy"/>).</summary>
+    /// <summary>A number no other parallel call has: tells a worker's first chunk of a call from its later ones (<see cref="WorkerPack"/>).</summary>
     private static long NextCall() => Interlocked.Increment(ref s_calls);
 
+    /// <summary>Most floats of packed Aᵀ a worker of the broadcast decode tiles packs for itself (<see cref="WorkerPack"/>, 16 MiB); beyond, one is packed before the workers start and shared.</summary>
+    private const long MaxWorkerPack = 1 << 22;
+
     /// <summary>
-    /// The packed A that this thread's chunks of call <paramref name="call"/> read: <paramref name="shared"/> on the
-    /// thread that packed it (managed thread id <paramref name="packer"/>), elsewhere the worker's own copy, made on its
-    /// first chunk of the call (scratch slot 6; past 4 Mi floats the shared one). Either holds the same values, so the
-    /// results do not depend on which.
+    /// The packed Aᵀ that this thread's chunks of call <paramref name="call"/> read: the worker's own (scratch slot 6),
+    /// packed by <see cref="PackQuadsOfK"/> from <paramref name="src"/> on its first chunk of the call. Every worker
+    /// packs the same values, so the results do not depend on which chunks it takes.
     /// </summary>
     /// <remarks>
-    /// Why: the broadcast decode tiles re-read all of packed A (up to 16 × K floats) for every few B rows while B
-    /// streams through the caches, and two cores re-reading one buffer ran slower than each reading its own. Measured
-    /// on the Ice Lake Xeon VM: the 16-row tile alone on two threads over halves of one B, 123–128 GFLOP/s with A shared
-    /// against 140–148 with a copy each (two processes, each with its own A and B: 175–183); the whole GEMM on two
-    /// cores, A/B in one process, F32 16×4096×4096 110 → 124 and 124 → 135, 16×7168×2048 117 → 125, 16×2048×7168
-    /// 129 → 139, 12×4096×4096 91 → 100; BF16 16×4096×4096 124 → 141, 16×7168×2048 116 → 128; F16 16×4096×4096 71 →
-    /// 78; 8 rows even to +8%. The runs of one and two rows (A a few KiB), the
-    /// half-precision dot tiles and the unpacked-B GEMM measured even with copies, and read A shared.
+    /// Why one per worker: the broadcast decode tiles re-read all of packed A (up to 16 × K floats) for every few B
+    /// rows while B streams through the caches, and two cores re-reading one buffer ran slower than each reading its
+    /// own. Measured on the Ice Lake Xeon VM: the 16-row tile alone on two threads over halves of one B, 123–128
+    /// GFLOP/s with A shared against 140–148 with a copy each (two processes, each with its own A and B: 175–183); the
+    /// whole GEMM on two cores, A/B in one process, F32 16×4096×4096 110 → 124 and 124 → 135, 16×7168×2048 117 → 125,
+    /// 16×2048×7168 129 → 139, 12×4096×4096 91 → 100; BF16 16×4096×4096 124 → 141, 16×7168×2048 116 → 128; F16
+    /// 16×4096×4096 71 → 78; 8 rows even to +8%. The runs of one and two rows (A a few KiB), the half-precision dot
+    /// tiles and the unpacked-B GEMM measured even with copies, and read A shared.
+    /// Why each worker packs from A rather than copying one thread's pack: the calling thread used to widen A into a
+    /// call buffer and pack it before the workers started, and the others copied its pack on their first chunk. Timed
+    /// inside a two-core 16×4096×4096 call (3.5 ms), the first chunk began 120–230 µs after the launch, 50–80 µs of it
+    /// that widening and packing with A cold in memory, while the other core waited. Now an F32 A [M,K] is read in
+    /// place and both cores pack at once.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float* WorkerCopy(long call, int packer, float* shared, long floats)
+    private static float* WorkerPack(long call, float* src, long ld, int rows, int rowsPer, int steps, int aw, long floats)
     {
-        if (Environment.CurrentManagedThreadId == packer || floats > (1 << 22))
-        {
-            return shared;
-        }
-
         float* own = CpuConvert.ScratchPointer(6, (int)floats);
         if (t_copyCall != call || t_copyOf != (nint)own)
         {
-            Buffer.MemoryCopy(shared, own, floats * sizeof(float), floats * sizeof(float));
+            PackQuadsOfK(src, ld, rows, rowsPer, steps, own, aw);
             t_copyCall = call;
             t_copyOf = (nint)own;
         }

@@ -319,8 +319,7 @@ internal static unsafe class CpuConvert
     /// <summary>
     /// A thread-local scratch span of at least <paramref name="count"/> floats, starting on a 64-byte boundary (so
     /// 512-bit loads never straddle two cache lines); slots 0..6 are independent (4 and 5: the GEMM decode path's
-    /// per-call copies of A, taken on the calling thread; 6: a worker's own copy of such a packed A, see
-    /// <c>CpuGemm.WorkerCopy</c>).
+    /// per-call copies of A, taken on the calling thread; 6: a worker's own packed A, see <c>CpuGemm.WorkerPack</c>).
     /// </summary>
     public static Span<float> Scratch(int slot, int count)
     {
