@@ -10,7 +10,7 @@ namespace Backends.Tests;
 /// for the shared pack, each output against a float64 dot product. On CPUs without AVX-512 the same calls take the
 /// other decode paths and must pass as well.
 /// </summary>
-public sealed class CpuDecodeBroadcastTests
+public sealed unsafe class CpuDecodeBroadcastTests
 {
     /// <summary>Rows of A; N; K; floats of NaN between A's rows (0: a contiguous A); C's rows pre-filled so beta shows.</summary>
     [Theory]
@@ -64,12 +64,10 @@ public sealed class CpuDecodeBroadcastTests
         {
             for (int j = 0; j < n; j++)
             {
-                double dot = 0, mag = 0;
-                for (long q = 0; q < k; q++)
+                double dot, mag;
+                fixed (float* ai = &aHost[i * lda], bj = &bHost[(long)j * k])
                 {
-                    double t = (double)aHost[(i * lda) + q] * bHost[((long)j * k) + q];
-                    dot += t;
-                    mag += Math.Abs(t);
+                    dot = CpuFloat64.Dot(ai, bj, k, out mag);
                 }
 
                 double want = (Alpha * dot) + (Beta * (double)cHost[(i * n) + j]);

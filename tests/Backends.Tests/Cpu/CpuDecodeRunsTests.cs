@@ -68,14 +68,7 @@ public sealed unsafe class CpuDecodeRunsTests
             {
                 for (int r = 0; r < rows; r++)
                 {
-                    double want = 0, mag = 0;
-                    for (int q = 0; q < k; q++)
-                    {
-                        double t = (double)a[(i * lda) + q] * b[((long)r * ldb) + q];
-                        want += t;
-                        mag += Math.Abs(t);
-                    }
-
+                    double want = CpuFloat64.Dot(a + (i * lda), b + ((long)r * ldb), k, out double mag);
                     float got = o[(i * rows) + r];
                     double tol = (2 * k * 6e-8 * mag) + 1e-30;
                     Assert.True(Math.Abs(got - want) <= tol, $"{what}: output [{i}, {r}] = {got}, float64 {want} (tolerance {tol:g3})");

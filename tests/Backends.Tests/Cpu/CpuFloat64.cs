@@ -25,6 +25,21 @@ internal static class CpuFloat64
         return y;
     }
 
+    /// <summary>Σ a[q]·b[q] over q &lt; <paramref name="k"/> in float64, and in <paramref name="magnitude"/> Σ |a[q]·b[q]| (what an F32 sum's rounding error scales with).</summary>
+    public static unsafe double Dot(float* a, float* b, long k, out double magnitude)
+    {
+        double sum = 0;
+        magnitude = 0;
+        for (long q = 0; q < k; q++)
+        {
+            double t = (double)a[q] * b[q];
+            sum += t;
+            magnitude += Math.Abs(t);
+        }
+
+        return sum;
+    }
+
     /// <summary>
     /// <paramref name="got"/> within <paramref name="relative"/>·|want| + <paramref name="absolute"/> of
     /// <paramref name="want"/>; a NaN or infinite <paramref name="want"/> must come out exactly.
