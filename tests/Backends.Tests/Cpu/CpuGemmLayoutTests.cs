@@ -66,7 +66,15 @@ public sealed class CpuGemmStealTests
         int last = -1;
         CpuGemm.StageOpened = part =>
         {
-            last = Math.Max(last, part);
+            // Both parts' owners open their first stages at about the same time: a plain max could lose part 1's
+            // write to part 0's (seen once, on two cores with 256-bit vectors: "last part 0").
+            int seen;
+            do
+            {
+                seen = System.Threading.Volatile.Read(ref last);
+            }
+            while (part > seen && System.Threading.Interlocked.CompareExchange(ref last, part, seen) != seen);
+
             if (part == 1)
             {
                 var sw = System.Diagnostics.Stopwatch.StartNew();
