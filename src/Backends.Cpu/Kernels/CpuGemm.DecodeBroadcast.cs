@@ -75,7 +75,10 @@ internal static unsafe partial class CpuGemm
         return next == 0 ? 0 : next - (steps * stepBytes);
     }
 
-    /// <summary>C = alpha·A·Bᵀ + beta·C for M = 3..16 and B [N,K] with 512-bit vectors; A as F32 rows <paramref name="lda"/> floats apart (A itself, or its widened copy).</summary>
+    /// <summary>
+    /// C = alpha·A·Bᵀ + beta·C for M = 3..16 and B [N,K] with 512-bit vectors; <paramref name="pa"/>: A as F32 rows
+    /// <paramref name="lda"/> floats apart (A itself, or a widened copy), or null for each worker to widen its own.
+    /// </summary>
     private static void DecodeBroadcast(GemmProblem p, float* pa, long lda)
     {
         int m = p.M;
@@ -120,12 +123,22 @@ internal static unsafe partial class CpuGemm
         // Each worker packs its own on its first chunk (WorkerPack); past MaxWorkerPack floats one is packed here and shared.
         long aFloats = Math.Max(kv, 1) * (long)rowsPer;
         bool shared = aFloats > MaxWorkerPack;
-        bool owned = false;
-        float* aTShared = shared ? RentCallBuffer(5, aFloats, out owned) : null;
+        bool owned = false, wideOwned = false;
+        float* aTShared = null, aWide = null;
         try
         {
             if (shared)
             {
+                if (pa == null)
+                {
+                    // A widened once here, for the shared pack and every worker's K tail.
+                    lda = RoundUp(k, 16) + 16;
+                    aWide = RentCallBuffer(4, m * lda, out wideOwned);
+                    WidenRowsOfA(p, 0, m, aWide, lda);
+                    pa = aWide;
+                }
+
+                aTShared = RentCallBuffer(5, aFloats, out owned);
                 PackQuadsOfK(pa, lda, m, rowsPer, kv / kPer, aTShared, aw);
             }
 
@@ -133,7 +146,10 @@ internal static unsafe partial class CpuGemm
             long call = NextCall();
             CpuParallel.For(tiles, Math.Max(1, 65536 / Math.Max(k, 1)), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (t0, t1) =>
             {
-                float* aT = shared ? aTShared : WorkerPack(call, pa, lda, m, rowsPer, kv / kPer, aw, aFloats);
+                // rows / ldRows: A's F32 rows this worker reads for the K tail (pa, or its own widened copy).
+                float* rows = pa;
+                long ldRows = lda;
+                float* aT = shared ? aTShared : WorkerPack(call, p, pa, lda, rowsPer, kv / kPer, aw, aFloats, out rows, out ldRows);
                 int j0 = (int)(t0 * tileRows), j1 = (int)Math.Min(n, t1 * tileRows), width = j1 - j0;
                 int ldr = RoundUp(Math.Max(k, 1), 16) + 16;
                 // B is read in place when the broadcast reads its dtype (F32, or BF16 with the BF16 broadcasts), else
@@ -212,7 +228,7 @@ internal static unsafe partial class CpuGemm
                                 for (int q = kv; q < k; q++)
                                 {
                                     float bq = TB.ElementBytes == sizeof(float) ? ((float*)brow)[q] : BitConverter.UInt32BitsToSingle((uint)((ushort*)brow)[q] << 16);
-                                    v += pa[((long)i * lda) + q] * bq;
+                                    v += rows[((long)i * ldRows) + q] * bq;
                                 }
 
                                 sums[(r * 16) + i] = v;
@@ -241,6 +257,11 @@ internal static unsafe partial class CpuGemm
             if (owned)
             {
                 NativeMemory.AlignedFree(aTShared);
+            }
+
+            if (wideOwned)
+            {
+                NativeMemory.AlignedFree(aWide);
             }
         }
     }

@@ -12,11 +12,13 @@ internal static unsafe partial class CpuGemm
     private static void Skinny(GemmProblem p)
     {
         int m = p.M, n = p.N, k = p.K;
-        if (p.InType == DType.F32 && !p.TransA && p.TransB && m >= 3 && Vector512.IsHardwareAccelerated)
+        if (p.TransB && Vector512.IsHardwareAccelerated && m >= (p.InType == DType.F32 ? 3 : p.InType == DType.BF16 ? 5 : 9))
         {
-            // 3..16 rows of an F32 A [M,K] on the broadcast tiles: every worker packs its own Aᵀ straight from A (see
-            // WorkerPack), so no widened copy of A is made first, and nothing is packed before the workers start.
-            DecodeBroadcast(p, (float*)p.A, p.LdA);
+            // The rows that take the broadcast tiles (SkinnyWith: F32 from 3 rows; BF16 from 5 and F16 from 9, fewer
+            // take the half-precision dot tiles): every worker packs its own Aᵀ (see WorkerPack), straight from an F32
+            // A [M,K], else from its own widened copy of A, so nothing is widened or packed before the workers start.
+            bool inPlace = p.InType == DType.F32 && !p.TransA;
+            DecodeBroadcast(p, inPlace ? (float*)p.A : null, inPlace ? p.LdA : 0);
             return;
         }
 

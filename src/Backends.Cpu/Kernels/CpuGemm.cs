@@ -481,6 +481,12 @@ internal static unsafe partial class CpuGemm
     [ThreadStatic]
     private static nint t_copyOf;
 
+    [ThreadStatic]
+    private static nint t_copyRows;
+
+    [ThreadStatic]
+    private static long t_copyLd;
+
     /// <summary>A number no other parallel call has: tells a worker's first chunk of a call from its later ones (<see cref="WorkerPack"/>).</summary>
     private static long NextCall() => Interlocked.Increment(ref s_calls);
 
@@ -489,8 +495,9 @@ internal static unsafe partial class CpuGemm
 
     /// <summary>
     /// The packed Aᵀ that this thread's chunks of call <paramref name="call"/> read: the worker's own (scratch slot 6),
-    /// packed by <see cref="PackQuadsOfK"/> from <paramref name="src"/> on its first chunk of the call. Every worker
-    /// packs the same values, so the results do not depend on which chunks it takes.
+    /// packed by <see cref="PackQuadsOfK"/> from <paramref name="a"/> (or from the worker's own widened copy of A) on
+    /// its first chunk of the call. Every worker packs the same values, so the results do not depend on which chunks it
+    /// takes.
     /// </summary>
     /// <remarks>
     /// Why one per worker: the broadcast decode tiles re-read all of packed A (up to 16 × K floats) for every few B
@@ -505,19 +512,42 @@ internal static unsafe partial class CpuGemm
     /// call buffer and pack it before the workers started, and the others copied its pack on their first chunk. Timed
     /// inside a two-core 16×4096×4096 call (3.5 ms), the first chunk began 120–230 µs after the launch, 50–80 µs of it
     /// that widening and packing with A cold in memory, while the other core waited. Now an F32 A [M,K] is read in
-    /// place and both cores pack at once.
+    /// place and both cores pack at once; an F16/BF16 (or transposed) A is widened by each worker for itself.
     /// </remarks>
+    /// <param name="call">The call (<see cref="NextCall"/>).</param>
+    /// <param name="p">The problem (M, K, and A for the widening).</param>
+    /// <param name="a">A's F32 rows (A itself), or null: then the worker first widens A into its own rows (scratch slot 4).</param>
+    /// <param name="lda">Floats between <paramref name="a"/>'s rows.</param>
+    /// <param name="rowsPer">Rows of A per step of the pack (<see cref="PackQuadsOfK"/>).</param>
+    /// <param name="steps">Steps of the pack.</param>
+    /// <param name="aw">Floats per step of the pack.</param>
+    /// <param name="floats">Floats of the pack.</param>
+    /// <param name="rows">A's F32 rows this worker reads (<paramref name="a"/>, or its widened copy).</param>
+    /// <param name="ldRows">Floats between <paramref name="rows"/>' rows.</param>
+    /// <returns>This worker's packed Aᵀ.</returns>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float* WorkerPack(long call, float* src, long ld, int rows, int rowsPer, int steps, int aw, long floats)
+    private static float* WorkerPack(long call, in GemmProblem p, float* a, long lda, int rowsPer, int steps, int aw, long floats, out float* rows, out long ldRows)
     {
         float* own = CpuConvert.ScratchPointer(6, (int)floats);
         if (t_copyCall != call || t_copyOf != (nint)own)
         {
-            PackQuadsOfK(src, ld, rows, rowsPer, steps, own, aw);
+            if (a == null)
+            {
+                // F16/BF16 (or transposed) A: widened by this worker, rows 64-byte aligned, as Skinny widens it.
+                lda = RoundUp(p.K, 16) + 16;
+                a = CpuConvert.ScratchPointer(4, (int)(p.M * lda));
+                WidenRowsOfA(p, 0, p.M, a, lda);
+            }
+
+            PackQuadsOfK(a, lda, p.M, rowsPer, steps, own, aw);
             t_copyCall = call;
             t_copyOf = (nint)own;
+            t_copyRows = (nint)a;
+            t_copyLd = lda;
         }
 
+        rows = (float*)t_copyRows;
+        ldRows = t_copyLd;
         return own;
     }
 

@@ -4,68 +4,88 @@ using Xunit;
 namespace Backends.Tests;
 
 /// <summary>
-/// The CPU decode GEMM for 3..16 rows of an F32 A with B [N,K] (the broadcast tiles on AVX-512): A is read in place
-/// from its rows, each worker packs its own copy, and past 4 Mi floats of packed A one shared pack is made instead.
-/// Row-strided views of A whose gaps hold NaN, K with and without a tail past whole 16-k lines, and a K deep enough
-/// for the shared pack, each output against a float64 dot product. On CPUs without AVX-512 the same calls take the
-/// other decode paths and must pass as well.
+/// The CPU decode GEMM for the rows of A that take the broadcast tiles on AVX-512 (F32 from 3 rows, BF16 from 5, F16
+/// from 9, up to 16) with B [N,K]: an F32 A is read in place from its rows, any other A (half precision, or
+/// transposed) is widened by each worker for itself, each worker packs its own copy, and past 4 Mi floats of packed A
+/// one shared pack is made instead. Row-strided views of A whose gaps hold NaN, K with and without a tail past whole
+/// 16-k lines, and a K deep enough for the shared pack, each output against a float64 dot product. On CPUs without
+/// AVX-512 the same calls take the other decode paths and must pass as well.
 /// </summary>
 public sealed unsafe class CpuDecodeBroadcastTests
 {
-    /// <summary>Rows of A; N; K; floats of NaN between A's rows (0: a contiguous A); C's rows pre-filled so beta shows.</summary>
+    /// <summary>A and B's dtype; A stored [K,M]; rows of A; N; K; elements of NaN between the rows of A's view (0: contiguous).</summary>
     [Theory]
-    [InlineData(3, 37, 64, 0)]
-    [InlineData(4, 12, 100, 5)]     // a K tail of 4 past six whole 16-k lines
-    [InlineData(5, 25, 257, 3)]
-    [InlineData(8, 13, 16, 16)]
-    [InlineData(9, 7, 1029, 1)]
-    [InlineData(12, 30, 48, 7)]
-    [InlineData(16, 50, 4096, 16)]  // rows 4 KiB + 64 B apart: the A the quads pack from is not aligned to them
-    [InlineData(16, 6, 15, 2)]      // K shorter than one 16-k line: the tail only
-    [InlineData(16, 9, 262160, 3)]  // 16 × 262160 floats of packed A: past 4 Mi, so one shared pack
-    [InlineData(11, 5, 262163, 0)]  // the same with 12 packed rows and a tail of 3
-    public void MatchesFloat64_WithAInPlace(int m, int n, int k, int gap)
+    [InlineData(DType.F32, false, 3, 37, 64, 0)]
+    [InlineData(DType.F32, false, 4, 12, 100, 5)]     // a K tail of 4 past six whole 16-k lines
+    [InlineData(DType.F32, false, 5, 25, 257, 3)]
+    [InlineData(DType.F32, false, 8, 13, 16, 16)]
+    [InlineData(DType.F32, false, 9, 7, 1029, 1)]
+    [InlineData(DType.F32, false, 12, 30, 48, 7)]
+    [InlineData(DType.F32, false, 16, 50, 4096, 16)]  // rows 4 KiB + 64 B apart: the A the quads pack from is not aligned to them
+    [InlineData(DType.F32, false, 16, 6, 15, 2)]      // K shorter than one 16-k line: the tail only
+    [InlineData(DType.F32, false, 16, 9, 262160, 3)]  // 16 × 262160 floats of packed A: past 4 Mi, so one shared pack
+    [InlineData(DType.F32, false, 11, 5, 262163, 0)]  // the same with 12 packed rows and a tail of 3
+    [InlineData(DType.F32, true, 6, 10, 70, 2)]       // A [K,M]: widened by each worker
+    [InlineData(DType.BF16, false, 5, 20, 100, 3)]
+    [InlineData(DType.BF16, false, 8, 13, 257, 0)]
+    [InlineData(DType.BF16, false, 12, 7, 33, 1)]
+    [InlineData(DType.BF16, false, 16, 50, 4096, 16)]
+    [InlineData(DType.BF16, false, 16, 9, 262200, 3)] // half-precision A and the shared pack (BF16 tiles take 32-k lines: 262176 × 16 floats): widened once, before the workers
+    [InlineData(DType.BF16, true, 16, 12, 300, 1)]
+    [InlineData(DType.F16, false, 9, 11, 100, 2)]
+    [InlineData(DType.F16, false, 16, 30, 1029, 5)]
+    [InlineData(DType.F16, false, 13, 6, 262163, 0)]
+    public void MatchesFloat64(DType dtype, bool transA, int m, int n, int k, int gap)
     {
-        int seed = 20261202 + (m * 7919) + k;
+        int seed = 20261202 + (m * 7919) + k + (int)dtype + (transA ? 1 : 0);
         var rng = new Random(seed);
         Device d = TestDevices.Get("cpu:0");
         using DeviceStream s = d.CreateStream();
-        long lda = k + gap;
-        var aHost = new float[((m - 1) * lda) + k];
-        for (long i = 0; i < aHost.Length; i++)
+
+        // A's view: [M,K] or [K,M], its rows `ld` elements apart; A[i,q] at i·ld + q, or q·ld + i when transposed.
+        int viewRows = transA ? k : m, viewCols = transA ? m : k;
+        long ld = viewCols + gap;
+        var aHost = new float[((viewRows - 1) * ld) + viewCols];
+        for (long e = 0; e < aHost.Length; e++)
         {
-            aHost[i] = i % lda < k ? (float)((rng.NextDouble() * 2) - 1) : float.NaN;
+            aHost[e] = e % ld < viewCols ? InDType(dtype, (rng.NextDouble() * 2) - 1) : float.NaN;
         }
 
         var bHost = new float[(long)n * k];
-        for (long i = 0; i < bHost.Length; i++)
+        for (long e = 0; e < bHost.Length; e++)
         {
-            bHost[i] = (float)((rng.NextDouble() * 2) - 1);
+            bHost[e] = InDType(dtype, (rng.NextDouble() * 2) - 1);
         }
 
         var cHost = new float[m * n];
-        for (int i = 0; i < cHost.Length; i++)
+        for (int e = 0; e < cHost.Length; e++)
         {
-            cHost[i] = (float)(rng.NextDouble() - 0.5);
+            cHost[e] = (float)(rng.NextDouble() - 0.5);
         }
 
-        using DeviceBuffer ab = d.AllocateBuffer(DType.F32, aHost.Length);
-        TensorView a = TensorView.Strided(ab, 0, lda, m, k);
-        TensorView b = d.Allocate(DType.F32, n, k), c = d.Allocate(DType.F32, m, n);
+        using DeviceBuffer ab = d.AllocateBuffer(dtype, aHost.Length);
+        TensorView a = TensorView.Strided(ab, 0, ld, viewRows, viewCols);
+        TensorView b = d.Allocate(dtype, n, k), c = d.Allocate(DType.F32, m, n);
         using DeviceBuffer bb = b.Buffer, cb = c.Buffer;
-        s.Write<float>(new TensorView(ab, 0, aHost.Length), aHost);
-        s.Write<float>(b, bHost);
+        Write(s, new TensorView(ab, 0, aHost.Length), aHost);
+        Write(s, b, bHost);
         s.Write<float>(c, cHost);
         const float Alpha = 0.75f, Beta = 0.5f;
-        d.Kernels.Gemm(s, a, b, c, new GemmOptions { TransB = true, Alpha = Alpha, Beta = Beta });
+        d.Kernels.Gemm(s, a, b, c, new GemmOptions { TransA = transA, TransB = true, Alpha = Alpha, Beta = Beta });
         float[] got = s.Read<float>(c);
 
+        var aRow = new float[k];
         for (int i = 0; i < m; i++)
         {
+            for (int q = 0; q < k; q++)
+            {
+                aRow[q] = aHost[transA ? (q * ld) + i : (i * ld) + q];
+            }
+
             for (int j = 0; j < n; j++)
             {
                 double dot, mag;
-                fixed (float* ai = &aHost[i * lda], bj = &bHost[(long)j * k])
+                fixed (float* ai = aRow, bj = &bHost[(long)j * k])
                 {
                     dot = CpuFloat64.Dot(ai, bj, k, out mag);
                 }
@@ -76,8 +96,32 @@ public sealed unsafe class CpuDecodeBroadcastTests
                 float g = got[(i * n) + j];
                 Assert.True(
                     Math.Abs(g - want) <= tol,
-                    $"seed {seed}: M={m} N={n} K={k} gap {gap}: C[{i},{j}] = {g}, float64 {want} (tolerance {tol:G3})");
+                    $"seed {seed}: {dtype}{(transA ? " A [K,M]" : string.Empty)} M={m} N={n} K={k} gap {gap}: C[{i},{j}] = {g}, float64 {want} (tolerance {tol:G3})");
             }
+        }
+    }
+
+    /// <summary>v rounded to the dtype and back (NaN stays NaN), so the float64 reference sees the values the device holds.</summary>
+    private static float InDType(DType dtype, double v) => dtype switch
+    {
+        DType.BF16 => (float)(BFloat16)(float)v,
+        DType.F16 => (float)(Half)(float)v,
+        _ => (float)v,
+    };
+
+    private static void Write(DeviceStream s, TensorView view, float[] values)
+    {
+        switch (view.DType)
+        {
+            case DType.BF16:
+                s.Write<BFloat16>(view, Array.ConvertAll(values, v => (BFloat16)v));
+                break;
+            case DType.F16:
+                s.Write<Half>(view, Array.ConvertAll(values, v => (Half)v));
+                break;
+            default:
+                s.Write<float>(view, values);
+                break;
         }
     }
 }
