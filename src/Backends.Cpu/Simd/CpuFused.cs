@@ -772,11 +772,36 @@ internal static unsafe class CpuFused
             // accumulators: with two the sweep waits on the max's latency (0.58 → 0.37 ns a vector in L1 in a copy of the loop).
             float max = float.NegativeInfinity;
             int i = 0;
+
+            // The next row is fetched meanwhile (a line per 64 bytes), so its max sweep does not wait on memory with the
+            // vector pipes idle: into L1 when four rows fit there (this one, the next, the staging row and the pending
+            // one), else into L2, where the next row no longer pushes out the rows this sweep works on. A/B in one
+            // process, one core: 2048×4096 (16 KiB rows) 84.5 → 87.4%, 85.6 → 88.7%, 78.6 → 81.4% of a same-run copy in
+            // three pairs, two cores 75.0 → 78.2%, 83.9 → 86.9%; 1024×8192 69.0 → 72.8%, 512×16384 66.0 → 69.5%. Rows
+            // that fit (4096×2048, 8192×1024) measured even either way and keep L1.
+            bool fetch = next != null && System.Runtime.Intrinsics.X86.Sse.IsSupported;
+            bool fetchIntoL2 = 4L * kept * sizeof(float) > CpuCaches.L1;
+            // With 512-bit vectors the fetch starts in this max sweep: a line of the next row per step (the row's first
+            // quarter), the other three quarters during the exp sweep, three lines per step. The max sweep, reading a
+            // cached row, had left memory idle. A/B in one process (alternating blocks, % of a same-run copy): one core
+            // 2048×4096 68.8 → 73.4, 65.0 → 70.3, 67.1 → 69.9, 74.3 → 77.2, 65.7 → 69.9; 1024×8192 67.5 → 70.8;
+            // 4096×2048 67.4 → 71.5; 8192×1024 64.1 → 66.6; two cores 2048×4096 71.8 → 76.0, 71.0 → 75.0, 72.8 →
+            // 75.0; 1024×8192 65.5 → 71.4 (that harness's input and output sit at the same offset mod 4 KiB). In
+            // `cpu-compare --part memory`, five alternating pairs of processes: one core 78/78/81/81/79% of its copy
+            // against 78/77/81/82/75%, two cores 82/82/79/82/78% against 81/83/79/77/73%. (Half the row in the max
+            // sweep measured about the same; three quarters worse.)
+            bool early = fetch && w == 16;
+            int quarter = (kept >> 2) & ~15;
             if (kept >= w)
             {
                 TVec m = Scale<TOps, TVec, TScale>(TOps.Load(x), s), m2 = m, m3 = m, m4 = m;
                 for (i = w; i + (4 * w) <= kept; i += 4 * w)
                 {
+                    if (early)
+                    {
+                        FetchLines(next + ((i - w) >> 2), 16, fetchIntoL2);
+                    }
+
                     m = TOps.Max(m, Scale<TOps, TVec, TScale>(TOps.Load(x + i), s));
                     m2 = TOps.Max(m2, Scale<TOps, TVec, TScale>(TOps.Load(x + i + w), s));
                     m3 = TOps.Max(m3, Scale<TOps, TVec, TScale>(TOps.Load(x + i + (2 * w)), s));
@@ -800,22 +825,16 @@ internal static unsafe class CpuFused
             // fewer than FastExp; one core, 2048×4096 from memory, A/B in one process: 13–16% less time a row). Sweep 3: y · (1/sum).
             TVec mv = TOps.Broadcast(max), acc = TOps.Zero, acc2 = TOps.Zero, acc3 = TOps.Zero, acc4 = TOps.Zero;
             float sum = 0;
-            // The exp sweep is compute-bound and touches no memory outside the cache: the next row is fetched
-            // meanwhile (a line per 64 bytes), so its max sweep does not wait on memory with the vector pipes idle.
-            bool fetch = next != null && System.Runtime.Intrinsics.X86.Sse.IsSupported;
-
-            // Into L1 when four rows fit there (this one, the next, the staging row and the pending one), else into
-            // L2, where the next row no longer pushes out the rows this sweep works on. A/B in one process, one core:
-            // 2048×4096 (16 KiB rows) 84.5 → 87.4%, 85.6 → 88.7%, 78.6 → 81.4% of a same-run copy in three pairs, two
-            // cores 75.0 → 78.2%, 83.9 → 86.9%; 1024×8192 69.0 → 72.8%, 512×16384 66.0 → 69.5%. Rows that fit
-            // (4096×2048, 8192×1024) measured even either way and keep L1.
-            bool fetchIntoL2 = 4L * kept * sizeof(float) > CpuCaches.L1;
             // Four vectors a step (four independent exp chains; then two and one for the rest): against two a step, A/B
             // in one process on one core, 2048×4096 62–63% → 66–67% of a same-run copy (three pairs), 8192×1000 48% →
             // 61%, causal rows even; two cores +9% and −3%.
             for (i = 0; i + (4 * w) <= kept; i += 4 * w)
             {
-                if (fetch)
+                if (early)
+                {
+                    FetchLines(next + quarter + ((i >> 2) * 3), 48, fetchIntoL2);
+                }
+                else if (fetch)
                 {
                     if (fetchIntoL2)
                     {
