@@ -76,8 +76,9 @@ internal static unsafe partial class CpuGemm
     }
 
     /// <summary>
-    /// C = alpha·A·Bᵀ + beta·C for M = 3..16 and B [N,K] with 512-bit vectors; <paramref name="pa"/>: A as F32 rows
-    /// <paramref name="lda"/> floats apart (A itself, or a widened copy), or null for each worker to widen its own.
+    /// C = alpha·A·Bᵀ + beta·C for M = 3..16 and B [N,K] with 512-bit vectors (the cases of TakesBroadcastTiles);
+    /// <paramref name="pa"/>: an F32 A [M,K] itself, rows <paramref name="lda"/> floats apart, or null for each worker to
+    /// widen A for itself.
     /// </summary>
     private static void DecodeBroadcast(GemmProblem p, float* pa, long lda)
     {

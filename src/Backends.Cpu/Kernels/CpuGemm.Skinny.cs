@@ -12,11 +12,10 @@ internal static unsafe partial class CpuGemm
     private static void Skinny(GemmProblem p)
     {
         int m = p.M, n = p.N, k = p.K;
-        if (p.TransB && Vector512.IsHardwareAccelerated && m >= (p.InType == DType.F32 ? 3 : p.InType == DType.BF16 ? 5 : 9))
+        if (TakesBroadcastTiles(p))
         {
-            // The rows that take the broadcast tiles (SkinnyWith: F32 from 3 rows; BF16 from 5 and F16 from 9, fewer
-            // take the half-precision dot tiles): every worker packs its own Aᵀ (see WorkerPack), straight from an F32
-            // A [M,K], else from its own widened copy of A, so nothing is widened or packed before the workers start.
+            // Every worker packs its own Aᵀ (see WorkerPack), straight from an F32 A [M,K], else from its own widened
+            // copy of A, so nothing is widened or packed before the workers start.
             bool inPlace = p.InType == DType.F32 && !p.TransA;
             DecodeBroadcast(p, inPlace ? (float*)p.A : null, inPlace ? p.LdA : 0);
             return;
@@ -61,6 +60,14 @@ internal static unsafe partial class CpuGemm
     }
 
     /// <summary>
+    /// Whether a decode GEMM (M ≤ 16) takes the broadcast tiles (<see cref="DecodeBroadcast"/>): B [N,K] with 512-bit
+    /// vectors, from 3 rows of F32, 5 of BF16 and 9 of F16 (fewer half-precision rows take the dot tiles of
+    /// <see cref="DecodeHalf"/>, which widen B in registers; see SkinnyWith for why there).
+    /// </summary>
+    private static bool TakesBroadcastTiles(in GemmProblem p) =>
+        p.TransB && Vector512.IsHardwareAccelerated && p.M >= (p.InType == DType.F32 ? 3 : p.InType == DType.BF16 ? 5 : 9);
+
+    /// <summary>
     /// A per-call buffer of the calling thread: its pinned scratch slot while that stays at most 4 Mi floats (16 MiB;
     /// no allocation, page faults or unmapping per call), else a fresh aligned allocation the caller frees (<paramref name="owned"/>).
     /// </summary>
@@ -74,8 +81,10 @@ internal static unsafe partial class CpuGemm
     {
         int m = p.M, n = p.N, k = p.K;
 
-        if (p.TransB && Vector256.IsHardwareAccelerated
-            && ((p.InType == DType.BF16 && (m <= 4 || !Vector512.IsHardwareAccelerated)) || (p.InType == DType.F16 && (m <= 8 || (m <= 12 && !Vector512.IsHardwareAccelerated)))))
+        // The broadcast tiles' cases never reach here (Skinny takes them first: TakesBroadcastTiles), so on AVX-512 the
+        // half-precision weights here are BF16 at 1..4 rows and F16 at 1..8.
+        System.Diagnostics.Debug.Assert(!TakesBroadcastTiles(p), "Skinny runs the broadcast tiles' cases itself");
+        if (p.TransB && Vector256.IsHardwareAccelerated && (p.InType == DType.BF16 || (p.InType == DType.F16 && m <= 12)))
         {
             // Half-precision weights widened in registers as they are read: half the bytes of F32, no buffer. BF16 at
             // 5..16 rows on AVX-512 takes DecodeBroadcast's in-place BF16 quad broadcasts instead (its pair broadcasts
@@ -92,10 +101,6 @@ internal static unsafe partial class CpuGemm
             // rows the buffer measured 9–14% slower than the dot tiles (8×4096×4096 33.7 against 39.2 GFLOP/s). Without
             // AVX-512, F16 up to 12 rows takes these tiles as before.
             DecodeHalf(p, pa, lda);
-        }
-        else if (p.TransB && m >= 3 && Vector512.IsHardwareAccelerated)
-        {
-            DecodeBroadcast(p, pa, lda);
         }
         else if (p.TransB)
         {

@@ -102,26 +102,17 @@ public sealed unsafe class CpuDecodeBroadcastTests
     }
 
     /// <summary>v rounded to the dtype and back (NaN stays NaN), so the float64 reference sees the values the device holds.</summary>
-    private static float InDType(DType dtype, double v) => dtype switch
-    {
-        DType.BF16 => (float)(BFloat16)(float)v,
-        DType.F16 => (float)(Half)(float)v,
-        _ => (float)v,
-    };
+    private static float InDType(DType dtype, double v) => dtype == DType.F32 ? (float)v : (float)CpuFloat64.RoundTo(dtype, v).Value;
 
     private static void Write(DeviceStream s, TensorView view, float[] values)
     {
-        switch (view.DType)
+        if (view.DType == DType.F32)
         {
-            case DType.BF16:
-                s.Write<BFloat16>(view, Array.ConvertAll(values, v => (BFloat16)v));
-                break;
-            case DType.F16:
-                s.Write<Half>(view, Array.ConvertAll(values, v => (Half)v));
-                break;
-            default:
-                s.Write<float>(view, values);
-                break;
+            s.Write<float>(view, values);
+            return;
         }
+
+        // The values are already in the dtype, so rounding them again gives their own bits.
+        CpuFloat64.WriteHalf(s, view, view.DType, Array.ConvertAll(values, v => CpuFloat64.RoundTo(view.DType, v).Bits));
     }
 }

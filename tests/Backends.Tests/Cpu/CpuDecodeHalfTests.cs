@@ -60,12 +60,12 @@ public sealed class CpuDecodeHalfTests
         ushort[] ha = new ushort[a.Length], hb = new ushort[b.Length];
         for (int i = 0; i < a.Length; i++)
         {
-            (ha[i], a[i]) = Round(dt, (rnd.NextDouble() * 4) - 2);
+            (ha[i], a[i]) = CpuFloat64.RoundTo(dt, (rnd.NextDouble() * 4) - 2);
         }
 
         for (int i = 0; i < b.Length; i++)
         {
-            (hb[i], b[i]) = Round(dt, (rnd.NextDouble() * 2) - 1);
+            (hb[i], b[i]) = CpuFloat64.RoundTo(dt, (rnd.NextDouble() * 2) - 1);
         }
 
         float alpha = 0.75f, beta = m % 2 == 0 ? 0.5f : 0f;
@@ -79,8 +79,8 @@ public sealed class CpuDecodeHalfTests
         using DeviceStream s = cpu.CreateStream();
         TensorView va = cpu.Allocate(dt, m, k), wide = cpu.Allocate(dt, n, k + Pad), vc = cpu.Allocate(DType.F32, m, n);
         TensorView vb = wide.Columns(1, k);
-        WriteBits(s, va, dt, ha);
-        WriteBits(s, wide, dt, hb);
+        CpuFloat64.WriteHalf(s, va, dt, ha);
+        CpuFloat64.WriteHalf(s, wide, dt, hb);
         s.Write<float>(vc, c0);
         cpu.Kernels.Gemm(s, va, vb, vc, new GemmOptions { TransB = true, Alpha = alpha, Beta = beta });
         AssertMatches(dtype, m, n, k, (i, q) => a[(i * k) + q], (j, q) => b[(j * (k + Pad)) + 1 + q], alpha, beta, c0, s.Read<float>(vc), seed);
@@ -212,29 +212,5 @@ public sealed class CpuDecodeHalfTests
                     $"{label} {m}x{n}x{k}: C[{i},{j}] = {got}, float64 reference {want} (seed {seed})");
             }
         }
-    }
-
-    private static void WriteBits(DeviceStream s, TensorView v, DType dt, ushort[] bits)
-    {
-        if (dt == DType.F16)
-        {
-            s.Write<Half>(v, Array.ConvertAll(bits, BitConverter.UInt16BitsToHalf));
-        }
-        else
-        {
-            s.Write<BFloat16>(v, Array.ConvertAll(bits, BFloat16.FromRawValue));
-        }
-    }
-
-    private static (ushort Bits, double Value) Round(DType dt, double v)
-    {
-        if (dt == DType.F16)
-        {
-            Half h = (Half)v;
-            return (BitConverter.HalfToUInt16Bits(h), (double)h);
-        }
-
-        ushort bits = ((BFloat16)(float)v).RawValue;
-        return (bits, BitConverter.UInt32BitsToSingle((uint)bits << 16));
     }
 }

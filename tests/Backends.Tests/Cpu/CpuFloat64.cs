@@ -40,6 +40,32 @@ internal static class CpuFloat64
         return sum;
     }
 
+    /// <summary>v rounded to F16 or BF16 (to nearest even, NaN kept): its bits and its value.</summary>
+    public static (ushort Bits, double Value) RoundTo(DType dt, double v)
+    {
+        if (dt == DType.F16)
+        {
+            Half h = (Half)v;
+            return (BitConverter.HalfToUInt16Bits(h), (double)h);
+        }
+
+        ushort bits = ((BFloat16)(float)v).RawValue;
+        return (bits, BitConverter.UInt32BitsToSingle((uint)bits << 16));
+    }
+
+    /// <summary>Writes F16 or BF16 bits into a view of that dtype.</summary>
+    public static void WriteHalf(DeviceStream s, TensorView v, DType dt, ushort[] bits)
+    {
+        if (dt == DType.F16)
+        {
+            s.Write<Half>(v, Array.ConvertAll(bits, BitConverter.UInt16BitsToHalf));
+        }
+        else
+        {
+            s.Write<BFloat16>(v, Array.ConvertAll(bits, BFloat16.FromRawValue));
+        }
+    }
+
     /// <summary>
     /// <paramref name="got"/> within <paramref name="relative"/>·|want| + <paramref name="absolute"/> of
     /// <paramref name="want"/>; a NaN or infinite <paramref name="want"/> must come out exactly.
