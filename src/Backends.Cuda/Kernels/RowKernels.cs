@@ -50,15 +50,17 @@ internal static class RowKernels
     }
 
     /// <summary>
-    /// scale·x − max, never above 0 (NaN kept: the comparison is false). ILGPU emits <c>mul.f32</c> and <c>sub.f32</c>
-    /// without a rounding mode, which ptxas may fuse into one fma: the row's maximum then gets the rounding error of
-    /// scale·x instead of 0, and for a huge |scale·x| (1e20) exp of it is ∞ and the row NaN. The true value is ≤ 0.
+    /// scale·x − max, exactly 0 where scale·x is the row's maximum (NaN kept: the comparison is false). ILGPU emits
+    /// <c>mul.f32</c> and <c>sub.f32</c> without a rounding mode, which ptxas may fuse into one fma: the maximum then gets
+    /// minus the rounding error of scale·x instead of 0, and for a huge |scale·x| (1e20) that is ±1e13: exp of it is ∞
+    /// (a NaN row) or 0 (a row whose largest weights vanish). The comparison is on the rounded product, as the max was
+    /// taken. Any other element's rounded product lies below the max, and its exact product is within half a gap of
+    /// the rounded one, so still below the max: its exponent stays negative with or without the fma. An infinite max
+    /// keeps the subtraction: ∞ − ∞ is NaN, which makes the row NaN as the contract says (a +∞ in the row, or a row of
+    /// only −∞).
     /// </summary>
-    private static float Exponent(float scaled, float max)
-    {
-        float e = scaled - max;
-        return e > 0f ? 0f : e;
-    }
+    private static float Exponent(float scaled, float max) =>
+        scaled >= max && max > float.NegativeInfinity && max < float.PositiveInfinity ? 0f : scaled - max;
 
     /// <summary>y = x / sqrt(mean(x²) + eps) · gamma per row.</summary>
     public static void RmsNorm(ArrayView<byte> x, ArrayView<byte> gamma, ArrayView<byte> y, RmsNormParams p)
