@@ -11,12 +11,30 @@ namespace Backends.Tests;
 /// checked before a run, and nothing claims what it did not do.
 /// </summary>
 [Collection("console")]
-public sealed class CliErrorTests
+public sealed class CliErrorTests(CliErrorTests.TempFolder temp) : IClassFixture<CliErrorTests.TempFolder>
 {
-    private static readonly string ReportA = Path.Combine(Path.GetTempPath(), "backends-cli-a-" + Guid.NewGuid().ToString("N") + ".json");
+    /// <summary>The class's files (reports, bad JSON) in a folder of their own, removed after the class's last test.</summary>
+    public sealed class TempFolder : IDisposable
+    {
+        public string Path { get; } = Directory.CreateTempSubdirectory("backends-cli-").FullName;
+
+        public void Dispose()
+        {
+            try
+            {
+                Directory.Delete(Path, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Best effort: a file still open elsewhere leaves the folder for the OS's temp cleaning.
+            }
+        }
+    }
+
+    private string ReportA => Path.Combine(temp.Path, "report-a.json");
 
     [Fact]
-    public void Compare_OnADirectory_IsOneErrorLine() => AssertError(["compare", Path.GetTempPath(), Path.GetTempPath()], "directory");
+    public void Compare_OnADirectory_IsOneErrorLine() => AssertError(["compare", temp.Path, temp.Path], "directory");
 
     [Fact]
     public void Compare_JsonWithNullFields_IsOneErrorLine()
@@ -54,12 +72,12 @@ public sealed class CliErrorTests
     [Fact]
     public void Bench_OutputIntoADirectory_IsRefusedBeforeRunning()
     {
-        (int rc, string text) = Run(["bench", "--device", "cpu:0", "--op", "add", "--json", Path.GetTempPath()]);
+        (int rc, string text) = Run(["bench", "--device", "cpu:0", "--op", "add", "--json", temp.Path]);
         Assert.Equal(2, rc);
         Assert.Contains("is a directory", text, StringComparison.Ordinal);
         Assert.DoesNotContain("bench cpu:0", text, StringComparison.Ordinal); // nothing was benchmarked
         AssertError(["bench", "--device", "cpu:0", "--op", "add", "--csv", "/no/such/folder/x.csv"], "does not exist");
-        AssertError(["bench", "--device", "cpu:0", "--op", "add", "--plot", Path.Combine(Path.GetTempPath(), "x.bmp")], ".png or .svg");
+        AssertError(["bench", "--device", "cpu:0", "--op", "add", "--plot", Path.Combine(temp.Path, "x.bmp")], ".png or .svg");
     }
 
     [Fact]
@@ -126,9 +144,9 @@ public sealed class CliErrorTests
         AssertError(["bench", "--device", "cpu:0", "--op", "add", "--shape", "8x8", "--no-roofline", "--max-time", "0.05", "--min-time", "0", "--json", "/dev/full"], "error");
     }
 
-    private static string GoodReport()
+    private string GoodReport()
     {
-        lock (ReportA)
+        lock (temp)
         {
             if (!File.Exists(ReportA))
             {
@@ -140,9 +158,9 @@ public sealed class CliErrorTests
         }
     }
 
-    private static string Temp(string content)
+    private string Temp(string content)
     {
-        string f = Path.Combine(Path.GetTempPath(), "backends-cli-" + Guid.NewGuid().ToString("N") + ".json");
+        string f = Path.Combine(temp.Path, Guid.NewGuid().ToString("N") + ".json");
         File.WriteAllText(f, content);
         return f;
     }
