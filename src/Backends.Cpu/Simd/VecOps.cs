@@ -337,13 +337,13 @@ internal readonly unsafe struct Vec256 : IVecOps<Vector256<float>>
             return p * s * Vector256.Create(2.32830644e-10f);
         }
 
-        // n in −159..128: 2^n as 2^n1 · 2^n2 (n1 = n/2), so every n of the range stays a normal float; above
-        // ln(FLT_MAX) the product overflows to +∞ by itself.
-        Vector256<int> ni = t.AsInt32() - Vector256.Create(ExpPolynomial.RoundingMagicBits);
-        Vector256<int> n1 = Vector256.ShiftRightArithmetic(ni, 1);
-        Vector256<int> n2 = ni - n1;
-        Vector256<float> s1 = Vector256.ShiftLeft(n1 + Vector256.Create(127), 23).AsSingle();
-        Vector256<float> s2 = Vector256.ShiftLeft(n2 + Vector256.Create(127), 23).AsSingle();
+        // n in −159..128: 2^n as 2^n1 · 2^n2 (n1 = ⌊n/2⌋, n2 = n − n1), so every n of the range stays a normal float;
+        // above ln(FLT_MAX) the product overflows to +∞ by itself. Both biased exponents come from b = n + 254 (t's bits
+        // less one constant): n1 + 127 = b >> 1 and n2 + 127 = b − (b >> 1) (b in 95..382, both in 47..191).
+        Vector256<int> b = t.AsInt32() - Vector256.Create(ExpPolynomial.RoundingMagicBits - 254);
+        Vector256<int> h = Vector256.ShiftRightArithmetic(b, 1);
+        Vector256<float> s1 = Vector256.ShiftLeft(h, 23).AsSingle();
+        Vector256<float> s2 = Vector256.ShiftLeft(b - h, 23).AsSingle();
         return p * s1 * s2;
     }
 
@@ -512,13 +512,13 @@ internal readonly unsafe struct Vec128 : IVecOps<Vector128<float>>
             return p * s * Vector128.Create(2.32830644e-10f);
         }
 
-        // n in −159..128: 2^n as 2^n1 · 2^n2 (n1 = n/2), so every n of the range stays a normal float; above
-        // ln(FLT_MAX) the product overflows to +∞ by itself.
-        Vector128<int> ni = t.AsInt32() - Vector128.Create(ExpPolynomial.RoundingMagicBits);
-        Vector128<int> n1 = Vector128.ShiftRightArithmetic(ni, 1);
-        Vector128<int> n2 = ni - n1;
-        Vector128<float> s1 = Vector128.ShiftLeft(n1 + Vector128.Create(127), 23).AsSingle();
-        Vector128<float> s2 = Vector128.ShiftLeft(n2 + Vector128.Create(127), 23).AsSingle();
+        // n in −159..128: 2^n as 2^n1 · 2^n2 (n1 = ⌊n/2⌋, n2 = n − n1), so every n of the range stays a normal float;
+        // above ln(FLT_MAX) the product overflows to +∞ by itself. Both biased exponents come from b = n + 254 (t's bits
+        // less one constant): n1 + 127 = b >> 1 and n2 + 127 = b − (b >> 1) (b in 95..382, both in 47..191).
+        Vector128<int> b = t.AsInt32() - Vector128.Create(ExpPolynomial.RoundingMagicBits - 254);
+        Vector128<int> h = Vector128.ShiftRightArithmetic(b, 1);
+        Vector128<float> s1 = Vector128.ShiftLeft(h, 23).AsSingle();
+        Vector128<float> s2 = Vector128.ShiftLeft(b - h, 23).AsSingle();
         return p * s1 * s2;
     }
 
