@@ -133,7 +133,7 @@ internal static unsafe partial class CpuGemm
                 if (pa == null)
                 {
                     // A widened once here, for the shared pack and every worker's K tail.
-                    lda = RoundUp(k, 16) + 16;
+                    lda = WidenedLd(k);
                     aWide = RentCallBuffer(4, m * lda, out wideOwned);
                     WidenRowsOfA(p, 0, m, aWide, lda);
                     pa = aWide;

@@ -21,10 +21,8 @@ internal static unsafe partial class CpuGemm
             return;
         }
 
-        // A widened to F32 once, each row starting on 64 bytes (no 512-bit load of A straddles two cache lines) and
-        // rows one cache line more than a multiple of 64 bytes apart (so the rows of A do not all fall in the same L1
-        // sets as each other and as B's rows, whose stride is usually a multiple of 4 KiB).
-        int lda = RoundUp(k, 16) + 16;
+        // A widened to F32 once (WidenedLd: rows on 64 bytes, a cache line more than a multiple of 64 bytes apart).
+        int lda = WidenedLd(k);
         float* a = RentCallBuffer(4, (long)m * lda, out bool owned);
         try
         {
@@ -58,6 +56,13 @@ internal static unsafe partial class CpuGemm
             }
         }
     }
+
+    /// <summary>
+    /// Floats between the rows of A widened to F32 for the decode paths: each row starts on 64 bytes (no 512-bit load
+    /// of A straddles two cache lines), and rows are one cache line more than a multiple of 64 bytes apart (so the rows
+    /// of A do not all fall in the same L1 sets as each other and as B's rows, whose stride is usually a multiple of 4 KiB).
+    /// </summary>
+    private static int WidenedLd(int k) => RoundUp(k, 16) + 16;
 
     /// <summary>
     /// Whether a decode GEMM (M ≤ 16) takes the broadcast tiles (<see cref="DecodeBroadcast"/>): B [N,K] with 512-bit

@@ -533,8 +533,8 @@ internal static unsafe partial class CpuGemm
         {
             if (a == null)
             {
-                // F16/BF16 (or transposed) A: widened by this worker, rows 64-byte aligned, as Skinny widens it.
-                lda = RoundUp(p.K, 16) + 16;
+                // F16/BF16 (or transposed) A: widened by this worker, rows laid out as Skinny widens them.
+                lda = WidenedLd(p.K);
                 a = CpuConvert.ScratchPointer(4, (int)(p.M * lda));
                 WidenRowsOfA(p, 0, p.M, a, lda);
             }
