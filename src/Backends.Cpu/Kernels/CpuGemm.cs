@@ -74,7 +74,13 @@ internal static unsafe partial class CpuGemm
     }
 
     /// <summary>Runs one problem using every core.</summary>
-    public static void Run(in GemmProblem p)
+    public static void Run(in GemmProblem p) => Run(p, CpuBf16Dot.Enabled);
+
+    /// <summary>
+    /// Runs one problem using every core; <paramref name="bf16Dot"/> lets BF16 inputs on the blocked path use the
+    /// AVX512-BF16 kernel where it is loaded (<see cref="CpuBf16Dot"/>; tests compare both paths through it).
+    /// </summary>
+    internal static void Run(in GemmProblem p, bool bf16Dot)
     {
         if (p.M == 0 || p.N == 0)
         {
@@ -87,7 +93,9 @@ internal static unsafe partial class CpuGemm
             return;
         }
 
-        if (UseBroadcastGemm(p))
+        // BF16 on the VDPBF16PS kernel: packed B pairs beat the unpacked-B path's widening in registers from 17 rows
+        // (see CpuGemm.Bf16).
+        if (UseBroadcastGemm(p) && !UsesBf16Dot(p, NrFor(VectorFloats), bf16Dot))
         {
             BroadcastGemm(p);
             return;
@@ -98,7 +106,7 @@ internal static unsafe partial class CpuGemm
             int rows = (int)Math.Clamp(MaxAccumulatorElements / p.N / MC * MC, 1, p.M);
             for (int r0 = 0; r0 < p.M; r0 += rows)
             {
-                Run(p.Rows(r0, Math.Min(rows, p.M - r0)));
+                Run(p.Rows(r0, Math.Min(rows, p.M - r0)), bf16Dot);
             }
 
             return;
@@ -106,19 +114,19 @@ internal static unsafe partial class CpuGemm
 
         if (Vector512.IsHardwareAccelerated)
         {
-            Blocked<Vec512, Vector512<float>>(p);
+            Blocked<Vec512, Vector512<float>>(p, bf16Dot);
         }
         else if (Vector256.IsHardwareAccelerated)
         {
-            Blocked<Vec256, Vector256<float>>(p);
+            Blocked<Vec256, Vector256<float>>(p, false);
         }
         else
         {
-            Blocked<Vec128, Vector128<float>>(p);
+            Blocked<Vec128, Vector128<float>>(p, false);
         }
     }
 
-    private static void Blocked<TOps, TVec>(GemmProblem p)
+    private static void Blocked<TOps, TVec>(GemmProblem p, bool bf16Dot)
         where TOps : IVecOps<TVec>
         where TVec : struct
     {
@@ -131,7 +139,7 @@ internal static unsafe partial class CpuGemm
         int ldcf = cTemp is null ? checked((int)p.LdC) : n;
         try
         {
-            BlockedInto<TOps, TVec>(p, cf, ldcf, cTemp is not null);
+            BlockedInto<TOps, TVec>(p, cf, ldcf, cTemp is not null, bf16Dot);
         }
         finally
         {
@@ -142,12 +150,13 @@ internal static unsafe partial class CpuGemm
         }
     }
 
-    private static void BlockedInto<TOps, TVec>(GemmProblem p, float* cf, int ldcf, bool convert)
+    private static void BlockedInto<TOps, TVec>(GemmProblem p, float* cf, int ldcf, bool convert, bool bf16Dot)
         where TOps : IVecOps<TVec>
         where TVec : struct
     {
         int nr = NrFor(TOps.Count), mr = MrFor(TOps.Count);
         int m = p.M, n = p.N, k = p.K;
+        bool dot = UsesBf16Dot(p, nr, bf16Dot);
         // beta = 0: the first K slab overwrites C, so C is neither cleared first nor read (K = 0 still clears it).
         bool overwriteFirst = p.Beta == 0 && k > 0;
         if (!overwriteFirst)
@@ -174,7 +183,7 @@ internal static unsafe partial class CpuGemm
         // → 290.7, 512×2048×7168 264.7 → 275.2, 4096³ 309.2 → 314.8; this estimate against the former one (both
         // weights 0.5, blocks of NC): 1024³ 234.6 → 280.1, 512×2048×7168 262.9 → 273.6, the rest within 4%.
         double aCost = ReadsAInPlace(p, mr) ? 0 : 0.5;
-        double bCost = p.InType == DType.F32 && !p.TransB ? 0.5 : 2;
+        double bCost = p.InType == DType.F32 && !p.TransB ? 0.5 : dot ? 1 : 2;
         (int wm, int wn) = Grid(CpuParallel.Workers, m, n, k, mr, nr, aCost, bCost);
         int rowUnits = (m + mr - 1) / mr, colUnits = (n + nr - 1) / nr;
         // Each part's stages are open to the other workers once they have finished their own (see StealRowBlocks).
@@ -195,7 +204,7 @@ internal static unsafe partial class CpuGemm
             {
                 if (i0 < i1 && j0 < j1)
                 {
-                    BlockedPart<TOps, TVec>(p, cf, ldcf, overwriteFirst, i0, i1, j0, j1, stage);
+                    BlockedPart<TOps, TVec>(p, cf, ldcf, overwriteFirst, dot, i0, i1, j0, j1, stage);
                 }
             }
             finally
@@ -254,7 +263,7 @@ internal static unsafe partial class CpuGemm
     /// the kernel's reads, see BPanelPrefetch).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void BlockedPart<TOps, TVec>(GemmProblem p, float* cf, int ldcf, bool overwriteFirst, int i0, int i1, int j0, int j1, GemmStage? stage = null)
+    private static void BlockedPart<TOps, TVec>(GemmProblem p, float* cf, int ldcf, bool overwriteFirst, bool dot, int i0, int i1, int j0, int j1, GemmStage? stage = null)
         where TOps : IVecOps<TVec>
         where TVec : struct
     {
@@ -277,8 +286,16 @@ internal static unsafe partial class CpuGemm
             {
                 int kc = Math.Min(kStep, k - pc);
                 bool overwrite = overwriteFirst && pc == 0;
-                PackB(p, pc, kc, jc, nc, nr, bPack);
-                var block = new GemmBlock(bPack, jc, nc, j1, pc, kc, overwrite, i0, i1, mcStep);
+                if (dot)
+                {
+                    PackBPairs(p, pc, kc, jc, nc, (uint*)bPack);
+                }
+                else
+                {
+                    PackB(p, pc, kc, jc, nc, nr, bPack);
+                }
+
+                var block = new GemmBlock(bPack, jc, nc, j1, pc, kc, overwrite, i0, i1, mcStep, dot);
                 if (stage is null)
                 {
                     for (int b = 0; b < blocks; b++)
@@ -373,6 +390,12 @@ internal static unsafe partial class CpuGemm
         where TOps : IVecOps<TVec>
         where TVec : struct
     {
+        if (s.Dot)
+        {
+            RowBlockDot(p, cf, ldcf, s, b);
+            return;
+        }
+
         int nr = NrFor(TOps.Count), mr = MrFor(TOps.Count);
         int kc = s.Kc, pc = s.Pc, ic = s.I0 + (b * s.McStep), mc = Math.Min(s.McStep, s.I1 - ic);
         int panels = (s.Nc + nr - 1) / nr;
@@ -854,7 +877,7 @@ internal static unsafe partial class CpuGemm
     private static int RoundUp(int v, int m) => (v + m - 1) / m * m;
 
     /// <summary>One stage of a worker's part of the blocked GEMM: a column block and K slab, with the B block packed for it.</summary>
-    private readonly struct GemmBlock(float* bPack, int jc, int nc, int j1, int pc, int kc, bool overwrite, int i0, int i1, int mcStep)
+    private readonly struct GemmBlock(float* bPack, int jc, int nc, int j1, int pc, int kc, bool overwrite, int i0, int i1, int mcStep, bool dot)
     {
         public float* BPack { get; } = bPack;
 
@@ -876,6 +899,9 @@ internal static unsafe partial class CpuGemm
         public int I1 { get; } = i1;
 
         public int McStep { get; } = mcStep;
+
+        /// <summary>BF16 pairs packed for <see cref="CpuBf16Dot"/> (<see cref="RowBlockDot"/>) rather than F32 panels.</summary>
+        public bool Dot { get; } = dot;
     }
 
     /// <summary>

@@ -1,0 +1,213 @@
+using System;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Backends.Cpu;
+
+/// <summary>
+/// The blocked GEMM's BF16 micro-kernel on CPUs with AVX512-BF16: <c>VDPBF16PS</c>, which multiplies pairs of BF16
+/// values and adds both products to an F32 accumulator, 32 multiply-adds per instruction where the F32 kernel's FMA
+/// does 16. .NET 10 has no intrinsic for it, so the kernel is machine code assembled from our own source
+/// (<c>native/cpu/bf16_dot_8x48.S</c>, its bytes in <see cref="Code"/>), copied into an executable page at first use
+/// and called through a function pointer.
+/// </summary>
+/// <remarks>
+/// Used only where it can run as written: x86-64 Linux (the System V calling convention the code is written for),
+/// 512-bit vectors in use (<see cref="Vector512.IsHardwareAccelerated"/>, so <c>DOTNET_EnableAVX512=0</c> turns it off
+/// too), AVX512-BF16 reported by CPUID (leaf 7, sub-leaf 1, EAX bit 5), an executable page granted by the OS, and a
+/// self-test on known values passed. Otherwise BF16 inputs are widened to F32 while packing, as before; <see
+/// cref="Status"/> says which and why. <c>BACKENDS_CPU_BF16_DOT=0</c> turns it off.
+/// <para>
+/// Numerics: the products of two BF16 values are exact in F32, and each pair is added to the accumulator with round
+/// to nearest even, as two FMAs would; but the instruction treats BF16 subnormal inputs as zero and flushes subnormal
+/// results to zero (magnitudes below 2⁻¹²⁶ ≈ 1.2e−38). NaN and infinities propagate as in IEEE arithmetic.
+/// </para>
+/// </remarks>
+internal static unsafe partial class CpuBf16Dot
+{
+    /// <summary>Rows of A per kernel call.</summary>
+    public const int Mr = 8;
+
+    /// <summary>Columns of B per kernel call (three 16-float vectors).</summary>
+    public const int Nr = 48;
+
+    private static readonly delegate* unmanaged[SuppressGCTransition]<Args*, void> s_kernel;
+
+    /// <summary>Whether the blocked GEMM uses the kernel for BF16 inputs by default (loaded, and not turned off by the environment).</summary>
+    internal static readonly bool Enabled;
+
+    static CpuBf16Dot()
+    {
+        (nint code, Status) = Load();
+        s_kernel = (delegate* unmanaged[SuppressGCTransition]<Args*, void>)code;
+        Enabled = code != 0 && Environment.GetEnvironmentVariable("BACKENDS_CPU_BF16_DOT") != "0";
+        if (code != 0 && !Enabled)
+        {
+            Status = "widened to F32 while packing (VDPBF16PS available, turned off by BACKENDS_CPU_BF16_DOT=0)";
+        }
+    }
+
+    /// <summary>Whether the kernel is loaded (the CPU, OS and self-test allow it), whatever <see cref="Enabled"/> says.</summary>
+    internal static bool Available => s_kernel != null;
+
+    /// <summary>How BF16 GEMM inputs are multiplied here, and why (shown by <c>backends devices</c>).</summary>
+    public static string Status { get; }
+
+    /// <summary>
+    /// tile[r·48 + j] = Σ_p A-pair(r, p) · B-pair(p, j) over <paramref name="kPairs"/> pairs of k: <paramref
+    /// name="a"/> holds 8 dwords per pair (A[r, 2p] in the low half, A[r, 2p + 1] in the high half, BF16 bits),
+    /// <paramref name="b"/> 48 dwords per pair likewise. The tile is overwritten.
+    /// </summary>
+    public static void Run(uint* a, uint* b, long kPairs, float* tile)
+    {
+        if (s_kernel == null || kPairs < 1)
+        {
+            throw new InvalidOperationException("the BF16 dot kernel is not loaded here, or was called with no k pairs: " + Status);
+        }
+
+        Args args = new() { A = a, B = b, KPairs = kPairs, Tile = tile };
+        s_kernel(&args);
+    }
+
+    /// <summary>Whether this CPU reports AVX512-BF16 (CPUID leaf 7, sub-leaf 1, EAX bit 5).</summary>
+    internal static bool CpuHasAvx512Bf16()
+    {
+        if (!X86Base.IsSupported || X86Base.CpuId(0, 0).Eax < 7 || X86Base.CpuId(7, 0).Eax < 1)
+        {
+            return false;
+        }
+
+        return (X86Base.CpuId(7, 1).Eax & (1 << 5)) != 0;
+    }
+
+    private static (nint Code, string Status) Load()
+    {
+        const string Widened = "widened to F32 while packing";
+        if (RuntimeInformation.ProcessArchitecture != Architecture.X64 || !OperatingSystem.IsLinux())
+        {
+            return (0, Widened + " (the VDPBF16PS kernel is built for x86-64 Linux only)");
+        }
+
+        if (!Vector512.IsHardwareAccelerated || !Avx512F.IsSupported)
+        {
+            return (0, Widened + " (512-bit vectors not in use)");
+        }
+
+        if (!CpuHasAvx512Bf16())
+        {
+            return (0, Widened + " (no AVX512-BF16 on this CPU)");
+        }
+
+        nint page;
+        try
+        {
+            page = MapExecutable(Code, out string? error);
+            if (page == 0)
+            {
+                return (0, Widened + " (" + error + ")");
+            }
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return (0, Widened + " (no libc.so.6 mmap/mprotect: " + e.Message + ")");
+        }
+
+        string? failure = SelfTest((delegate* unmanaged[SuppressGCTransition]<Args*, void>)page);
+        return failure is null
+            ? (page, "VDPBF16PS (AVX512-BF16), 8×48 kernel")
+            : (0, Widened + " (the VDPBF16PS kernel failed its self-test: " + failure + ")");
+    }
+
+    /// <summary>
+    /// Runs the kernel on two k pairs of small integers and powers of two (exact in BF16 and F32) and checks every
+    /// element of the tile; null when all match.
+    /// </summary>
+    private static string? SelfTest(delegate* unmanaged[SuppressGCTransition]<Args*, void> kernel)
+    {
+        const int pairs = 2;
+        uint* a = stackalloc uint[Mr * pairs];
+        uint* b = stackalloc uint[Nr * pairs];
+        float* tile = stackalloc float[Mr * Nr];
+        static ushort Bf(float v) => (ushort)(BitConverter.SingleToUInt32Bits(v) >> 16);
+        static float AValue(int r, int k) => r + 1 - (2 * k);
+        static float BValue(int k, int j) => (j % 7) - 3 + (k * 0.5f);
+        for (int p = 0; p < pairs; p++)
+        {
+            for (int r = 0; r < Mr; r++)
+            {
+                a[(p * Mr) + r] = Bf(AValue(r, 2 * p)) | ((uint)Bf(AValue(r, (2 * p) + 1)) << 16);
+            }
+
+            for (int j = 0; j < Nr; j++)
+            {
+                b[(p * Nr) + j] = Bf(BValue(2 * p, j)) | ((uint)Bf(BValue((2 * p) + 1, j)) << 16);
+            }
+        }
+
+        new Span<float>(tile, Mr * Nr).Fill(float.NaN);
+        Args args = new() { A = a, B = b, KPairs = pairs, Tile = tile };
+        kernel(&args);
+        for (int r = 0; r < Mr; r++)
+        {
+            for (int j = 0; j < Nr; j++)
+            {
+                float expected = 0;
+                for (int k = 0; k < 2 * pairs; k++)
+                {
+                    expected += AValue(r, k) * BValue(k, j);
+                }
+
+                if (tile[(r * Nr) + j] != expected)
+                {
+                    return $"tile[{r}, {j}] = {tile[(r * Nr) + j]}, expected {expected}";
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Copies <paramref name="code"/> into a fresh page mapped read + execute (never unmapped: one page for the process's life).</summary>
+    private static nint MapExecutable(ReadOnlySpan<byte> code, out string? error)
+    {
+        const int ProtRead = 1, ProtWrite = 2, ProtExec = 4, MapPrivate = 2, MapAnonymous = 0x20;
+        nuint size = (nuint)((code.Length + 4095) & ~4095);
+        nint page = Mmap(0, size, ProtRead | ProtWrite, MapPrivate | MapAnonymous, -1, 0);
+        if (page == -1 || page == 0)
+        {
+            error = $"mmap of a page refused, errno {Marshal.GetLastPInvokeError()}";
+            return 0;
+        }
+
+        code.CopyTo(new Span<byte>((void*)page, code.Length));
+        if (Mprotect(page, size, ProtRead | ProtExec) != 0)
+        {
+            error = $"the OS refused an executable page (mprotect errno {Marshal.GetLastPInvokeError()})";
+            _ = Munmap(page, size);
+            return 0;
+        }
+
+        error = null;
+        return page;
+    }
+
+    [LibraryImport("libc.so.6", EntryPoint = "mmap", SetLastError = true)]
+    private static partial nint Mmap(nint addr, nuint length, int prot, int flags, int fd, nint offset);
+
+    [LibraryImport("libc.so.6", EntryPoint = "mprotect", SetLastError = true)]
+    private static partial int Mprotect(nint addr, nuint length, int prot);
+
+    [LibraryImport("libc.so.6", EntryPoint = "munmap", SetLastError = true)]
+    private static partial int Munmap(nint addr, nuint length);
+
+    /// <summary>The kernel's one argument (layout fixed by the assembly: four 8-byte fields).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Args
+    {
+        public uint* A;
+        public uint* B;
+        public long KPairs;
+        public float* Tile;
+    }
+}
