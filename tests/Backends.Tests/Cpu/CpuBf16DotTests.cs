@@ -181,3 +181,57 @@ public sealed unsafe class CpuBf16DotTests
         throw new DirectoryNotFoundException("no Backends.sln above " + AppContext.BaseDirectory);
     }
 }
+
+/// <summary>The blocked GEMM's F32 accumulator for an F16/BF16 C, kept between calls: calls on several threads at once, of different sizes, each get a buffer of their own.</summary>
+public sealed unsafe class CpuGemmAccumulatorTests
+{
+    [Fact]
+    public void ConcurrentHalfPrecisionC_GemmsOfDifferentSizes_GiveTheSameBitsAsAlone()
+    {
+        (int M, int N, int K)[] shapes = [(400, 96, 300), (420, 200, 130), (500, 64, 777), (397, 150, 64)];
+        var rng = new Random(20261202);
+        var inputs = new (ushort[] A, ushort[] B)[shapes.Length];
+        var alone = new ushort[shapes.Length][];
+        for (int s = 0; s < shapes.Length; s++)
+        {
+            (int m, int n, int k) = shapes[s];
+            inputs[s] = (Bf16(rng, m * k), Bf16(rng, n * k));
+            alone[s] = Run(inputs[s].A, inputs[s].B, m, n, k);
+        }
+
+        // Four threads, each running its shapes in a different order, many times: a buffer handed to two calls at
+        // once, or one too small, would change bits (or crash).
+        System.Threading.Tasks.Parallel.For(0, 4, new System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = 4 }, t =>
+        {
+            for (int rep = 0; rep < 6; rep++)
+            {
+                int s = (t + rep) % shapes.Length;
+                (int m, int n, int k) = shapes[s];
+                ushort[] c = Run(inputs[s].A, inputs[s].B, m, n, k);
+                Assert.True(c.AsSpan().SequenceEqual(alone[s]), $"shape {m}×{n}×{k} on thread {t}, repetition {rep}: C differs from the call alone");
+            }
+        });
+    }
+
+    private static ushort[] Run(ushort[] a, ushort[] b, int m, int n, int k)
+    {
+        var c = new ushort[m * n];
+        fixed (ushort* pa = a, pb = b, pc = c)
+        {
+            CpuGemm.Run(new GemmProblem((nint)pa, (nint)pb, (nint)pc, m, n, k, false, true, DType.BF16, DType.BF16, 1f, 0f));
+        }
+
+        return c;
+    }
+
+    private static ushort[] Bf16(Random rng, int count)
+    {
+        var v = new ushort[count];
+        for (int i = 0; i < count; i++)
+        {
+            v[i] = ((BFloat16)(float)((rng.NextDouble() * 2) - 1)).RawValue;
+        }
+
+        return v;
+    }
+}
