@@ -59,7 +59,6 @@ internal static unsafe partial class CpuBf16Dot
     /// name="a"/> holds 8 dwords per pair (A[r, 2p] in the low half, A[r, 2p + 1] in the high half, BF16 bits),
     /// <paramref name="b"/> 48 dwords per pair likewise. The tile is overwritten.
     /// </summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Run(uint* a, uint* b, long kPairs, float* tile)
     {
         if (s_kernel == null || kPairs < 1)

@@ -126,7 +126,6 @@ internal static unsafe partial class CpuGemm
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Blocked<TOps, TVec>(GemmProblem p, bool bf16Dot)
         where TOps : IVecOps<TVec>
         where TVec : struct

@@ -37,7 +37,6 @@ internal static unsafe class CpuConvert
     /// 64-byte blocks with non-temporal stores on 512-bit vectors (a large output that is not read back soon: its lines are
     /// then not read for ownership). The caller fences (<see cref="CpuFused.FenceStreams"/>) before reporting completion.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void FromFloat(DType dtype, ReadOnlySpan<float> src, nint dst, long index, bool nonTemporal)
     {
         switch (dtype)
