@@ -6,11 +6,12 @@ using System.Runtime.Intrinsics.X86;
 namespace Backends.Cpu;
 
 /// <summary>
-/// The blocked GEMM's BF16 micro-kernel on CPUs with AVX512-BF16: <c>VDPBF16PS</c>, which multiplies pairs of BF16
-/// values and adds both products to an F32 accumulator, 32 multiply-adds per instruction where the F32 kernel's FMA
-/// does 16. .NET 10 has no intrinsic for it, so the kernel is machine code assembled from our own source
-/// (<c>native/cpu/bf16_dot_8x48.S</c>, its bytes in <see cref="Code"/>), copied into an executable page at first use
-/// and called through a function pointer.
+/// The BF16 GEMM kernels on CPUs with AVX512-BF16: <c>VDPBF16PS</c>, which multiplies pairs of BF16 values and adds
+/// both products to an F32 accumulator, 32 multiply-adds per instruction where an F32 FMA does 16. .NET 10 has no
+/// intrinsic for it, so the kernels are machine code assembled from our own source (<c>native/cpu/bf16_dot.S</c>,
+/// written by <c>native/cpu/gen.py</c>; the bytes in <see cref="Code"/>), copied into an executable page at first use
+/// and called through function pointers: the blocked GEMM's 8 × 48 micro-kernel (<see cref="Run"/>) and the decode
+/// tiles of 4, 8, 12 or 16 rows of A against 12, 12, 8 or 6 rows of B read in place (<see cref="Decode"/>).
 /// </summary>
 /// <remarks>
 /// Used only where it can run as written: x86-64 Linux (the System V calling convention the code is written for),
@@ -34,6 +35,12 @@ internal static unsafe partial class CpuBf16Dot
 
     private static readonly delegate* unmanaged[SuppressGCTransition]<Args*, void> s_kernel;
 
+    /// <summary>The decode tiles by vectors of A (index 1..4), null where not loaded.</summary>
+    private static readonly nint[] s_decode = new nint[5];
+
+    /// <summary>Rows of B per decode tile, by vectors of A (index 1..4).</summary>
+    internal static ReadOnlySpan<int> DecodeTileRows => [0, 12, 12, 8, 6];
+
     /// <summary>Whether the blocked GEMM uses the kernel for BF16 inputs by default (loaded, and not turned off by the environment).</summary>
     internal static readonly bool Enabled;
 
@@ -41,6 +48,14 @@ internal static unsafe partial class CpuBf16Dot
     {
         (nint code, Status) = Load();
         s_kernel = (delegate* unmanaged[SuppressGCTransition]<Args*, void>)code;
+        if (code != 0)
+        {
+            s_decode[1] = code + Decode1x12Entry;
+            s_decode[2] = code + Decode2x12Entry;
+            s_decode[3] = code + Decode3x8Entry;
+            s_decode[4] = code + Decode4x6Entry;
+        }
+
         Enabled = code != 0 && Environment.GetEnvironmentVariable("BACKENDS_CPU_BF16_DOT") != "0";
         if (code != 0 && !Enabled)
         {
@@ -68,6 +83,29 @@ internal static unsafe partial class CpuBf16Dot
 
         Args args = new() { A = a, B = b, KPairs = kPairs, Tile = tile };
         s_kernel(&args);
+    }
+
+    /// <summary>
+    /// The decode tile with <paramref name="vectors"/> (1..4) vectors of packed A against <see cref="DecodeTileRows"/>
+    /// rows of B read in place from <paramref name="b"/>, <paramref name="ldb"/> bytes apart, over <paramref
+    /// name="steps"/> steps of 8 k. Packed A: per step, per vector g, 64 bytes: rows 4g..4g+3, each its 8 BF16 values
+    /// of the step. Out: per B row j, per vector g, 16 floats; float 4r + q sums A[4g + r, k]·B[j, k] over the k of
+    /// pair q (k mod 8 in 2q, 2q + 1) of every step. Overwritten.
+    /// </summary>
+    public static void Decode(int vectors, void* a, byte* b, nint ldb, long steps, float* output)
+    {
+        if (s_kernel == null || vectors is < 1 or > 4 || steps < 0)
+        {
+            throw new InvalidOperationException($"no BF16 decode tile for {vectors} vector(s) and {steps} step(s) here: " + Status);
+        }
+
+        long* args = stackalloc long[5];
+        args[0] = (long)a;
+        args[1] = (long)b;
+        args[2] = ldb;
+        args[3] = steps;
+        args[4] = (long)output;
+        ((delegate* unmanaged[SuppressGCTransition]<long*, void>)s_decode[vectors])(args);
     }
 
     /// <summary>Whether this CPU reports AVX512-BF16 (CPUID leaf 7, sub-leaf 1, EAX bit 5).</summary>
@@ -114,8 +152,14 @@ internal static unsafe partial class CpuBf16Dot
         }
 
         string? failure = SelfTest((delegate* unmanaged[SuppressGCTransition]<Args*, void>)page);
+        for (int g = 1; g <= 4 && failure is null; g++)
+        {
+            int entry = g switch { 1 => Decode1x12Entry, 2 => Decode2x12Entry, 3 => Decode3x8Entry, _ => Decode4x6Entry };
+            failure = SelfTestDecode((delegate* unmanaged[SuppressGCTransition]<long*, void>)(page + entry), g);
+        }
+
         return failure is null
-            ? (page, "VDPBF16PS (AVX512-BF16), 8×48 kernel")
+            ? (page, "VDPBF16PS (AVX512-BF16): 8×48 GEMM kernel, decode tiles of 4..16 rows")
             : (0, Widened + " (the VDPBF16PS kernel failed its self-test: " + failure + ")");
     }
 
@@ -161,6 +205,84 @@ internal static unsafe partial class CpuBf16Dot
                 if (tile[(r * Nr) + j] != expected)
                 {
                     return $"tile[{r}, {j}] = {tile[(r * Nr) + j]}, expected {expected}";
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Runs a decode tile over five steps (one pass of its four-step loop and one of its single steps) on small
+    /// integers and checks every output float; null when all match.
+    /// </summary>
+    private static string? SelfTestDecode(delegate* unmanaged[SuppressGCTransition]<long*, void> kernel, int g)
+    {
+        const int steps = 5, k = 8 * steps;
+        int rows = DecodeTileRows[g], m = 4 * g;
+        ushort* a = stackalloc ushort[m * k];
+        ushort* packed = stackalloc ushort[steps * g * 32];
+        ushort* b = stackalloc ushort[rows * (k + 8)];
+        float* output = stackalloc float[rows * g * 16];
+        static ushort Bf(float v) => (ushort)(BitConverter.SingleToUInt32Bits(v) >> 16);
+        static float AValue(int i, int q) => ((i * 3) + q) % 9 - 4;
+        static float BValue(int j, int q) => ((j * 5) + (q * 2)) % 7 - 3;
+        for (int i = 0; i < m; i++)
+        {
+            for (int q = 0; q < k; q++)
+            {
+                a[(i * k) + q] = Bf(AValue(i, q));
+            }
+        }
+
+        for (int s = 0; s < steps; s++)
+        {
+            for (int i = 0; i < m; i++)
+            {
+                for (int t = 0; t < 8; t++)
+                {
+                    packed[(s * g * 32) + (i * 8) + t] = a[(i * k) + (8 * s) + t];
+                }
+            }
+        }
+
+        for (int j = 0; j < rows; j++)
+        {
+            for (int q = 0; q < k + 8; q++)
+            {
+                b[(j * (k + 8)) + q] = Bf(q < k ? BValue(j, q) : float.NaN); // past the steps: never read
+            }
+        }
+
+        new Span<float>(output, rows * g * 16).Fill(float.NaN);
+        long* args = stackalloc long[5];
+        args[0] = (long)packed;
+        args[1] = (long)b;
+        args[2] = (k + 8) * sizeof(ushort);
+        args[3] = steps;
+        args[4] = (long)output;
+        kernel(args);
+        for (int j = 0; j < rows; j++)
+        {
+            for (int i = 0; i < m; i++)
+            {
+                for (int pair = 0; pair < 4; pair++)
+                {
+                    float expected = 0;
+                    for (int s = 0; s < steps; s++)
+                    {
+                        for (int t = 0; t < 2; t++)
+                        {
+                            int q = (8 * s) + (2 * pair) + t;
+                            expected += AValue(i, q) * BValue(j, q);
+                        }
+                    }
+
+                    float got = output[(((j * g) + (i / 4)) * 16) + ((i % 4) * 4) + pair];
+                    if (got != expected)
+                    {
+                        return $"decode tile {4 * g}×{rows}: B row {j}, A row {i}, pair {pair}: {got}, expected {expected}";
+                    }
                 }
             }
         }

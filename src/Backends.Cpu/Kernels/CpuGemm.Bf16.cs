@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -175,6 +176,154 @@ internal static unsafe partial class CpuGemm
                 else
                 {
                     StoreEdge(tile, nr, cTile, ldcf, p.Alpha, mRows, nCols, s.Overwrite);
+                }
+            }
+        }
+    }
+    /// <summary>
+    /// Whether a decode GEMM runs on the VDPBF16PS decode tiles (<see cref="DecodeDot"/>): BF16 weights stored [N,K] (a
+    /// Linear layer's), 4..16 rows, K of at least one 8-k step, the kernels loaded and wanted. One to three rows keep
+    /// the runs and dot tiles of the skinny path: there a tile's 16-lane vectors would be mostly padding, and the
+    /// kernels measured even at three rows and behind at one (one core, 4096×4096: 19 against 28 GFLOP/s).
+    /// </summary>
+    private static bool UsesBf16DotDecode(in GemmProblem p, bool wanted) =>
+        wanted && p.InType == DType.BF16 && p.TransB && p.M is >= 4 and <= SkinnyRows && p.K >= 8 && CpuBf16Dot.Available;
+
+    /// <summary>
+    /// A BF16 decode GEMM (M ≤ 16, B [N,K]) on the VDPBF16PS tiles: B read once, in place; A packed once as 4-row
+    /// vectors per 8 k (each 128-bit lane one row's 16 bytes); each 16 bytes of a B row broadcast to the four lanes
+    /// and multiplied with 1..4 such vectors (4..16 rows) by pairs, so every B load serves 32 multiply-adds per vector
+    /// with no widening. The workers take tiles of 12, 12, 8 or 6 B rows (by 1..4 vectors) in chunks; each tile's lane
+    /// sums go through <see cref="QuadSums"/>, the K tail (K mod 8) element by element, and C through <see cref="WriteRow"/>.
+    /// </summary>
+    private static void DecodeDot(GemmProblem p)
+    {
+        int m = p.M, n = p.N, k = p.K;
+        int vectors = (m + 3) / 4, tileRows = CpuBf16Dot.DecodeTileRows[vectors];
+        long steps = k / 8;
+        int kv = (int)(steps * 8);
+        long packedShorts = steps * vectors * 32;
+        ushort* aT = (ushort*)RentCallBuffer(5, (packedShorts + 1) / 2, out bool owned);
+        try
+        {
+            PackADecodeDot(p, vectors, steps, aT);
+            int tiles = (n + tileRows - 1) / tileRows;
+            CpuParallel.For(tiles, Math.Max(1, 65536 / Math.Max(k, 1)), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (t0, t1) =>
+            {
+                int j0 = (int)(t0 * tileRows), j1 = (int)Math.Min(n, t1 * tileRows), width = j1 - j0;
+                float* outs = CpuConvert.ScratchPointer(1, m * width);
+                float* raw = stackalloc float[12 * 2 * 16];
+                float* sums = stackalloc float[12 * 16];
+                for (int j = j0; j < j1; j += tileRows)
+                {
+                    int cnt = Math.Min(tileRows, j1 - j);
+                    byte* b = (byte*)p.B + ((long)j * p.LdB * sizeof(ushort));
+                    nint ld = (nint)(p.LdB * sizeof(ushort));
+                    if (cnt < tileRows)
+                    {
+                        // The last, short tile: its rows copied (the vector part of K) with zero rows after them, so
+                        // the tile reads no row past B.
+                        int ldp = RoundUp(kv, 32) + 32;
+                        ushort* pad = (ushort*)CpuConvert.ScratchPointer(0, tileRows * ldp / 2);
+                        for (int r = 0; r < tileRows; r++)
+                        {
+                            Span<ushort> dst = new(pad + ((long)r * ldp), kv);
+                            if (r < cnt)
+                            {
+                                new ReadOnlySpan<ushort>(b + (r * ld), kv).CopyTo(dst);
+                            }
+                            else
+                            {
+                                dst.Clear();
+                            }
+                        }
+
+                        b = (byte*)pad;
+                        ld = ldp * sizeof(ushort);
+                    }
+
+                    CpuBf16Dot.Decode(vectors, aT, b, ld, steps, raw);
+                    for (int r = 0; r < cnt; r++)
+                    {
+                        float* v = raw + (r * vectors * 16);
+                        Vector512<float> zero = Vector512<float>.Zero;
+                        QuadSums(
+                            Vector512.Load(v),
+                            vectors > 1 ? Vector512.Load(v + 16) : zero,
+                            vectors > 2 ? Vector512.Load(v + 32) : zero,
+                            vectors > 3 ? Vector512.Load(v + 48) : zero).Store(sums + (r * 16));
+                    }
+
+                    if (kv < k)
+                    {
+                        for (int r = 0; r < cnt; r++)
+                        {
+                            for (int i = 0; i < m; i++)
+                            {
+                                float t = sums[(r * 16) + i];
+                                for (int q = kv; q < k; q++)
+                                {
+                                    t = MathF.FusedMultiplyAdd(p.LoadA(i, q), p.LoadB(q, j + r), t);
+                                }
+
+                                sums[(r * 16) + i] = t;
+                            }
+                        }
+                    }
+
+                    float* o = outs + (j - j0);
+                    for (int i = 0; i < m; i++)
+                    {
+                        for (int r = 0; r < cnt; r++)
+                        {
+                            o[(i * width) + r] = sums[(r * 16) + i];
+                        }
+                    }
+                }
+
+                for (int i = 0; i < m; i++)
+                {
+                    WriteRow(p, i, j0, new Span<float>(outs + (i * width), width));
+                }
+            }, DecodeChunksPerWorker);
+        }
+        finally
+        {
+            if (owned)
+            {
+                NativeMemory.AlignedFree(aT);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A (BF16) packed for the decode tiles: per step s of 8 k, <paramref name="vectors"/> × 32 values, row i's
+    /// A[i, 8s..8s+7] at s·vectors·32 + 8i (rows from M on zero).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackADecodeDot(in GemmProblem p, int vectors, long steps, ushort* aT)
+    {
+        int m = p.M, rows = 4 * vectors;
+        ushort* a = (ushort*)p.A;
+        for (long s = 0; s < steps; s++)
+        {
+            ushort* dst = aT + (s * rows * 8);
+            for (int i = 0; i < rows; i++)
+            {
+                if (i >= m)
+                {
+                    Vector128<ushort>.Zero.Store(dst + (i * 8));
+                }
+                else if (!p.TransA)
+                {
+                    Vector128.Load(a + (i * p.LdA) + (8 * s)).Store(dst + (i * 8));
+                }
+                else
+                {
+                    for (int t = 0; t < 8; t++)
+                    {
+                        dst[(i * 8) + t] = a[(((8 * s) + t) * p.LdA) + i];
+                    }
                 }
             }
         }

@@ -89,6 +89,12 @@ internal static unsafe partial class CpuGemm
 
         if (p.M <= SkinnyRows && (long)p.M * p.K <= SkinnyMaxA)
         {
+            if (UsesBf16DotDecode(p, bf16Dot))
+            {
+                DecodeDot(p);
+                return;
+            }
+
             Skinny(p);
             return;
         }

@@ -34,7 +34,7 @@ public sealed unsafe class CpuBf16DotTests
     public void EmbeddedCode_IsTheAssemblyOfTheSource()
     {
         string root = RepoRoot();
-        string source = Path.Combine(root, "native", "cpu", "bf16_dot_8x48.S");
+        string source = Path.Combine(root, "native", "cpu", "bf16_dot.S");
         Assert.True(File.Exists(source), $"missing {source}");
         string dir = Directory.CreateTempSubdirectory("backends-bf16-").FullName;
         try
@@ -55,7 +55,7 @@ public sealed unsafe class CpuBf16DotTests
         }
     }
 
-    /// <summary>Shapes that reach the blocked path (M over the unpacked-B path's 384 rows for B [N,K]; any M over 16 for B [K,N]).</summary>
+    /// <summary>Shapes that reach the blocked path (from 17 rows) and the decode tiles (4..16 rows, B [N,K]).</summary>
     [Theory]
     [InlineData(400, 96, 64, false, true, 0, 1f, 0f)]       // whole panels and tiles, one slab
     [InlineData(397, 101, 77, false, true, 0, 1f, 0f)]      // partial row panel and column panel, odd K
@@ -65,6 +65,12 @@ public sealed unsafe class CpuBf16DotTests
     [InlineData(33, 17, 9, true, false, 0, -2f, 1f)]        // A [K,M] as well; tiny K, odd
     [InlineData(25, 70, 1, true, false, 2, 1f, 0.5f)]       // K = 1: one pair, its high half zero
     [InlineData(64, 48, 2048, true, false, 1, 1f, 0f)]      // odd strides on k-major layouts
+    [InlineData(4, 100, 64, false, true, 0, 1f, 0f)]        // decode tiles: one vector of A, a short last tile of B rows
+    [InlineData(7, 37, 205, false, true, 0, 1f, 0.5f)]      // two vectors, K mod 8 = 5 (the tail), beta
+    [InlineData(12, 48, 131, false, true, 3, 0.5f, 0f)]     // three vectors, odd strides
+    [InlineData(16, 30, 4099, true, true, 0, 1f, 0f)]       // four vectors, A [K,M], one full tile and a short one
+    [InlineData(13, 6, 8, false, true, 1, -1f, 1f)]         // one 8-k step, one tile exactly
+    [InlineData(9, 5, 12, false, true, 0, 1f, 0f)]          // fewer B rows than a tile
     public void Gemm_MatchesFloat64_AndTheWidenedPath(int m, int n, int k, bool transA, bool transB, int pad, float alpha, float beta)
     {
         if (!CpuBf16Dot.Available)
