@@ -218,7 +218,14 @@ internal static unsafe class CpuCompare
 
         Target("decode F32 ≥ 80% of the roofline bound, shapes", met, DecodeShapes.Length);
 
-        // The same with BF16 weights and activations (C in F32), as models ship them: half the bytes of B.
+        // The same with BF16 weights and activations (C in F32), as models ship them: half the bytes of B. Where the
+        // device multiplies BF16 pairs (VDPBF16PS, AVX512-BF16), its compute roof is twice the F32 FMA peak.
+        string bf16 = cpu.Info.Facts.FirstOrDefault(f => f.Key == "bf16 gemm").Value ?? string.Empty;
+        double bf16Scale = bf16.StartsWith("VDPBF16PS", StringComparison.Ordinal) ? 2 : 1;
+        Console.WriteLine();
+        Console.WriteLine(bf16Scale == 2
+            ? "BF16 on VDPBF16PS here (two multiply-adds per F32 lane and instruction): the BF16 rows' compute roof is twice the FMA peak beside them."
+            : "BF16 widened to F32 here: the BF16 rows' compute roof is the FMA peak beside them.");
         Console.WriteLine();
         Console.WriteLine("| decode GEMM, BF16 A and B, F32 C | M×N×K | ours GFLOP/s | ours GB/s | copy GB/s, FMA peak beside | roofline bound GFLOP/s | % of bound | % of run-start roof | % of read-stream bound | BF16 / F32 (ours) |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
@@ -228,19 +235,19 @@ internal static unsafe class CpuCompare
             double ours = DecodeBf16(cpu, stream, m, n, k, reps, beside.Sample);
             double bytes = (((double)n * k) + ((double)m * k)) * 2 + ((double)m * n * 4);
             double intensity = 2.0 * m * n * k / bytes;
-            Console.WriteLine(DecodeRow("decode bf16", m, n, k, ours, intensity, beside, roof, read, (ours / f32[(m, n, k)]).ToString("F2", CultureInfo.InvariantCulture)));
+            Console.WriteLine(DecodeRow("decode bf16", m, n, k, ours, intensity, beside, roof, read, (ours / f32[(m, n, k)]).ToString("F2", CultureInfo.InvariantCulture), bf16Scale));
         }
 
         Console.WriteLine();
     }
 
     /// <summary>One decode table row: the bound from the copy and FMA peak sampled beside the shape (the target's), from the run-start roof, and from the read stream.</summary>
-    private static string DecodeRow(string label, int m, int n, int k, double ours, double intensity, BesideRoof beside, RooflineFigures roof, double read, string last)
+    private static string DecodeRow(string label, int m, int n, int k, double ours, double intensity, BesideRoof beside, RooflineFigures roof, double read, string last, double computeScale = 1)
     {
         double copy = beside.CopyGBs, peak = beside.PeakGflops;
-        double bound = beside.Bound(intensity, roof);
-        double startBound = Math.Min(roof.PeakGflops, intensity * roof.BandwidthGBs);
-        double readBound = Math.Min(roof.PeakGflops, intensity * read);
+        double bound = beside.Bound(intensity, roof, computeScale);
+        double startBound = Math.Min(computeScale * roof.PeakGflops, intensity * roof.BandwidthGBs);
+        double readBound = Math.Min(computeScale * roof.PeakGflops, intensity * read);
         return string.Create(
             CultureInfo.InvariantCulture,
             $"| {label} | {m}×{n}×{k} | {ours:F1} | {ours / intensity:F1} | {copy:F1}, {peak:F0} | {bound:F0} | {100 * ours / bound:F0}% | {100 * ours / startBound:F0}% | {100 * ours / readBound:F0}% | {last} |");
@@ -296,7 +303,8 @@ internal static unsafe class CpuCompare
         public double PeakGflops => _peak.Count == 0 ? double.NaN : Median(_peak);
 
         /// <summary>min(FMA peak, intensity × copy) from the samples since <see cref="Clear"/> (the run-start peak where there is no probe).</summary>
-        public double Bound(double intensity, RooflineFigures roof) => Math.Min(double.IsNaN(PeakGflops) ? roof.PeakGflops : PeakGflops, intensity * CopyGBs);
+        /// <summary>min(compute peak, intensity × copy): the compute peak the FMA probe's times <paramref name="computeScale"/> (2 where BF16 runs on VDPBF16PS: 32 multiply-adds per instruction, not 16).</summary>
+        public double Bound(double intensity, RooflineFigures roof, double computeScale = 1) => Math.Min(computeScale * (double.IsNaN(PeakGflops) ? roof.PeakGflops : PeakGflops), intensity * CopyGBs);
 
         public void Clear()
         {

@@ -121,8 +121,10 @@ public static class BenchRunner
             return r;
         }
 
-        bool memory = r.Flops == 0 || double.IsNaN(roof.PeakGflops) || r.Intensity * roof.BandwidthGBs < roof.PeakGflops;
-        double pct = memory ? 100 * r.GBs / roof.BandwidthGBs : 100 * r.Gflops / roof.PeakGflops;
+        // BF16 matrix products on a device that multiplies BF16 pairs have twice the F32 compute roof.
+        double peak = roof.PeakGflops * (r.DType == "bf16" && r.Op is "gemm" or "grouped-gemm" ? roof.Bf16MatmulPeakFactor : 1);
+        bool memory = r.Flops == 0 || double.IsNaN(peak) || r.Intensity * roof.BandwidthGBs < peak;
+        double pct = memory ? 100 * r.GBs / roof.BandwidthGBs : 100 * r.Gflops / peak;
         return r with { Bound = memory ? "memory" : "compute", RooflinePercent = pct };
     }
 

@@ -17,6 +17,12 @@ public sealed record RooflineFigures
     /// <summary>F32 peak in GFLOP/s (an FMA counts as two), or NaN when the device has no peak kernel.</summary>
     public double PeakGflops { get; init; } = double.NaN;
 
+    /// <summary>
+    /// The compute roof of BF16 matrix products (gemm, grouped-gemm) as a multiple of <see cref="PeakGflops"/>
+    /// (<see cref="IPeakProbe.Bf16MatmulPeakFactor"/>: 2 on a CPU with VDPBF16PS kernels, else 1).
+    /// </summary>
+    public double Bf16MatmulPeakFactor { get; init; } = 1;
+
     /// <summary>Memory bandwidth in GB/s (10⁹ bytes per second), bytes read plus bytes written: the better of a large device copy and a STREAM-style add.</summary>
     public double BandwidthGBs { get; init; } = double.NaN;
 

@@ -38,7 +38,8 @@ public static class RooflineMeter
         string path = CachePath(device.Info);
         if (!refresh && TryLoad(path) is { } cached)
         {
-            return cached;
+            // The BF16 factor is how this process runs (a kernel switched off by the environment), not a measurement.
+            return cached with { Bf16MatmulPeakFactor = (device as IPeakProbe)?.Bf16MatmulPeakFactor ?? 1 };
         }
 
         RooflineFigures f = Measure(device, progress);
@@ -75,9 +76,10 @@ public static class RooflineMeter
     {
         ArgumentNullException.ThrowIfNull(device);
         using DeviceStream stream = device.CreateStream();
-        double peak = double.NaN;
+        double peak = double.NaN, bf16Factor = 1;
         if (device is IPeakProbe probe)
         {
+            bf16Factor = probe.Bf16MatmulPeakFactor;
             progress?.Invoke($"{device.Id}: FMA peak...");
             peak = MeasurePeak(device, stream, probe);
         }
@@ -90,6 +92,7 @@ public static class RooflineMeter
             DeviceName = device.Info.Name,
             Driver = device.Info.DriverVersion,
             PeakGflops = peak,
+            Bf16MatmulPeakFactor = bf16Factor,
             BandwidthGBs = bw,
             CopyBytes = bytes,
             MeasuredUtc = DateTime.UtcNow,

@@ -18,4 +18,11 @@ public interface IPeakProbe
 
     /// <summary>F32 elements the scratch view must have.</summary>
     int ScratchElements { get; }
+
+    /// <summary>
+    /// The compute roof of the device's BF16 matrix products (GEMM, grouped GEMM) as a multiple of the F32 FMA peak:
+    /// 2 where they multiply BF16 pairs (two multiply-adds per F32 lane and instruction, as the CPU's VDPBF16PS
+    /// kernels do), 1 (the default) where BF16 is widened and multiplied as F32.
+    /// </summary>
+    double Bf16MatmulPeakFactor => 1;
 }

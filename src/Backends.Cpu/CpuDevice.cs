@@ -59,6 +59,9 @@ public sealed class CpuDevice : Device, IPeakProbe
     public int ScratchElements => Environment.ProcessorCount;
 
     /// <inheritdoc />
+    public double Bf16MatmulPeakFactor => CpuBf16Dot.Enabled ? 2 : 1;
+
+    /// <inheritdoc />
     public double QueueFmaBurst(DeviceStream stream, TensorView scratch, int iterations)
     {
         ArgumentNullException.ThrowIfNull(scratch);

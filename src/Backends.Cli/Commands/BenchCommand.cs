@@ -219,7 +219,7 @@ internal static class BenchCommand
 
     private static void Print(Device device, RooflineFigures? roof, List<BenchResult> results)
     {
-        string roofText = roof is null ? string.Empty : string.Create(CultureInfo.InvariantCulture, $" — roofs: {roof.PeakGflops:0.0} GFLOP/s, {roof.BandwidthGBs:0.0} GB/s");
+        string roofText = roof is null ? string.Empty : string.Create(CultureInfo.InvariantCulture, $" — roofs: {roof.PeakGflops:0.0} GFLOP/s{(roof.Bf16MatmulPeakFactor != 1 ? $" ({roof.Bf16MatmulPeakFactor:0.#}× for BF16 gemm)" : string.Empty)}, {roof.BandwidthGBs:0.0} GB/s");
         var table = new Table().Title($"[bold]bench {Markup.Escape(device.Id)}[/] ({Markup.Escape(device.Info.Name)}){Markup.Escape(roofText)}")
             .AddColumns("op", "variant", "dtype", "case", "shape", "median", "min", "max", "noise", "runs", "GFLOP/s", "GB/s", "bound", "% roof", "check");
         foreach (BenchResult r in results)

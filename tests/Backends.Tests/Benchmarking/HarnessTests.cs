@@ -110,6 +110,24 @@ public sealed class HarnessTests
         Assert.Equal(50, compute.RooflinePercent, 6);      // 50 GFLOP/s of 100
     }
 
+    [Fact]
+    public void Roofline_Bf16MatrixProducts_UseTheDevicesBf16Factor()
+    {
+        var roof = new RooflineFigures { DeviceId = "x:0", DeviceName = "x", PeakGflops = 100, BandwidthGBs = 10, Bf16MatmulPeakFactor = 2 };
+        BenchResult gemm = BenchRunner.WithRoofline(Result("gemm", 1.0, 0.01) with { DType = "bf16", Flops = 1.5e8, Bytes = 1e6 }, roof);
+        Assert.Equal("compute", gemm.Bound);
+        Assert.Equal(75, gemm.RooflinePercent, 6);         // 150 GFLOP/s of 2 × 100
+        BenchResult grouped = BenchRunner.WithRoofline(Result("grouped-gemm", 1.0, 0.01) with { DType = "bf16", Flops = 1.5e8, Bytes = 1e6 }, roof);
+        Assert.Equal(75, grouped.RooflinePercent, 6);
+        BenchResult f32 = BenchRunner.WithRoofline(Result("gemm", 1.0, 0.01) with { Flops = 5e7, Bytes = 1e6 }, roof);
+        Assert.Equal(50, f32.RooflinePercent, 6);          // F32 keeps the FMA peak
+        BenchResult other = BenchRunner.WithRoofline(Result("silu", 1.0, 0.01) with { DType = "bf16", Flops = 1.5e8, Bytes = 1e6 }, roof);
+        Assert.Equal(150, other.RooflinePercent, 6);       // not a matrix product: the FMA peak
+        // Between the ridges: compute-bound against the F32 peak would be wrong once the roof is 200.
+        BenchResult ridge = BenchRunner.WithRoofline(Result("gemm", 1.0, 0.01) with { DType = "bf16", Flops = 1.5e8, Bytes = 1e7 }, roof);
+        Assert.Equal("memory", ridge.Bound);               // intensity 15 < 200 / 10
+    }
+
     [Theory]
     [InlineData("default")]
     [InlineData("square")]

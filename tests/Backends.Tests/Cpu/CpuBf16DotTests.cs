@@ -27,7 +27,12 @@ public sealed unsafe class CpuBf16DotTests
         if (!CanRun)
         {
             Assert.Throws<InvalidOperationException>(() => CpuBf16Dot.Run(null, null, 1, null));
+            Assert.Throws<InvalidOperationException>(() => CpuBf16Dot.Decode(1, null, null, 0, 1, null));
         }
+
+        // The harness's compute roof for BF16 GEMMs follows the kernel in use.
+        var probe = Assert.IsAssignableFrom<IPeakProbe>(TestDevices.Get("cpu:0"));
+        Assert.Equal(CpuBf16Dot.Enabled ? 2.0 : 1.0, probe.Bf16MatmulPeakFactor);
     }
 
     [Fact]
