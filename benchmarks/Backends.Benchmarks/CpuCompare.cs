@@ -20,7 +20,8 @@ namespace Backends.Benchmarks;
 /// data: OpenBLAS SGEMM (C = A·Bᵀ) per shape and thread count, the decode GEMMs against their roofline bound
 /// (min of the FMA peak and intensity × copy bandwidth, both sampled beside each shape in this run), each memory-bound op against a
 /// plain copy of the same bytes timed right beside it, the grouped GEMM against one dense GEMM of the same FLOPs, and
-/// the launch-to-completion time of a tiny op. Medians of alternating samples; read ratios, not absolutes.
+/// the launch-to-completion time of a tiny op, and (part <c>bf16</c>, not in the default set) our BF16 GEMM on the
+/// SGEMM shapes against its compute roof and our F32 SGEMM. Medians of alternating samples; read ratios, not absolutes.
 /// Each thread count runs in a child process (DOTNET_PROCESSOR_COUNT and OPENBLAS_NUM_THREADS set before start).
 /// </summary>
 internal static unsafe class CpuCompare
@@ -39,6 +40,9 @@ internal static unsafe class CpuCompare
     ];
 
     private static string[] s_parts = [];
+
+    /// <summary>Our SGEMM GFLOP/s per shape in this run (the sgemm part), for the bf16 part's ratio.</summary>
+    private static readonly Dictionary<(int M, int N, int K), double> s_sgemmOurs = [];
 
     /// <summary>The issue's targets met in this thread count's run, per part: (target, met, measured), printed at its end.</summary>
     private static readonly List<(string Target, int Met, int Of)> s_targets = [];
@@ -118,10 +122,10 @@ internal static unsafe class CpuCompare
         using DeviceStream stream = cpu.CreateStream();
         Console.WriteLine($"## {threads} thread{(threads == 1 ? string.Empty : "s")} (Environment.ProcessorCount = {Environment.ProcessorCount})");
         Console.WriteLine(OpenBlas.Describe());
-        RooflineFigures roof = Part("decode") ? RooflineMeter.Measure(cpu) : new RooflineFigures { DeviceId = cpu.Id, DeviceName = cpu.Info.Name, PeakGflops = double.NaN, BandwidthGBs = double.NaN };
+        RooflineFigures roof = Part("decode") || Part("bf16") ? RooflineMeter.Measure(cpu) : new RooflineFigures { DeviceId = cpu.Id, DeviceName = cpu.Info.Name, PeakGflops = double.NaN, BandwidthGBs = double.NaN };
         // The run-start roof is measured for the decode part only (its % of run-start roof column); other parts say so.
         Console.WriteLine(double.IsNaN(roof.PeakGflops)
-            ? "measured now: no run-start roof (only the decode part uses it)"
+            ? "measured now: no run-start roof (only the decode and bf16 parts use it)"
             : string.Create(CultureInfo.InvariantCulture, $"measured now: FMA peak {roof.PeakGflops:F0} GFLOP/s, copy {roof.BandwidthGBs:F1} GB/s (bytes read + written)"));
         Console.WriteLine();
 
@@ -133,6 +137,11 @@ internal static unsafe class CpuCompare
         if (Part("decode"))
         {
             Decodes(cpu, stream, reps, roof, threads);
+        }
+
+        if (Part("bf16"))
+        {
+            Bf16Gemms(cpu, stream, reps, roof, quick);
         }
 
         if (Part("memory"))
@@ -175,6 +184,7 @@ internal static unsafe class CpuCompare
         foreach ((int m, int n, int k, string label) in SgemmShapes.Where(s => !quick || (long)s.M * s.N * s.K <= 1L << 31))
         {
             (double ours, double blas) = Sgemm(cpu, stream, m, n, k, reps);
+            s_sgemmOurs[(m, n, k)] = ours;
             if (!double.IsNaN(blas))
             {
                 measured++;
@@ -187,6 +197,31 @@ internal static unsafe class CpuCompare
         if (measured > 0)
         {
             Target("SGEMM ≥ 1.0× OpenBLAS, shapes", met, measured);
+        }
+
+        Console.WriteLine();
+    }
+
+    /// <summary>
+    /// Our GEMM with BF16 A and B [N,K] (F32 C) on the SGEMM shapes: GFLOP/s, % of its compute roof (the run-start FMA
+    /// peak times the device's BF16 factor: 2 with the VDPBF16PS kernels), and against our F32 SGEMM of this run (when
+    /// the sgemm part ran). OpenBLAS is not beside it: the distribution's 0.3.21 is built without its BF16 GEMM (sbgemm).
+    /// </summary>
+    private static void Bf16Gemms(Device cpu, DeviceStream stream, int reps, RooflineFigures roof, bool quick)
+    {
+        double factor = (cpu as IPeakProbe)?.Bf16MatmulPeakFactor ?? 1;
+        string how = cpu.Info.Facts.FirstOrDefault(f => f.Key == "bf16 gemm").Value ?? "?";
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"BF16 GEMM here: {how}; compute roof {factor:0.#} × the FMA peak = {factor * roof.PeakGflops:F0} GFLOP/s"));
+        Console.WriteLine();
+        Console.WriteLine("| BF16 GEMM C = A·Bᵀ (F32 C) | M×N×K | ours GFLOP/s | % of BF16 compute roof | our F32 SGEMM GFLOP/s | BF16 / F32 |");
+        Console.WriteLine("|---|---|---|---|---|---|");
+        foreach ((int m, int n, int k, string label) in SgemmShapes.Where(s => !quick || (long)s.M * s.N * s.K <= 1L << 31))
+        {
+            double ours = DecodeBf16(cpu, stream, m, n, k, reps);
+            bool haveF32 = s_sgemmOurs.TryGetValue((m, n, k), out double f32);
+            Console.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"| {label} | {m}×{n}×{k} | {ours:F1} | {100 * ours / (factor * roof.PeakGflops):F0}% | {(haveF32 ? f32.ToString("F1", CultureInfo.InvariantCulture) : "-")} | {(haveF32 ? (ours / f32).ToString("F2", CultureInfo.InvariantCulture) : "-")} |"));
         }
 
         Console.WriteLine();
@@ -340,7 +375,7 @@ internal static unsafe class CpuCompare
         }
     }
 
-    /// <summary>GFLOP/s of our decode GEMM with BF16 A and B [N,K] (rotating copies of B beyond the caches, as <see cref="Sgemm"/>) and an F32 C.</summary>
+    /// <summary>GFLOP/s of our GEMM with BF16 A and B [N,K] (rotating copies of B beyond the caches, as <see cref="Sgemm"/>) and an F32 C: the decode shapes and the bf16 part's.</summary>
     private static double DecodeBf16(Device cpu, DeviceStream stream, int m, int n, int k, int reps, Action? beside = null)
     {
         var rnd = new Random(m * 31 + n * 7 + k);

@@ -328,9 +328,11 @@ internal static unsafe partial class CpuGemm
         float* bPack = (float*)Unsafe.AsPointer(ref CpuConvert.Aligned64(bPackArray));
 
         // K in slabs of equal depth (at most KC, a multiple of 8) and rows in blocks of equal height (at most MC, a
-        // multiple of mr), so no slab or block is a thin leftover.
-        int slabs = (k + KC - 1) / KC;
-        int kStep = Math.Min(KC, RoundUp((k + slabs - 1) / Math.Max(slabs, 1), 8));
+        // multiple of mr), so no slab or block is a thin leftover. BF16 pairs take half the bytes per k, so the same
+        // panels in the same caches hold twice the depth (and C is read and written half as often).
+        int kc0 = dot ? 2 * KC : KC;
+        int slabs = (k + kc0 - 1) / kc0;
+        int kStep = Math.Min(kc0, RoundUp((k + slabs - 1) / Math.Max(slabs, 1), 8));
         int rowBlocks = (i1 - i0 + MC - 1) / MC;
         int mcStep = Math.Min(MC, RoundUp((i1 - i0 + rowBlocks - 1) / rowBlocks, mr));
         int blocks = (i1 - i0 + mcStep - 1) / mcStep;
