@@ -13,8 +13,10 @@ namespace Backends.Cpu;
 /// NR-wide panels) and A (per MC×KC block, MR-high panels; an F32 row-major A whose rows fall in different L1 sets is
 /// read in place instead), then runs an MR×NR register-blocked micro-kernel (8 rows × 3 vectors with 512-bit
 /// vectors, 6 × 2 otherwise) that accumulates into an F32 C. F16/BF16 inputs are widened
-/// while packing, so one kernel serves every dtype and transpose. Decode-sized problems (M ≤ 16) stream B once instead
-/// (CpuGemm.Skinny, CpuGemm.DecodeBroadcast), and 17..384 rows with B [N,K] on AVX-512 skip packing B (CpuGemm.Broadcast).
+/// while packing, so one kernel serves every dtype and transpose; BF16 on CPUs with AVX512-BF16 is packed as pairs of k
+/// for VDPBF16PS kernels instead (CpuGemm.Bf16, <see cref="CpuBf16Dot"/>). Decode-sized problems (M ≤ 16) stream B once
+/// instead (CpuGemm.Skinny, CpuGemm.DecodeBroadcast, CpuGemm.Bf16's DecodeDot), and 17..384 rows with B [N,K] on
+/// AVX-512 skip packing B (CpuGemm.Broadcast).
 /// </summary>
 internal static unsafe partial class CpuGemm
 {
