@@ -23,7 +23,12 @@ public sealed unsafe class CpuBf16DotTests
     public void Kernel_IsLoadedExactlyWhereTheCpuHasIt()
     {
         Assert.Equal(CanRun, CpuBf16Dot.Available);
-        Assert.Contains(CanRun ? "VDPBF16PS (AVX512-BF16)" : "widened to F32 while packing", CpuBf16Dot.Status, StringComparison.Ordinal);
+        bool off = Environment.GetEnvironmentVariable("BACKENDS_CPU_BF16_DOT") == "0";
+        Assert.Equal(CanRun && !off, CpuBf16Dot.Enabled);
+        Assert.Contains(
+            !CanRun ? "widened to F32 while packing (" : off ? "turned off by BACKENDS_CPU_BF16_DOT=0" : "VDPBF16PS (AVX512-BF16)",
+            CpuBf16Dot.Status,
+            StringComparison.Ordinal);
         if (!CanRun)
         {
             Assert.Throws<InvalidOperationException>(() => CpuBf16Dot.Run(null, null, 1, null));
