@@ -271,14 +271,7 @@ internal static unsafe partial class CpuGemm
                         }
                     }
 
-                    float* o = outs + (j - j0);
-                    for (int i = 0; i < m; i++)
-                    {
-                        for (int r = 0; r < cnt; r++)
-                        {
-                            o[(i * width) + r] = sums[(r * 16) + i];
-                        }
-                    }
+                    ScatterTileSums(sums, cnt, m, outs + (j - j0), width);
                 }
 
                 for (int i = 0; i < m; i++)

@@ -237,14 +237,7 @@ internal static unsafe partial class CpuGemm
                         }
                     }
 
-                    float* o = outs + (j - j0);
-                    for (int i = 0; i < m; i++)
-                    {
-                        for (int r = 0; r < cnt; r++)
-                        {
-                            o[(i * width) + r] = sums[(r * 16) + i];
-                        }
-                    }
+                    ScatterTileSums(sums, cnt, m, outs + (j - j0), width);
                 }
 
                 for (int i = 0; i < m; i++)
@@ -263,6 +256,22 @@ internal static unsafe partial class CpuGemm
             if (wideOwned)
             {
                 NativeMemory.AlignedFree(aWide);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A tile's totals into the worker's output rows: <paramref name="sums"/> holds 16 floats per B row of the tile (row
+    /// i of A at float i), <paramref name="o"/> the tile's first column of m rows <paramref name="width"/> floats apart.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ScatterTileSums(float* sums, int cnt, int m, float* o, int width)
+    {
+        for (int i = 0; i < m; i++)
+        {
+            for (int r = 0; r < cnt; r++)
+            {
+                o[(i * width) + r] = sums[(r * 16) + i];
             }
         }
     }

@@ -152,7 +152,8 @@ public sealed unsafe class CpuBf16DotTests
         return c;
     }
 
-    private static ushort[] RandomBf16(Random rng, long count)
+    /// <summary>count BF16 values uniform in (−1, 1), as bits.</summary>
+    internal static ushort[] RandomBf16(Random rng, long count)
     {
         var v = new ushort[count];
         for (long i = 0; i < count; i++)
@@ -210,7 +211,7 @@ public sealed unsafe class CpuGemmAccumulatorTests
         for (int s = 0; s < shapes.Length; s++)
         {
             (int m, int n, int k) = shapes[s];
-            inputs[s] = (Bf16(rng, m * k), Bf16(rng, n * k));
+            inputs[s] = (CpuBf16DotTests.RandomBf16(rng, m * k), CpuBf16DotTests.RandomBf16(rng, n * k));
             alone[s] = Run(inputs[s].A, inputs[s].B, m, n, k);
         }
 
@@ -237,16 +238,5 @@ public sealed unsafe class CpuGemmAccumulatorTests
         }
 
         return c;
-    }
-
-    private static ushort[] Bf16(Random rng, int count)
-    {
-        var v = new ushort[count];
-        for (int i = 0; i < count; i++)
-        {
-            v[i] = ((BFloat16)(float)((rng.NextDouble() * 2) - 1)).RawValue;
-        }
-
-        return v;
     }
 }
