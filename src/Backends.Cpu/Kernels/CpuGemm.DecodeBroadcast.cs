@@ -237,7 +237,7 @@ internal static unsafe partial class CpuGemm
                         }
                     }
 
-                    ScatterTileSums(sums, cnt, m, outs + (j - j0), width);
+                    ScatterTileSums(sums, cnt, m, outs + (j - j0), width, 1);
                 }
 
                 for (int i = 0; i < m; i++)
@@ -262,16 +262,17 @@ internal static unsafe partial class CpuGemm
 
     /// <summary>
     /// A tile's totals into the worker's output rows: <paramref name="sums"/> holds 16 floats per B row of the tile (row
-    /// i of A at float i), <paramref name="o"/> the tile's first column of m rows <paramref name="width"/> floats apart.
+    /// i of A at float i), <paramref name="o"/> the tile's first column of m rows <paramref name="width"/> floats apart,
+    /// its B row r at column r·<paramref name="step"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ScatterTileSums(float* sums, int cnt, int m, float* o, int width)
+    private static void ScatterTileSums(float* sums, int cnt, int m, float* o, int width, int step)
     {
         for (int i = 0; i < m; i++)
         {
             for (int r = 0; r < cnt; r++)
             {
-                o[(i * width) + r] = sums[(r * 16) + i];
+                o[(i * width) + (r * step)] = sums[(r * 16) + i];
             }
         }
     }
