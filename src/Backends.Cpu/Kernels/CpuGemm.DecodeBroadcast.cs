@@ -85,7 +85,9 @@ internal static unsafe partial class CpuGemm
         int m = p.M;
         if (m <= 4)
         {
-            DecodeBroadcast<Quad>(p, pa, lda);
+            // Only F32 takes the broadcast tiles at 3..4 rows (TakesBroadcastTiles).
+            System.Diagnostics.Debug.Assert(p.InType == DType.F32, "3..4 rows of half precision take DecodeHalf");
+            DecodeRuns4(p, pa, lda);
         }
         else if (m <= 8 && p.InType == DType.BF16)
         {
@@ -190,10 +192,6 @@ internal static unsafe partial class CpuGemm
                     if (cnt < tileRows)
                     {
                         BroadcastTileShort<TB>(kv / kPer, aT, b, ld, cnt, vacc);
-                    }
-                    else if (TB.AVectors == 1)
-                    {
-                        QuadTile12(kv / kPer, aT, (float*)b, ld / sizeof(float), vacc, next);
                     }
                     else if (TB.AVectors == 2)
                     {
@@ -343,10 +341,10 @@ internal static unsafe partial class CpuGemm
         static abstract Vector512<float> Load(byte* p);
 
         /// <summary>
-        /// Vectors of Aᵀ per step: 1; 2 for 5..8 rows as quads (rows 0..3 and 4..7); 4 for 9..16 rows as quads (rows
-        /// 0..3, 4..7, 8..11, 12..15). Each broadcast of B serves one FMA per vector.
+        /// Vectors of Aᵀ per step: 2 for 5..8 rows as quads (rows 0..3 and 4..7); 4 for 9..16 rows as quads (rows
+        /// 0..3, 4..7, 8..11, 12..15). Each broadcast of B serves one FMA per vector. (3..4 rows take DecodeRuns4.)
         /// </summary>
-        static virtual int AVectors => 1;
+        static abstract int AVectors { get; }
 
         /// <summary>B rows per tile: 12, or 6 with four A vectors (24 accumulators either way with two or four).</summary>
         static virtual int TileRows => 12;
@@ -357,15 +355,8 @@ internal static unsafe partial class CpuGemm
     /// the load unit). <c>Vector512.Create(Vector128.Load(p))</c> compiles to a 128-bit load and three inserts on the
     /// shuffle port instead, which made quad broadcasts measure slower than pairs before.
     /// </summary>
-    private readonly struct Quad : IBroadcastK
-    {
-        public static int ElementBytes => sizeof(float);
-
-        public static int KPerVector => 4;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<float> Load(byte* p) => Avx512F.BroadcastVector128ToVector512((float*)p);
-    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> BroadcastQuad(byte* p) => Avx512F.BroadcastVector128ToVector512((float*)p);
 
     /// <summary>A quad of F32 elements of B against two vectors of Aᵀ (5..8 rows of A, 4 rows × 4 k each).</summary>
     private readonly struct QuadPair : IBroadcastK
@@ -377,7 +368,7 @@ internal static unsafe partial class CpuGemm
         public static int AVectors => 2;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<float> Load(byte* p) => Quad.Load(p);
+        public static Vector512<float> Load(byte* p) => BroadcastQuad(p);
     }
 
     /// <summary>A quad of F32 elements of B against four vectors of Aᵀ (9..16 rows of A, 4 rows × 4 k each), 6 B rows per tile.</summary>
@@ -392,7 +383,7 @@ internal static unsafe partial class CpuGemm
         public static int TileRows => 6;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<float> Load(byte* p) => Quad.Load(p);
+        public static Vector512<float> Load(byte* p) => BroadcastQuad(p);
     }
 
     /// <summary>
@@ -429,66 +420,13 @@ internal static unsafe partial class CpuGemm
     }
 
     /// <summary>
-    /// The four-k-per-vector tile (3..4 rows of A) over 12 B rows, reading B with full 64-byte loads: each load holds
-    /// four quads of a row, spread to all lanes by in-register 128-bit shuffles. On an AMD EPYC (Zen 5) it ran 40% faster
-    /// than quad broadcasts written as <c>Vector512.Create(Vector128.Load(p))</c>, which compile to a load and three
-    /// inserts (see <see cref="Quad"/>); on the Ice Lake Xeon true 128-bit broadcast loads measured even with it at 3..4
-    /// rows (B out of cache, one core: 17.5–17.6 GB/s both), so it stays. <paramref name="steps"/> is a multiple of 4
-    /// (the caller leaves the rest of K to its scalar tail). <paramref name="next"/>: bytes from these rows to the next
-    /// tile's, whose first lines are fetched as this tile ends (0: none; the fetch then runs past the tile's own rows).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void QuadTile12(int steps, float* aT, float* b, long ldb, float* acc, nint next)
-    {
-        nint ld = (nint)(ldb * sizeof(float));
-        byte* p0 = (byte*)b, p3 = p0 + (3 * ld), p6 = p0 + (6 * ld), p9 = p0 + (9 * ld);
-        Vector512<float> c0 = Vector512<float>.Zero, c1 = Vector512<float>.Zero, c2 = Vector512<float>.Zero, c3 = Vector512<float>.Zero, c4 = Vector512<float>.Zero, c5 = Vector512<float>.Zero;
-        Vector512<float> c6 = Vector512<float>.Zero, c7 = Vector512<float>.Zero, c8 = Vector512<float>.Zero, c9 = Vector512<float>.Zero, c10 = Vector512<float>.Zero, c11 = Vector512<float>.Zero;
-        nint pf = DecodePrefetch, jump = NextTileJump(next, steps, 16, out int wrapAt);
-        for (int s = 0; s < steps; s += 4)
-        {
-            Prefetch12(p0 + pf + (s >= wrapAt ? jump : 0), ld);
-            Vector512<float> a0 = Vector512.Load(aT), a1 = Vector512.Load(aT + 16), a2 = Vector512.Load(aT + 32), a3 = Vector512.Load(aT + 48);
-            c0 = QuadFma((float*)p0, a0, a1, a2, a3, c0);
-            c1 = QuadFma((float*)(p0 + ld), a0, a1, a2, a3, c1);
-            c2 = QuadFma((float*)(p0 + (ld << 1)), a0, a1, a2, a3, c2);
-            c3 = QuadFma((float*)p3, a0, a1, a2, a3, c3);
-            c4 = QuadFma((float*)(p3 + ld), a0, a1, a2, a3, c4);
-            c5 = QuadFma((float*)(p3 + (ld << 1)), a0, a1, a2, a3, c5);
-            c6 = QuadFma((float*)p6, a0, a1, a2, a3, c6);
-            c7 = QuadFma((float*)(p6 + ld), a0, a1, a2, a3, c7);
-            c8 = QuadFma((float*)(p6 + (ld << 1)), a0, a1, a2, a3, c8);
-            c9 = QuadFma((float*)p9, a0, a1, a2, a3, c9);
-            c10 = QuadFma((float*)(p9 + ld), a0, a1, a2, a3, c10);
-            c11 = QuadFma((float*)(p9 + (ld << 1)), a0, a1, a2, a3, c11);
-            aT += 64;
-            p0 += 64;
-            p3 += 64;
-            p6 += 64;
-            p9 += 64;
-        }
-
-        c0.Store(acc);
-        c1.Store(acc + 16);
-        c2.Store(acc + 32);
-        c3.Store(acc + 48);
-        c4.Store(acc + 64);
-        c5.Store(acc + 80);
-        c6.Store(acc + 96);
-        c7.Store(acc + 112);
-        c8.Store(acc + 128);
-        c9.Store(acc + 144);
-        c10.Store(acc + 160);
-        c11.Store(acc + 176);
-    }
-
-    /// <summary>
     /// 5..8 rows of A as two quad vectors (rows 0..3 and 4..7 × 4 k) against 12 B rows: each 128-bit broadcast of a quad
     /// of B is a plain load that serves two FMAs (the pairs' 64-bit broadcasts served one FMA each, a load per FMA).
     /// Measured A/B on one core of the Ice Lake Xeon (the kernels alone, B out of cache): 8×4096×4096 58.5 → 65.6
     /// GFLOP/s, 8×7168×2048 58.4 → 68.4; with B in L2 the pair tile computed at 70–82 GFLOP/s and this one at 120–126.
-    /// <paramref name="steps"/> (quads) is a multiple of the quads in a 64-byte line (4 of F32); <paramref name="next"/>
-    /// as for <see cref="QuadTile12"/>.
+    /// <paramref name="steps"/> (quads) is a multiple of the quads in a 64-byte line (4 of F32). <paramref name="next"/>:
+    /// bytes from these rows to the next tile's, whose first lines are fetched as this tile ends (0: none; the fetch then
+    /// runs past the tile's own rows).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void QuadPairTile12<TB>(int steps, float* aT, byte* b0, nint ld, float* acc, nint next)
@@ -587,7 +525,7 @@ internal static unsafe partial class CpuGemm
     /// one core of the Ice Lake Xeon (the kernels alone, F32): with B in L2 134–136 → 164–174 GFLOP/s (74% → 90–95% of
     /// the FMA peak); B out of cache 16×4096×4096 102.6–107 → 111.5–116, where a read of the same six rows with no
     /// arithmetic drew only 14–15 GB/s. <paramref name="steps"/> (quads) is a multiple of the quads in a 64-byte line (4
-    /// of F32, 8 of BF16); <paramref name="next"/> as for <see cref="QuadTile12"/>.
+    /// of F32, 8 of BF16); <paramref name="next"/> as for <see cref="QuadPairTile12{TB}"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void QuadWideTile6<TB>(int steps, float* aT, byte* b0, nint ld, float* acc, nint next)
@@ -707,17 +645,6 @@ internal static unsafe partial class CpuGemm
         Sse.Prefetch0(p9 + (ld << 1));
     }
 
-    /// <summary>c + Σ_q b[q]·a_q: one 64-byte load of a B row (16 k), each of its four 128-bit quarters spread over the
-    /// vector by a shuffle against the A vector of those four k.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> QuadFma(float* b, Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3, Vector512<float> c)
-    {
-        Vector512<float> v = Vector512.Load(b);
-        c = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0x00), a0, c);
-        c = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0x55), a1, c);
-        c = Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0xAA), a2, c);
-        return Vector512.FusedMultiplyAdd(Avx512F.Shuffle4x128(v, v, 0xFF), a3, c);
-    }
     /// <summary>The same over fewer B rows than a tile (the last tile of a row count that is not a multiple of it), one row at a time.</summary>
     private static void BroadcastTileShort<TB>(int steps, float* aT, byte* b0, nint ld, int cnt, float* acc)
         where TB : struct, IBroadcastK

@@ -606,9 +606,10 @@ internal static unsafe partial class CpuGemm
     /// <param name="floats">Floats of the pack.</param>
     /// <param name="rows">A's F32 rows this worker reads (<paramref name="a"/>, or its widened copy).</param>
     /// <param name="ldRows">Floats between <paramref name="rows"/>' rows.</param>
+    /// <param name="lines">Pack by <see cref="PackLinesOfK"/> (for <see cref="DecodeRuns4"/>; <paramref name="rowsPer"/> and <paramref name="aw"/> unused) instead of <see cref="PackQuadsOfK"/>.</param>
     /// <returns>This worker's packed Aᵀ.</returns>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float* WorkerPack(long call, in GemmProblem p, float* a, long lda, int rowsPer, int steps, int aw, long floats, out float* rows, out long ldRows)
+    private static float* WorkerPack(long call, in GemmProblem p, float* a, long lda, int rowsPer, int steps, int aw, long floats, out float* rows, out long ldRows, bool lines = false)
     {
         float* own = CpuConvert.ScratchPointer(6, (int)floats);
         if (t_copyCall != call || t_copyOf != (nint)own)
@@ -621,7 +622,15 @@ internal static unsafe partial class CpuGemm
                 WidenRowsOfA(p, 0, p.M, a, lda);
             }
 
-            PackQuadsOfK(a, lda, p.M, rowsPer, steps, own, aw);
+            if (lines)
+            {
+                PackLinesOfK(a, lda, p.M, steps, own);
+            }
+            else
+            {
+                PackQuadsOfK(a, lda, p.M, rowsPer, steps, own, aw);
+            }
+
             t_copyCall = call;
             t_copyOf = (nint)own;
             t_copyRows = (nint)a;
