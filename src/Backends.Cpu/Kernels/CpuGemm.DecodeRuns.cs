@@ -58,7 +58,7 @@ internal static unsafe partial class CpuGemm
                 PackLinesOfK(pa, lda, m, kv / 16, aShared);
             }
 
-            int units = (n + RunsUnit - 1) / RunsUnit;
+            long units = ((long)n + RunsUnit - 1) / RunsUnit;
             long call = NextCall();
             CpuParallel.For(units, Math.Max(1, 49152 / Math.Max(k, 1)), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (t0, t1) =>
             {
@@ -201,7 +201,7 @@ internal static unsafe partial class CpuGemm
         for (int q = 0; q < kv; q += 16)
         {
             Vector512<float> x = Vector512.Load(brow + q);
-            float* pa = aP + (4 * q);
+            float* pa = aP + (4L * q);
             c0 = Vector512.FusedMultiplyAdd(Vector512.Load(pa), x, c0);
             c1 = Vector512.FusedMultiplyAdd(Vector512.Load(pa + 16), x, c1);
             c2 = Vector512.FusedMultiplyAdd(Vector512.Load(pa + 32), x, c2);
