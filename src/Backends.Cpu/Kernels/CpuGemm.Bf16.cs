@@ -180,6 +180,7 @@ internal static unsafe partial class CpuGemm
             }
         }
     }
+
     /// <summary>
     /// Whether a decode GEMM runs on the VDPBF16PS decode tiles (<see cref="DecodeDot"/>): BF16 weights stored [N,K] (a
     /// Linear layer's), 4..16 rows, K of at least one 8-k step, the kernels loaded and wanted. One to three rows keep

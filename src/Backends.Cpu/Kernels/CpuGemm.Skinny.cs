@@ -67,7 +67,8 @@ internal static unsafe partial class CpuGemm
     /// <summary>
     /// Whether a decode GEMM (M ≤ 16) takes the broadcast tiles (<see cref="DecodeBroadcast"/>): B [N,K] with 512-bit
     /// vectors, from 3 rows of F32, 5 of BF16 and 9 of F16 (fewer half-precision rows take the dot tiles of
-    /// <see cref="DecodeHalf"/>, which widen B in registers; see SkinnyWith for why there).
+    /// <see cref="DecodeHalf"/>, which widen B in registers; see SkinnyWith for why there). F32 at 3..4 rows goes on from
+    /// there to the runs of <see cref="DecodeRuns4"/>.
     /// </summary>
     private static bool TakesBroadcastTiles(in GemmProblem p) =>
         p.TransB && Vector512.IsHardwareAccelerated && p.M >= (p.InType == DType.F32 ? 3 : p.InType == DType.BF16 ? 5 : 9);
