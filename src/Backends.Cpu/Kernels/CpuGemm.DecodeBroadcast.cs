@@ -1,6 +1,5 @@
 using System;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -126,136 +125,106 @@ internal static unsafe partial class CpuGemm
         // Each worker packs its own on its first chunk (WorkerPack); past MaxWorkerPack floats one is packed here and shared.
         long aFloats = Math.Max(kv, 1) * (long)rowsPer;
         bool shared = aFloats > MaxWorkerPack;
-        bool owned = false, wideOwned = false;
-        float* aTShared = null, aWide = null;
-        try
+        using DecodeSharedPack sharedPack = shared ? DecodeSharedPack.Make(p, ref pa, ref lda, aFloats, kv / kPer, false, rowsPer, aw) : default;
+        float* aTShared = sharedPack.Pack;
+        int tiles = (n + tileRows - 1) / tileRows;
+        long call = NextCall();
+        CpuParallel.For(tiles, Math.Max(1, 65536 / Math.Max(k, 1)), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (t0, t1) =>
         {
-            if (shared)
+            // rows / ldRows: A's F32 rows this worker reads for the K tail (pa, or its own widened copy).
+            float* rows = pa;
+            long ldRows = lda;
+            float* aT = shared ? aTShared : WorkerPack(call, p, pa, lda, rowsPer, kv / kPer, aw, aFloats, out rows, out ldRows);
+            int j0 = (int)(t0 * tileRows), j1 = (int)Math.Min(n, t1 * tileRows), width = j1 - j0;
+            int ldr = RoundUp(Math.Max(k, 1), 16) + 16;
+            // B is read in place when the broadcast reads its dtype (F32, or BF16 with the BF16 broadcasts), else
+            // the tile's rows are widened to F32 first.
+            bool inPlace = TB.ElementBytes == p.InType.SizeInBytes();
+            float* rowsF32 = inPlace ? null : CpuConvert.ScratchPointer(0, tileRows * ldr);
+            float* outs = CpuConvert.ScratchPointer(1, m * width);
+            float* vacc = stackalloc float[tileRows * aw];
+            float* sums = stackalloc float[tileRows * 16];
+            int aVectors = TB.AVectors;
+            for (int j = j0; j < j1; j += tileRows)
             {
-                if (pa == null)
+                int cnt = Math.Min(tileRows, j1 - j);
+                byte* b;
+                nint ld;
+                if (inPlace)
                 {
-                    // A widened once here, for the shared pack and every worker's K tail.
-                    lda = WidenedLd(k);
-                    aWide = RentCallBuffer(4, m * lda, out wideOwned);
-                    WidenRowsOfA(p, 0, m, aWide, lda);
-                    pa = aWide;
+                    b = (byte*)p.B + ((long)j * p.LdB * TB.ElementBytes);
+                    ld = (nint)(p.LdB * TB.ElementBytes);
                 }
-
-                aTShared = RentCallBuffer(5, aFloats, out owned);
-                PackQuadsOfK(pa, lda, m, rowsPer, kv / kPer, aTShared, aw);
-            }
-
-            int tiles = (n + tileRows - 1) / tileRows;
-            long call = NextCall();
-            CpuParallel.For(tiles, Math.Max(1, 65536 / Math.Max(k, 1)), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (t0, t1) =>
-            {
-                // rows / ldRows: A's F32 rows this worker reads for the K tail (pa, or its own widened copy).
-                float* rows = pa;
-                long ldRows = lda;
-                float* aT = shared ? aTShared : WorkerPack(call, p, pa, lda, rowsPer, kv / kPer, aw, aFloats, out rows, out ldRows);
-                int j0 = (int)(t0 * tileRows), j1 = (int)Math.Min(n, t1 * tileRows), width = j1 - j0;
-                int ldr = RoundUp(Math.Max(k, 1), 16) + 16;
-                // B is read in place when the broadcast reads its dtype (F32, or BF16 with the BF16 broadcasts), else
-                // the tile's rows are widened to F32 first.
-                bool inPlace = TB.ElementBytes == p.InType.SizeInBytes();
-                float* rowsF32 = inPlace ? null : CpuConvert.ScratchPointer(0, tileRows * ldr);
-                float* outs = CpuConvert.ScratchPointer(1, m * width);
-                float* vacc = stackalloc float[tileRows * aw];
-                float* sums = stackalloc float[tileRows * 16];
-                int aVectors = TB.AVectors;
-                for (int j = j0; j < j1; j += tileRows)
+                else
                 {
-                    int cnt = Math.Min(tileRows, j1 - j);
-                    byte* b;
-                    nint ld;
-                    if (inPlace)
-                    {
-                        b = (byte*)p.B + ((long)j * p.LdB * TB.ElementBytes);
-                        ld = (nint)(p.LdB * TB.ElementBytes);
-                    }
-                    else
-                    {
-                        for (int r = 0; r < cnt; r++)
-                        {
-                            CpuConvert.ToFloat(p.InType, p.B, (long)(j + r) * p.LdB, new Span<float>(rowsF32 + ((long)r * ldr), k));
-                        }
-
-                        b = (byte*)rowsF32;
-                        ld = (nint)(ldr * sizeof(float));
-                    }
-
-                    // Where the next tile's rows start, from this tile's: in place and not the last tile, the tiles fetch
-                    // the next tile's first lines while they end, instead of lines past their own rows (0: no such fetch).
-                    // One core, A/B: F32 16×7168×2048 144 → 158 GFLOP/s, 8× 89 → 97, 4× 46 → 49, 16×4096×4096 162 →
-                    // 166; BF16 16×7168×2048 147 → 169, 12× 111 → 127. Short rows (K = 2048) gain the most.
-                    nint next = inPlace && j + (2 * tileRows) <= j1 ? tileRows * ld : 0;
-                    if (cnt < tileRows)
-                    {
-                        BroadcastTileShort<TB>(kv / kPer, aT, b, ld, cnt, vacc);
-                    }
-                    else if (TB.AVectors == 2)
-                    {
-                        QuadPairTile12<TB>(kv / kPer, aT, b, ld, vacc, next);
-                    }
-                    else
-                    {
-                        QuadWideTile6<TB>(kv / kPer, aT, b, ld, vacc, next);
-                    }
-
-                    // Lane 4i + j of row r's aw accumulator floats holds A[i, ·]·B[r, ·] over the k ≡ j (mod 4): the
-                    // quads summed by vector shuffles (QuadSums: one vector of rows 0..15 per B row), then the K tail.
-                    // The scalar sums before took a tenth of a 16-row call (16×4096×4096, one core: 958 of 9526 µs), time
-                    // in which no B line was fetched. A/B in one process, one core: 16×7168×2048 71.6 → 80.0 GFLOP/s,
-                    // 16×4096×4096 51.2 → 54.0 (a slow phase), 8×7168×2048 49.3 → 52.0; B in cache 16×96×2048 52.3 → 60.7.
                     for (int r = 0; r < cnt; r++)
                     {
-                        float* ar = vacc + (r * aw);
-                        Vector512<float> zero = Vector512<float>.Zero;
-                        Vector512<float> v1 = aVectors > 1 ? Vector512.Load(ar + 16) : zero;
-                        Vector512<float> v2 = aVectors > 2 ? Vector512.Load(ar + 32) : zero, v3 = aVectors > 2 ? Vector512.Load(ar + 48) : zero;
-                        QuadSums(Vector512.Load(ar), v1, v2, v3).Store(sums + (r * 16));
+                        CpuConvert.ToFloat(p.InType, p.B, (long)(j + r) * p.LdB, new Span<float>(rowsF32 + ((long)r * ldr), k));
                     }
 
-                    if (kv < k)
-                    {
-                        for (int r = 0; r < cnt; r++)
-                        {
-                            byte* brow = b + (r * ld);
-                            for (int i = 0; i < m; i++)
-                            {
-                                float v = sums[(r * 16) + i];
-                                for (int q = kv; q < k; q++)
-                                {
-                                    float bq = TB.ElementBytes == sizeof(float) ? ((float*)brow)[q] : BitConverter.UInt32BitsToSingle((uint)((ushort*)brow)[q] << 16);
-                                    v += rows[((long)i * ldRows) + q] * bq;
-                                }
+                    b = (byte*)rowsF32;
+                    ld = (nint)(ldr * sizeof(float));
+                }
 
-                                sums[(r * 16) + i] = v;
+                // Where the next tile's rows start, from this tile's: in place and not the last tile, the tiles fetch
+                // the next tile's first lines while they end, instead of lines past their own rows (0: no such fetch).
+                // One core, A/B: F32 16×7168×2048 144 → 158 GFLOP/s, 8× 89 → 97, 4× 46 → 49, 16×4096×4096 162 →
+                // 166; BF16 16×7168×2048 147 → 169, 12× 111 → 127. Short rows (K = 2048) gain the most.
+                nint next = inPlace && j + (2 * tileRows) <= j1 ? tileRows * ld : 0;
+                if (cnt < tileRows)
+                {
+                    BroadcastTileShort<TB>(kv / kPer, aT, b, ld, cnt, vacc);
+                }
+                else if (TB.AVectors == 2)
+                {
+                    QuadPairTile12<TB>(kv / kPer, aT, b, ld, vacc, next);
+                }
+                else
+                {
+                    QuadWideTile6<TB>(kv / kPer, aT, b, ld, vacc, next);
+                }
+
+                // Lane 4i + j of row r's aw accumulator floats holds A[i, ·]·B[r, ·] over the k ≡ j (mod 4): the
+                // quads summed by vector shuffles (QuadSums: one vector of rows 0..15 per B row), then the K tail.
+                // The scalar sums before took a tenth of a 16-row call (16×4096×4096, one core: 958 of 9526 µs), time
+                // in which no B line was fetched. A/B in one process, one core: 16×7168×2048 71.6 → 80.0 GFLOP/s,
+                // 16×4096×4096 51.2 → 54.0 (a slow phase), 8×7168×2048 49.3 → 52.0; B in cache 16×96×2048 52.3 → 60.7.
+                for (int r = 0; r < cnt; r++)
+                {
+                    float* ar = vacc + (r * aw);
+                    Vector512<float> zero = Vector512<float>.Zero;
+                    Vector512<float> v1 = aVectors > 1 ? Vector512.Load(ar + 16) : zero;
+                    Vector512<float> v2 = aVectors > 2 ? Vector512.Load(ar + 32) : zero, v3 = aVectors > 2 ? Vector512.Load(ar + 48) : zero;
+                    QuadSums(Vector512.Load(ar), v1, v2, v3).Store(sums + (r * 16));
+                }
+
+                if (kv < k)
+                {
+                    for (int r = 0; r < cnt; r++)
+                    {
+                        byte* brow = b + (r * ld);
+                        for (int i = 0; i < m; i++)
+                        {
+                            float v = sums[(r * 16) + i];
+                            for (int q = kv; q < k; q++)
+                            {
+                                float bq = TB.ElementBytes == sizeof(float) ? ((float*)brow)[q] : BitConverter.UInt32BitsToSingle((uint)((ushort*)brow)[q] << 16);
+                                v += rows[((long)i * ldRows) + q] * bq;
                             }
+
+                            sums[(r * 16) + i] = v;
                         }
                     }
-
-                    ScatterTileSums(sums, cnt, m, outs + (j - j0), width, 1);
                 }
 
-                for (int i = 0; i < m; i++)
-                {
-                    WriteRow(p, i, j0, new Span<float>(outs + (i * width), width));
-                }
-            }, DecodeChunksPerWorker);
-        }
-        finally
-        {
-            if (owned)
-            {
-                NativeMemory.AlignedFree(aTShared);
+                ScatterTileSums(sums, cnt, m, outs + (j - j0), width, 1);
             }
 
-            if (wideOwned)
+            for (int i = 0; i < m; i++)
             {
-                NativeMemory.AlignedFree(aWide);
+                WriteRow(p, i, j0, new Span<float>(outs + (i * width), width));
             }
-        }
+        }, DecodeChunksPerWorker);
     }
 
     /// <summary>

@@ -1,6 +1,5 @@
 using System;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -40,93 +39,64 @@ internal static unsafe partial class CpuGemm
         int kv = k - (k % 16);
         long aFloats = Math.Max(kv, 1) * 4L;
         bool shared = aFloats > MaxWorkerPack;
-        bool owned = false, wideOwned = false;
-        float* aShared = null, aWide = null;
-        try
+        using DecodeSharedPack sharedPack = shared ? DecodeSharedPack.Make(p, ref pa, ref lda, aFloats, kv / 16, true, 4, 64) : default;
+        float* aShared = sharedPack.Pack;
+        long units = ((long)n + RunsUnit - 1) / RunsUnit;
+        long call = NextCall();
+        CpuParallel.For(units, Math.Max(1, 49152 / Math.Max(k, 1)), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (t0, t1) =>
         {
-            if (shared)
+            float* rows = pa;
+            long ldRows = lda;
+            float* aP = shared ? aShared : WorkerPack(call, p, pa, lda, 4, kv / 16, 64, aFloats, out rows, out ldRows, lines: true);
+            int j0 = (int)(t0 * RunsUnit), j1 = (int)Math.Min(n, t1 * RunsUnit), width = j1 - j0;
+            int per = width / 4;
+            float* b = (float*)p.B + ((long)j0 * p.LdB);
+            float* outs = CpuConvert.ScratchPointer(1, m * width);
+            float* sums = CpuConvert.ScratchPointer(3, Math.Max(per, 1) * 16);
+            RunsQuad(aP, kv, b, p.LdB, per, sums);
+
+            // Lane 4r + i of a step's vector: row i of A against the step's B row in run r.
+            for (int s = 0; s < per; s++)
             {
-                if (pa == null)
+                float* v = sums + (s * 16);
+                for (int r = 0; r < 4; r++)
                 {
-                    lda = WidenedLd(k);
-                    aWide = RentCallBuffer(4, m * lda, out wideOwned);
-                    WidenRowsOfA(p, 0, m, aWide, lda);
-                    pa = aWide;
-                }
-
-                aShared = RentCallBuffer(5, aFloats, out owned);
-                PackLinesOfK(pa, lda, m, kv / 16, aShared);
-            }
-
-            long units = ((long)n + RunsUnit - 1) / RunsUnit;
-            long call = NextCall();
-            CpuParallel.For(units, Math.Max(1, 49152 / Math.Max(k, 1)), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (t0, t1) =>
-            {
-                float* rows = pa;
-                long ldRows = lda;
-                float* aP = shared ? aShared : WorkerPack(call, p, pa, lda, 4, kv / 16, 64, aFloats, out rows, out ldRows, lines: true);
-                int j0 = (int)(t0 * RunsUnit), j1 = (int)Math.Min(n, t1 * RunsUnit), width = j1 - j0;
-                int per = width / 4;
-                float* b = (float*)p.B + ((long)j0 * p.LdB);
-                float* outs = CpuConvert.ScratchPointer(1, m * width);
-                float* sums = CpuConvert.ScratchPointer(3, Math.Max(per, 1) * 16);
-                RunsQuad(aP, kv, b, p.LdB, per, sums);
-
-                // Lane 4r + i of a step's vector: row i of A against the step's B row in run r.
-                for (int s = 0; s < per; s++)
-                {
-                    float* v = sums + (s * 16);
-                    for (int r = 0; r < 4; r++)
+                    for (int i = 0; i < m; i++)
                     {
-                        for (int i = 0; i < m; i++)
-                        {
-                            outs[(i * width) + (r * per) + s] = v[(4 * r) + i];
-                        }
+                        outs[(i * width) + (r * per) + s] = v[(4 * r) + i];
                     }
                 }
+            }
 
-                for (int j = 4 * per; j < width; j++)
-                {
-                    RowQuad(aP, kv, b + ((long)j * p.LdB), m, outs + j, width);
-                }
+            for (int j = 4 * per; j < width; j++)
+            {
+                RowQuad(aP, kv, b + ((long)j * p.LdB), m, outs + j, width);
+            }
 
-                if (kv < k)
+            if (kv < k)
+            {
+                for (int j = 0; j < width; j++)
                 {
-                    for (int j = 0; j < width; j++)
+                    float* brow = b + ((long)j * p.LdB);
+                    for (int i = 0; i < m; i++)
                     {
-                        float* brow = b + ((long)j * p.LdB);
-                        for (int i = 0; i < m; i++)
+                        float* arow = rows + (i * ldRows);
+                        float t = 0;
+                        for (int q = kv; q < k; q++)
                         {
-                            float* arow = rows + (i * ldRows);
-                            float t = 0;
-                            for (int q = kv; q < k; q++)
-                            {
-                                t += arow[q] * brow[q];
-                            }
-
-                            outs[(i * width) + j] += t;
+                            t += arow[q] * brow[q];
                         }
+
+                        outs[(i * width) + j] += t;
                     }
                 }
-
-                for (int i = 0; i < m; i++)
-                {
-                    WriteRow(p, i, j0, new Span<float>(outs + (i * width), width));
-                }
-            }, DecodeChunksPerWorker);
-        }
-        finally
-        {
-            if (owned)
-            {
-                NativeMemory.AlignedFree(aShared);
             }
 
-            if (wideOwned)
+            for (int i = 0; i < m; i++)
             {
-                NativeMemory.AlignedFree(aWide);
+                WriteRow(p, i, j0, new Span<float>(outs + (i * width), width));
             }
-        }
+        }, DecodeChunksPerWorker);
     }
 
     /// <summary>

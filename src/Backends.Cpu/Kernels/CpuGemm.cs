@@ -642,6 +642,89 @@ internal static unsafe partial class CpuGemm
         return own;
     }
 
+    /// <summary>
+    /// The packed A every worker of a decode call reads when the pack passes <see cref="MaxWorkerPack"/> floats (within
+    /// it each worker packs its own: <see cref="WorkerPack"/>), made before the workers start; disposing frees what was
+    /// allocated. <c>default</c>: none.
+    /// </summary>
+    private readonly struct DecodeSharedPack : IDisposable
+    {
+        private readonly bool _packOwned, _wideOwned;
+
+        private DecodeSharedPack(float* pack, bool packOwned, float* wide, bool wideOwned)
+        {
+            Pack = pack;
+            _packOwned = packOwned;
+            Wide = wide;
+            _wideOwned = wideOwned;
+        }
+
+        /// <summary>The shared pack (null for <c>default</c>).</summary>
+        public float* Pack { get; }
+
+        /// <summary>A widened to F32 for the pack, or null when A's own F32 rows were packed.</summary>
+        public float* Wide { get; }
+
+        /// <summary>
+        /// Packs A from <paramref name="pa"/> (its F32 rows, <paramref name="lda"/> floats apart), or, when that is null, from
+        /// A widened here once: then <paramref name="pa"/> and <paramref name="lda"/> become that copy, which every worker
+        /// also reads for the K tail. <paramref name="lines"/>: <see cref="PackLinesOfK"/>, else <see cref="PackQuadsOfK"/>
+        /// with <paramref name="rowsPer"/> and <paramref name="aw"/>.
+        /// </summary>
+        public static DecodeSharedPack Make(in GemmProblem p, ref float* pa, ref long lda, long floats, int steps, bool lines, int rowsPer, int aw)
+        {
+            float* wide = null;
+            bool wideOwned = false;
+            if (pa == null)
+            {
+                lda = WidenedLd(p.K);
+                wide = RentCallBuffer(4, p.M * lda, out wideOwned);
+                WidenRowsOfA(p, 0, p.M, wide, lda);
+                pa = wide;
+            }
+
+            float* pack;
+            bool packOwned;
+            try
+            {
+                pack = RentCallBuffer(5, floats, out packOwned);
+            }
+            catch
+            {
+                if (wideOwned)
+                {
+                    NativeMemory.AlignedFree(wide);
+                }
+
+                throw;
+            }
+
+            if (lines)
+            {
+                PackLinesOfK(pa, lda, p.M, steps, pack);
+            }
+            else
+            {
+                PackQuadsOfK(pa, lda, p.M, rowsPer, steps, pack, aw);
+            }
+
+            return new DecodeSharedPack(pack, packOwned, wide, wideOwned);
+        }
+
+        public void Dispose()
+        {
+            if (_packOwned)
+            {
+                NativeMemory.AlignedFree(Pack);
+            }
+
+            if (_wideOwned)
+            {
+                NativeMemory.AlignedFree(Wide);
+            }
+        }
+    }
+
     /// <summary>The calling thread's pinned B-pack buffer (15 floats of slack to start it on 64 bytes), grown on demand and kept (an allocation per call cost more than a 512³ GEMM's packing).</summary>
     private static float[] PackBuffer(int floats)
     {
