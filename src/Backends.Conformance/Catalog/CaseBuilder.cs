@@ -123,8 +123,9 @@ internal sealed class CaseBuilder
         Action<IKernels, DeviceStream, Func<string, TensorView>> launch,
         Func<Func<string, double[]>, Dictionary<string, double[]>> reference,
         Func<OpCase, Func<string, double[]>, CheckResult>? customCheck = null,
-        Func<OpCase, Func<string, double[]>, CheckResult>? sampledCheck = null) =>
-        new(Spec, Shape, DType, Seed, Specials, _tensors, flops, launch, reference, customCheck, sampledCheck);
+        Func<OpCase, Func<string, double[]>, CheckResult>? sampledCheck = null,
+        Func<Func<string, double[]>, Dictionary<string, double[]>>? roundingFloors = null) =>
+        new(Spec, Shape, DType, Seed, Specials, _tensors, flops, launch, reference, customCheck, sampledCheck, roundingFloors);
 
     private int PadFor(int[] shape, bool strided) => strided && shape.Length >= 2 ? Pad : 0;
 

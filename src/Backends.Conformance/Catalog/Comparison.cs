@@ -16,8 +16,29 @@ public static class Comparison
     /// <param name="expected">Reference values.</param>
     /// <param name="tolerance">Relative L2 tolerance.</param>
     /// <returns>The result.</returns>
-    public static CheckResult Norm(string name, ReadOnlySpan<double> actual, ReadOnlySpan<double> expected, double tolerance)
+    public static CheckResult Norm(string name, ReadOnlySpan<double> actual, ReadOnlySpan<double> expected, double tolerance) =>
+        Norm(name, actual, expected, tolerance, default);
+
+    /// <summary>
+    /// <see cref="Norm(string, ReadOnlySpan{double}, ReadOnlySpan{double}, double)"/> with a rounding floor per element:
+    /// an element's error counts, in both checks, only past <paramref name="floor"/>[i] (the error its float32
+    /// arithmetic may make however correct it is, as <see cref="DotRoundingFloor"/> gives for dot products; an empty
+    /// span, or a floor that is not finite, counts as 0). A GEMM output that is a small difference of large terms
+    /// carries far more rounding error than its own size suggests.
+    /// </summary>
+    /// <param name="name">The output's name, for the message.</param>
+    /// <param name="actual">Device values.</param>
+    /// <param name="expected">Reference values.</param>
+    /// <param name="tolerance">Relative L2 tolerance.</param>
+    /// <param name="floor">Per-element rounding floor (absolute), or empty.</param>
+    /// <returns>The result.</returns>
+    public static CheckResult Norm(string name, ReadOnlySpan<double> actual, ReadOnlySpan<double> expected, double tolerance, ReadOnlySpan<double> floor)
     {
+        if (!floor.IsEmpty && floor.Length != expected.Length)
+        {
+            throw new ArgumentException($"{name}: {floor.Length} floors for {expected.Length} values.", nameof(floor));
+        }
+
         if (actual.Length != expected.Length)
         {
             return new CheckResult(false, double.PositiveInfinity, tolerance, $"{name}: {actual.Length} values, expected {expected.Length}");
@@ -53,7 +74,8 @@ public static class Comparison
                 return Fail(name, i, e, a, tolerance, double.IsNaN(a) ? "NaN where a number was expected (unwritten or wrong)" : "infinity where a number was expected");
             }
 
-            diff2 += (a - e) * (a - e);
+            double d = Excess(a, e, floor, i);
+            diff2 += d * d;
             ref2 += e * e;
             finite++;
         }
@@ -63,7 +85,7 @@ public static class Comparison
         for (int i = 0; i < expected.Length; i++)
         {
             double e = expected[i], a = actual[i];
-            if (double.IsFinite(e) && Math.Abs(a - e) > bound * (Math.Abs(e) + rms) && Math.Abs(a - e) > 1e-30)
+            if (double.IsFinite(e) && Excess(a, e, floor, i) > bound * (Math.Abs(e) + rms) && Math.Abs(a - e) > 1e-30)
             {
                 return Fail(name, i, e, a, tolerance, $"element error above {bound:E1}·(|expected| + rms)");
             }
@@ -73,6 +95,40 @@ public static class Comparison
         return err <= tolerance
             ? new CheckResult(true, err, tolerance, name)
             : new CheckResult(false, err, tolerance, $"{name}: relative L2 error {err:E3} > {tolerance:E1}");
+    }
+
+    /// <summary>
+    /// The rounding floor of dot products accumulated in float32: 2·2⁻²⁴·√K·|scale|·√(Σ_q (a_q·b_q)²) per output, given
+    /// Σ_q (a_q·b_q)² (the same reference run on the squared inputs). A sum of K terms rounded at every step drifts like
+    /// a random walk whose steps are 2⁻²⁴ of the partial sums, and the partial sums of terms that cancel stay near
+    /// √(Σ t²); blocked sums drift less. Where the terms do not cancel, |expected| is the larger bound anyway.
+    /// </summary>
+    /// <param name="sumsOfSquaredTerms">Σ_q (a_q·b_q)² per output (overwritten with the floors).</param>
+    /// <param name="k">Terms per dot product.</param>
+    /// <param name="scale">The factor applied to each dot product (GEMM's alpha).</param>
+    /// <returns><paramref name="sumsOfSquaredTerms"/>, now the floors.</returns>
+    public static double[] DotRoundingFloor(double[] sumsOfSquaredTerms, int k, double scale)
+    {
+        ArgumentNullException.ThrowIfNull(sumsOfSquaredTerms);
+        double f = 2 * Math.ScaleB(1, -24) * Math.Sqrt(Math.Max(k, 1)) * Math.Abs(scale);
+        for (int i = 0; i < sumsOfSquaredTerms.Length; i++)
+        {
+            sumsOfSquaredTerms[i] = f * Math.Sqrt(sumsOfSquaredTerms[i]);
+        }
+
+        return sumsOfSquaredTerms;
+    }
+
+    /// <summary>|a − e| less element i's floor (none when there are no floors or it is not finite), at least 0.</summary>
+    private static double Excess(double a, double e, ReadOnlySpan<double> floor, int i)
+    {
+        double d = Math.Abs(a - e);
+        if (floor.IsEmpty || !double.IsFinite(floor[i]))
+        {
+            return d;
+        }
+
+        return Math.Max(0, d - floor[i]);
     }
 
     /// <summary>Exact comparison: every element equal, NaN matching NaN.</summary>

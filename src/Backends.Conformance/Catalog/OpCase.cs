@@ -15,13 +15,15 @@ public sealed class OpCase
     private readonly Func<OpCase, Func<string, double[]>, CheckResult>? _customCheck;
     private readonly Func<OpCase, Func<string, double[]>, CheckResult>? _sampledCheck;
     private readonly Lazy<Dictionary<string, double[]>> _expected;
+    private readonly Lazy<Dictionary<string, double[]>>? _floors;
 
     internal OpCase(
         OpSpec spec, OpShape shape, DType dtype, int seed, bool specials, IReadOnlyList<HostTensor> tensors, double flops,
         Action<IKernels, DeviceStream, Func<string, TensorView>> launch,
         Func<Func<string, double[]>, Dictionary<string, double[]>> reference,
         Func<OpCase, Func<string, double[]>, CheckResult>? customCheck,
-        Func<OpCase, Func<string, double[]>, CheckResult>? sampledCheck = null)
+        Func<OpCase, Func<string, double[]>, CheckResult>? sampledCheck = null,
+        Func<Func<string, double[]>, Dictionary<string, double[]>>? roundingFloors = null)
     {
         Spec = spec;
         Shape = shape;
@@ -35,6 +37,7 @@ public sealed class OpCase
         _customCheck = customCheck;
         _sampledCheck = sampledCheck;
         _expected = new Lazy<Dictionary<string, double[]>>(() => _reference(name => Tensor(name).Values));
+        _floors = roundingFloors is null ? null : new Lazy<Dictionary<string, double[]>>(() => roundingFloors(name => Tensor(name).Values));
         BytesMoved = tensors.Sum(t => t.Role switch
         {
             TensorRole.InOut => 2.0 * t.SizeInBytes,
@@ -81,6 +84,14 @@ public sealed class OpCase
 
     /// <summary>The expected outputs, by tensor name (computed in float64 on first use).</summary>
     public IReadOnlyDictionary<string, double[]> Expected => _expected.Value;
+
+    /// <summary>
+    /// Per-element rounding floors of outputs whose float32 arithmetic is ill-conditioned (GEMM's dot products:
+    /// <see cref="Comparison.DotRoundingFloor"/>), by tensor name, computed on first use; empty for other ops.
+    /// </summary>
+    public IReadOnlyDictionary<string, double[]> RoundingFloors => _floors?.Value ?? s_noFloors;
+
+    private static readonly Dictionary<string, double[]> s_noFloors = [];
 
     /// <summary>A tensor by name.</summary>
     /// <param name="name">The name.</param>
@@ -220,7 +231,7 @@ public sealed class OpCase
             double tTol = t.Compare == CompareMode.Exact ? 0 : Spec.Tolerance(t.DType);
             CheckResult r = t.Compare == CompareMode.Exact
                 ? Comparison.Exact(t.Name, actual(t.Name), Expected[t.Name])
-                : Comparison.Norm(t.Name, actual(t.Name), Expected[t.Name], tTol);
+                : Comparison.Norm(t.Name, actual(t.Name), Expected[t.Name], tTol, RoundingFloors.TryGetValue(t.Name, out double[]? floor) ? floor : default);
             if (!r.Passed)
             {
                 return r with { Detail = $"{r.Detail} [{Description}]" };

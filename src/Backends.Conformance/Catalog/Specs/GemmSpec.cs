@@ -143,6 +143,13 @@ internal sealed class GemmSpec : OpSpec
                 ReferenceOps.Gemm(get("a"), get("b"), c, batch, m, n, k, ta, tb, alpha, beta, (long)m * k, shareB ? 0 : (long)n * k);
                 return new() { ["c"] = c };
             },
+            roundingFloors: get =>
+            {
+                // Σ (a·b)² per output: the same reference on the squared inputs; then the float32 dot products' floor.
+                var squares = new double[(long)batch * m * n];
+                ReferenceOps.Gemm(Squared(get("a")), Squared(get("b")), squares, batch, m, n, k, ta, tb, 1, 0, (long)m * k, shareB ? 0 : (long)n * k);
+                return new() { ["c"] = Comparison.DotRoundingFloor(squares, k, alpha) };
+            },
             sampledCheck: (c, actual) =>
             {
                 double[] a = c.Tensor("a").Values, bm = c.Tensor("b").Values, c0 = c.Tensor("c").Values;
@@ -166,4 +173,7 @@ internal sealed class GemmSpec : OpSpec
                 });
             });
     }
+
+    /// <summary>The elementwise squares of <paramref name="v"/>.</summary>
+    internal static double[] Squared(double[] v) => Array.ConvertAll(v, x => x * x);
 }

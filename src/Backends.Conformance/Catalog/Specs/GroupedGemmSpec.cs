@@ -76,6 +76,12 @@ internal sealed class GroupedGemmSpec : OpSpec
                 ReferenceOps.GroupedGemm(get("a"), get("w"), CaseBuilder.ToInts(get("offsets")), c, rows, n, k, experts, tb);
                 return new() { ["c"] = c };
             },
+            roundingFloors: get =>
+            {
+                var squares = new double[(long)rows * n];
+                ReferenceOps.GroupedGemm(GemmSpec.Squared(get("a")), GemmSpec.Squared(get("w")), CaseBuilder.ToInts(get("offsets")), squares, rows, n, k, experts, tb);
+                return new() { ["c"] = Comparison.DotRoundingFloor(squares, k, 1) };
+            },
             sampledCheck: (c, actual) =>
             {
                 double[] a = c.Tensor("a").Values, w = c.Tensor("w").Values;
