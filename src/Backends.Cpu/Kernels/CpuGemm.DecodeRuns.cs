@@ -24,14 +24,15 @@ internal static unsafe partial class CpuGemm
     /// A [M,K] itself, rows <paramref name="lda"/> floats apart, or null for each worker to widen A for itself.
     /// </summary>
     /// <remarks>
-    /// It replaced the quad tile over 12 adjacent B rows at these rows (docs/cpu.md has the runs). Measured on one core of an AMD EPYC
-    /// (Zen 5) with B out of cache, the kernels alone in one process, alternating (GB/s of B): 4×4096×4096 25.1 → 28.0,
-    /// 4×2048×7168 25.0 → 28.8, 4×7168×2048 23.5 → 28.1. What the kernel had to avoid: a horizontal sum of each
-    /// accumulator per B row (<see cref="Vector512.Sum{T}(Vector512{T})"/>, about 25 dependent instructions each) cost
-    /// a quarter of the reading rate, and one 16-lane store read back as single floats stalls on the store; so the
-    /// 16 accumulators of a step are reduced together by <see cref="TransposeSums"/> into one vector, stored, and
-    /// scattered after the worker's runs end. A packed as one 64-byte line per row and 16 k beat reading its rows in
-    /// place by 4%, and walking K in blocks that keep A in L1 lost a quarter (each block's rows restart their streams).
+    /// It replaced the quad tile over 12 adjacent B rows at these rows (docs/cpu.md has the runs). Measured on one core
+    /// of an AMD EPYC (Zen 5) with B out of cache, that tile against this kernel's prototype in one process, alternating
+    /// (GB/s of B): 4×4096×4096 25.1 → 28.0, 4×2048×7168 25.0 → 28.8, 4×7168×2048 23.5 → 28.1. What the kernel had to
+    /// avoid: a horizontal sum of each accumulator per B row (<see cref="Vector512.Sum{T}(Vector512{T})"/>, about 25
+    /// dependent instructions each) cost a quarter of the reading rate, and one 16-lane store read back as single
+    /// floats stalls on the store; so the 16 accumulators of a step are reduced together by
+    /// <see cref="TransposeSums"/> into one vector, stored, and scattered after the worker's runs end. A packed as one
+    /// 64-byte line per row and 16 k beat reading its rows in place by 4%, and walking K in blocks that keep A in L1
+    /// lost a quarter (each block's rows restart their streams).
     /// </remarks>
     private static void DecodeRuns4(GemmProblem p, float* pa, long lda)
     {
