@@ -41,6 +41,9 @@ internal static unsafe partial class CpuBf16Dot
     /// <summary>Rows of B per decode tile, by vectors of A (index 1..4).</summary>
     internal static ReadOnlySpan<int> DecodeTileRows => [0, 12, 12, 8, 6];
 
+    /// <summary>Offsets in <see cref="Code"/> of the decode tiles, by vectors of A (index 1..4).</summary>
+    private static ReadOnlySpan<int> DecodeEntries => [0, Decode1x12Entry, Decode2x12Entry, Decode3x8Entry, Decode4x6Entry];
+
     /// <summary>Whether the blocked GEMM uses the kernel for BF16 inputs by default (loaded, and not turned off by the environment).</summary>
     internal static readonly bool Enabled;
 
@@ -50,10 +53,10 @@ internal static unsafe partial class CpuBf16Dot
         s_kernel = (delegate* unmanaged[SuppressGCTransition]<Args*, void>)code;
         if (code != 0)
         {
-            s_decode[1] = code + Decode1x12Entry;
-            s_decode[2] = code + Decode2x12Entry;
-            s_decode[3] = code + Decode3x8Entry;
-            s_decode[4] = code + Decode4x6Entry;
+            for (int g = 1; g <= 4; g++)
+            {
+                s_decode[g] = code + DecodeEntries[g];
+            }
         }
 
         Enabled = code != 0 && Environment.GetEnvironmentVariable("BACKENDS_CPU_BF16_DOT") != "0";
@@ -154,8 +157,7 @@ internal static unsafe partial class CpuBf16Dot
         string? failure = SelfTest((delegate* unmanaged[SuppressGCTransition]<Args*, void>)page);
         for (int g = 1; g <= 4 && failure is null; g++)
         {
-            int entry = g switch { 1 => Decode1x12Entry, 2 => Decode2x12Entry, 3 => Decode3x8Entry, _ => Decode4x6Entry };
-            failure = SelfTestDecode((delegate* unmanaged[SuppressGCTransition]<long*, void>)(page + entry), g);
+            failure = SelfTestDecode((delegate* unmanaged[SuppressGCTransition]<long*, void>)(page + DecodeEntries[g]), g);
         }
 
         return failure is null

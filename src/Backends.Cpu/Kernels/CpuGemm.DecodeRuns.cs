@@ -165,7 +165,7 @@ internal static unsafe partial class CpuGemm
         }
     }
 
-    /// <summary>Row i &lt; <paramref name="m"/> of A (packed by <see cref="PackLinesOfK"/>) against one B row over the first <paramref name="kv"/> k, into o[i·<paramref name="ldo"/>].</summary>
+    /// <summary>Row i &lt; <paramref name="m"/> (3 or 4) of A (packed by <see cref="PackLinesOfK"/>) against one B row over the first <paramref name="kv"/> k, into o[i·<paramref name="ldo"/>].</summary>
     private static void RowQuad(float* aP, int kv, float* brow, int m, float* o, int ldo)
     {
         Vector512<float> c0 = Vector512<float>.Zero, c1 = Vector512<float>.Zero, c2 = Vector512<float>.Zero, c3 = Vector512<float>.Zero;
@@ -179,10 +179,13 @@ internal static unsafe partial class CpuGemm
             c3 = Vector512.FusedMultiplyAdd(Vector512.Load(pa + 48), x, c3);
         }
 
-        Vector512<float> all = TransposeSums(c0, c0, c0, c0, c1, c1, c1, c1, c2, c2, c2, c2, c3, c3, c3, c3);
-        for (int i = 0; i < m; i++)
+        // At most three such rows per worker's range: plain lane sums.
+        o[0] = Vector512.Sum(c0);
+        o[ldo] = Vector512.Sum(c1);
+        o[2 * ldo] = Vector512.Sum(c2);
+        if (m > 3)
         {
-            o[i * ldo] = all[i];
+            o[3 * ldo] = Vector512.Sum(c3);
         }
     }
 

@@ -622,15 +622,7 @@ internal static unsafe partial class CpuGemm
                 WidenRowsOfA(p, 0, p.M, a, lda);
             }
 
-            if (lines)
-            {
-                PackLinesOfK(a, lda, p.M, steps, own);
-            }
-            else
-            {
-                PackQuadsOfK(a, lda, p.M, rowsPer, steps, own, aw);
-            }
-
+            PackDecodeA(a, lda, p.M, lines, rowsPer, steps, own, aw);
             t_copyCall = call;
             t_copyOf = (nint)own;
             t_copyRows = (nint)a;
@@ -640,6 +632,19 @@ internal static unsafe partial class CpuGemm
         rows = (float*)t_copyRows;
         ldRows = t_copyLd;
         return own;
+    }
+
+    /// <summary>A's F32 rows packed for the decode paths: by <see cref="PackLinesOfK"/> (<paramref name="lines"/>; <paramref name="rowsPer"/> and <paramref name="aw"/> unused) or by <see cref="PackQuadsOfK"/>.</summary>
+    private static void PackDecodeA(float* a, long lda, int m, bool lines, int rowsPer, int steps, float* dst, int aw)
+    {
+        if (lines)
+        {
+            PackLinesOfK(a, lda, m, steps, dst);
+        }
+        else
+        {
+            PackQuadsOfK(a, lda, m, rowsPer, steps, dst, aw);
+        }
     }
 
     /// <summary>
@@ -699,15 +704,7 @@ internal static unsafe partial class CpuGemm
                 throw;
             }
 
-            if (lines)
-            {
-                PackLinesOfK(pa, lda, p.M, steps, pack);
-            }
-            else
-            {
-                PackQuadsOfK(pa, lda, p.M, rowsPer, steps, pack, aw);
-            }
-
+            PackDecodeA(pa, lda, p.M, lines, rowsPer, steps, pack, aw);
             return new DecodeSharedPack(pack, packOwned, wide, wideOwned);
         }
 
