@@ -60,17 +60,13 @@ internal static class CpuRowOps
         });
     }
 
-    /// <summary>y = x / sqrt(mean(x²) + eps) · gamma per row.</summary>
-    public static void RmsNorm(RmsNormArgs a, nint x, nint gamma, nint y) => RmsNorm(a, x, gamma, y, RmsGroupCap);
-
     /// <summary>
-    /// <see cref="RmsNorm(RmsNormArgs, nint, nint, nint)"/> with F32 rows grouped by at most <paramref name="maxGroup"/>
-    /// (1..<see cref="MaxRmsGroup"/>; the entry point for tests of the grouping this CPU's vendor does not take).
+    /// y = x / sqrt(mean(x²) + eps) · gamma per row. F32 rows of up to an eighth of L2 go four at a time, in one pass
+    /// each (<see cref="NormQuads"/>); wider ones, narrower dtypes (through a scratch row) and outputs that must be
+    /// written from the top down (<see cref="CpuFused.SweepDown"/>) a row at a time: its sum of squares, then its scaling.
     /// </summary>
-    internal static unsafe void RmsNorm(RmsNormArgs a, nint x, nint gamma, nint y, int maxGroup)
+    public static unsafe void RmsNorm(RmsNormArgs a, nint x, nint gamma, nint y)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxGroup, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxGroup, MaxRmsGroup);
         DType t = a.X.DType;
         int cols = a.Cols;
         // F32 gamma is read in place (y may not overlap it); F16/BF16 gamma is widened once into a scratch row of this
@@ -84,59 +80,49 @@ internal static class CpuRowOps
         }
 
         TensorView xv = a.X, yv = a.Y;
+        float* pg = (float*)gF32;
 
         // A large F32 output of its own goes out with non-temporal stores (not read again soon, no read for ownership).
+        // Rows lie at the same distance in x and y, so whether the stores must walk down is one question for all rows.
         bool stream = StreamsOutput(yv, xv);
+        bool down = stream && a.Rows > 0 && CpuFused.SweepDown((float*)y + yv.ElementOffset(0), (float*)x + xv.ElementOffset(0), pg);
         long rowBytes = (long)cols * sizeof(float);
+        if (t == DType.F32 && !down && 8 * rowBytes <= CpuCaches.L2)
+        {
+            CpuParallel.For(a.Rows, RowsPerChunk(cols), (r0, r1) => NormQuads(a, (float*)x, pg, (float*)y, r0, r1, stream));
+            return;
+        }
+
         bool inL1 = 2 * rowBytes <= CpuCaches.L1;
-        int group = RmsGroupRows(rowBytes, maxGroup);
         bool fetchAhead = t == DType.F32 && rowBytes <= CpuCaches.L2 / 4;
         CpuParallel.For(a.Rows, RowsPerChunk(cols), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (r0, r1) =>
         {
             Span<float> scratch = t == DType.F32 ? default : CpuConvert.Scratch(0, cols);
-            float** xs = stackalloc float*[MaxRmsGroup];
-            float** ys = stackalloc float*[MaxRmsGroup];
-            float** next = stackalloc float*[MaxRmsGroup];
-            float* scales = stackalloc float[MaxRmsGroup];
-            float* pg = (float*)gF32;
             fixed (float* ps = scratch)
             {
-                // F32 rows are read in place, a group at a time (see RmsGroupRows): the sums of squares of the group
-                // (its rows fetched while the group before was scaled), then the group scaled block by block of
-                // columns (CpuFused.ScaleRows). Narrower dtypes go a row at a time through the scratch row.
-                int per = t == DType.F32 ? group : 1;
-                for (long q = r0; q < r1; q += per)
+                for (long r = r0; r < r1; r++)
                 {
-                    int rows = (int)Math.Min(per, r1 - q);
-                    for (int i = 0; i < rows; i++)
+                    float* xr, yr;
+                    if (t == DType.F32)
                     {
-                        long r = q + i;
-                        if (t == DType.F32)
-                        {
-                            xs[i] = (float*)x + xv.ElementOffset(r * cols);
-                            ys[i] = (float*)y + yv.ElementOffset(r * cols);
-                        }
-                        else
-                        {
-                            CpuConvert.ToFloat(t, x, xv.ElementOffset(r * cols), scratch);
-                            xs[i] = ps;
-                            ys[i] = ps;
-                        }
-
-                        double ms = CpuFused.SumOfSquares(xs[i], cols) / (double)cols;
-                        scales[i] = (float)(1.0 / Math.Sqrt(ms + a.Eps));
+                        xr = (float*)x + xv.ElementOffset(r * cols);
+                        yr = (float*)y + yv.ElementOffset(r * cols);
+                    }
+                    else
+                    {
+                        CpuConvert.ToFloat(t, x, xv.ElementOffset(r * cols), scratch);
+                        xr = ps;
+                        yr = ps;
                     }
 
-                    int ahead = fetchAhead ? (int)Math.Min(per, r1 - q - rows) : 0;
-                    for (int i = 0; i < ahead; i++)
-                    {
-                        next[i] = (float*)x + xv.ElementOffset((q + rows + i) * cols);
-                    }
+                    float scale = Scale(CpuFused.SumOfSquares(xr, cols), cols, a.Eps);
 
-                    CpuFused.ScaleRows(xs, ys, scales, rows, pg, cols, stream, next, ahead, inL1, stream && CpuFused.SweepDown(ys[0], xs[0], pg));
+                    // The next F32 row is fetched while this one is scaled, so its sum of squares reads the cache.
+                    float* next = fetchAhead && r + 1 < r1 ? (float*)x + xv.ElementOffset((r + 1) * cols) : null;
+                    CpuFused.ScaleRows(&xr, &yr, &scale, 1, pg, cols, stream, &next, next == null ? 0 : 1, inL1, down);
                     if (t != DType.F32)
                     {
-                        CpuConvert.FromFloat(t, scratch, y, yv.ElementOffset(q * cols));
+                        CpuConvert.FromFloat(t, scratch, y, yv.ElementOffset(r * cols));
                     }
                 }
             }
@@ -148,30 +134,61 @@ internal static class CpuRowOps
         });
     }
 
-    /// <summary>Most rows rmsnorm scales together (see <see cref="RmsGroupRows"/>).</summary>
-    private const int MaxRmsGroup = 8;
+    /// <summary>A row's scale, 1 / sqrt(mean(x²) + eps), from its F32 sum of squares (mean and root in float64).</summary>
+    private static float Scale(float sumOfSquares, int cols, float eps) => (float)(1.0 / Math.Sqrt((sumOfSquares / (double)cols) + eps));
 
     /// <summary>
-    /// Rows of F32 rmsnorm summed and then scaled together (and fetched ahead as the next group) for rows of
-    /// <paramref name="rowBytes"/>: one when a row and gamma fit L1 together (the next row is then fetched into L1);
-    /// otherwise as many as keep a group and the next one within half of L2, at most <paramref name="maxGroup"/> (8 rows
-    /// of 7168 floats with a 1 MiB L2), so each block of gamma serves every row of the group from L1. Measured on one
-    /// core of an AMD EPYC (Zen 5) at 1024×7168, same-run copy as the reference, variants alternating in one process:
-    /// groups of 1 / 4 / 8 rows 70 / 75 / 77% of the copy (twice); against the former row-at-a-time loop 69 → 74, 70 →
-    /// 75, 67 → 72 and once 72 → 71. A stripped loop showed the cause: with gamma refetched from L2 for every row it ran
-    /// at 62–67% of the copy, with gamma held in L1 at 92–93%. Intel cores take groups of one (see <see cref="RmsGroupCap"/>).
+    /// F32 rmsnorm of rows [<paramref name="r0"/>, <paramref name="r1"/>) four at a time, in one pass each
+    /// (<see cref="CpuFused.ScaleQuadAndSumNext"/>): a step scales four rows summed by the step before, so read from the
+    /// cache, while it sums the next four as they stream in from memory. The range's first four rows are summed
+    /// together first (<see cref="CpuFused.SumsOfSquaresQuad"/>), and its last step, with no rows after it, only scales
+    /// (<see cref="CpuFused.ScaleRows"/>: one to four rows). Where fewer than four rows come next, the last of them
+    /// stands in for the missing ones (their sums unused).
     /// </summary>
-    private static int RmsGroupRows(long rowBytes, int maxGroup) =>
-        2 * rowBytes <= CpuCaches.L1 ? 1 : (int)Math.Clamp(CpuCaches.L2 / 4 / Math.Max(1, rowBytes), 1, maxGroup);
+    private static unsafe void NormQuads(RmsNormArgs a, float* x, float* g, float* y, long r0, long r1, bool stream)
+    {
+        TensorView xv = a.X, yv = a.Y;
+        int cols = a.Cols;
+        float** xs = stackalloc float*[4];
+        float** ys = stackalloc float*[4];
+        float** next = stackalloc float*[4];
+        float* scales = stackalloc float[4];
+        float* sums = stackalloc float[4];
+        for (int i = 0; i < 4; i++)
+        {
+            next[i] = x + xv.ElementOffset(Math.Min(r0 + i, r1 - 1) * cols);
+        }
 
-    /// <summary>
-    /// The most rows rmsnorm groups on this CPU: <see cref="MaxRmsGroup"/>, but one on Intel cores, where rows one at a
-    /// time (the next row fetched into L2 while this one is scaled) measured ahead. On an Ice Lake Xeon (2 cores),
-    /// variants alternating in one process, % of a same-run copy, groups of 8 → 1: 1024×7168 one core 81.6 → 86.9, two
-    /// cores 80.2 → 85.1; 4096×7168 82.8 → 88.1; 512×16384 (groups of 4 → 1) 77.8 → 79.0 and 80.2 → 85.3. The AMD
-    /// EPYC (Zen 5) measured groups of eight about 10% ahead (see <see cref="RmsGroupRows"/>).
-    /// </summary>
-    private static int RmsGroupCap => CpuCaches.IsIntel ? 1 : MaxRmsGroup;
+        CpuFused.SumsOfSquaresQuad(next, cols, sums);
+        for (long r = r0; r < r1; r += 4)
+        {
+            int rows = (int)Math.Min(4, r1 - r);
+            for (int i = 0; i < rows; i++)
+            {
+                xs[i] = x + xv.ElementOffset((r + i) * cols);
+                ys[i] = y + yv.ElementOffset((r + i) * cols);
+                scales[i] = Scale(sums[i], cols, a.Eps);
+            }
+
+            if (r + 4 >= r1)
+            {
+                CpuFused.ScaleRows(xs, ys, scales, rows, g, cols, stream, null, 0, false);
+                break;
+            }
+
+            for (int i = 0; i < 4; i++)
+            {
+                next[i] = x + xv.ElementOffset(Math.Min(r + 4 + i, r1 - 1) * cols);
+            }
+
+            CpuFused.ScaleQuadAndSumNext(xs, ys, scales, g, cols, next, sums, stream);
+        }
+
+        if (stream)
+        {
+            CpuFused.FenceStreams();
+        }
+    }
 
     /// <summary>Rows per unit of work: about 128 KiB of each, so a worker's rows follow one another (each fetches
     /// the next while it computes) and the units are still many.</summary>

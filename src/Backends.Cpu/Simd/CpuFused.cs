@@ -1236,6 +1236,160 @@ internal static unsafe class CpuFused
         }
     }
 
+    /// <summary>
+    /// rmsnorm's step of four rows in one pass: ys[r][i] = xs[r][i]·scales[r]·g[i] for r &lt; 4, i &lt; <paramref name="n"/>,
+    /// while the sums of squares of the next four rows (<paramref name="next"/>) go to <paramref name="sums"/>, bit for
+    /// bit <see cref="SumsOfSquaresQuad"/>'s (the same chain of one vector accumulator per row, so a row's scale does
+    /// not depend on whether it was summed here or at the start of a range), and the lines <see cref="StreamAhead"/>
+    /// floats on in them are fetched into L1 (a line per line summed). The rows being scaled were read by the step
+    /// before and come from the cache, the next rows stream in from memory beside the stores as in a copy, and each
+    /// vector of g serves four rows. A next row may repeat another (its sum is then unused).
+    /// <paramref name="nonTemporal"/>: aligned stores bypass the caches (the caller fences). xs[r] and ys[r] may be the
+    /// same row unless nonTemporal; rows must not otherwise overlap.
+    /// </summary>
+    /// <remarks>
+    /// It replaced rows summed in groups of up to eight and then scaled block by block with gamma held in L1 (a second
+    /// pass over each row, from L2). Measured on an AMD EPYC (Zen 5), both codes in one build and one process,
+    /// alternating on the same buffers (rmsnorm of 7168 columns; time of the groups / time of this, twice):
+    /// one core 1024 rows 1.13, 1.05; 256 rows 1.10, 1.07; 128 rows 1.07, 1.16; two cores 1024 rows 1.02, 1.03; 256 rows
+    /// 1.03, 1.26; 128 rows 1.06, 1.07 (16 rows, calls of 30–100 µs: 1.01, 1.30 and 1.57, 0.92). (Comparisons on separately allocated buffers had disagreed, by up to 20% either
+    /// way: where a buffer's pages land moves a kernel's time that much on that VM; see docs/cpu.md, run S21.) Two rows
+    /// a step measured 2–5 points of a copy below four, and the fetch 2 KiB ahead 10–15 points below 4 KiB.
+    /// </remarks>
+    public static void ScaleQuadAndSumNext(float** xs, float** ys, float* scales, float* g, int n, float** next, float* sums, bool nonTemporal)
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            if (nonTemporal)
+            {
+                ScaleQuadAndSumNext<Vec512, Vector512<float>, Streamed>(xs, ys, scales, g, n, next, sums);
+            }
+            else
+            {
+                ScaleQuadAndSumNext<Vec512, Vector512<float>, Cached>(xs, ys, scales, g, n, next, sums);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            if (nonTemporal)
+            {
+                ScaleQuadAndSumNext<Vec256, Vector256<float>, Streamed>(xs, ys, scales, g, n, next, sums);
+            }
+            else
+            {
+                ScaleQuadAndSumNext<Vec256, Vector256<float>, Cached>(xs, ys, scales, g, n, next, sums);
+            }
+        }
+        else
+        {
+            ScaleQuadAndSumNext<Vec128, Vector128<float>, Cached>(xs, ys, scales, g, n, next, sums);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ScaleQuadAndSumNext<TOps, TVec, TStore>(float** xs, float** ys, float* scales, float* g, int n, float** next, float* sums)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+        where TStore : struct, IStore
+    {
+        float* x0 = xs[0], x1 = xs[1], x2 = xs[2], x3 = xs[3];
+        float* y0 = ys[0], y1 = ys[1], y2 = ys[2], y3 = ys[3];
+        float* n0 = next[0], n1 = next[1], n2 = next[2], n3 = next[3];
+        TVec s0 = TOps.Broadcast(scales[0]), s1 = TOps.Broadcast(scales[1]), s2 = TOps.Broadcast(scales[2]), s3 = TOps.Broadcast(scales[3]);
+        TVec a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero;
+        int w = TOps.Count, i = 0;
+        for (; i + w <= n; i += w)
+        {
+            FetchAhead(n0 + i, w);
+            FetchAhead(n1 + i, w);
+            FetchAhead(n2 + i, w);
+            FetchAhead(n3 + i, w);
+            TVec p0 = TOps.Load(n0 + i), p1 = TOps.Load(n1 + i), p2 = TOps.Load(n2 + i), p3 = TOps.Load(n3 + i);
+            a0 = TOps.MulAdd(p0, p0, a0);
+            a1 = TOps.MulAdd(p1, p1, a1);
+            a2 = TOps.MulAdd(p2, p2, a2);
+            a3 = TOps.MulAdd(p3, p3, a3);
+            TVec gv = TOps.Load(g + i);
+            Put<TOps, TVec, TStore>(y0 + i, TOps.Multiply(TOps.Multiply(TOps.Load(x0 + i), s0), gv));
+            Put<TOps, TVec, TStore>(y1 + i, TOps.Multiply(TOps.Multiply(TOps.Load(x1 + i), s1), gv));
+            Put<TOps, TVec, TStore>(y2 + i, TOps.Multiply(TOps.Multiply(TOps.Load(x2 + i), s2), gv));
+            Put<TOps, TVec, TStore>(y3 + i, TOps.Multiply(TOps.Multiply(TOps.Load(x3 + i), s3), gv));
+        }
+
+        float t0 = TOps.Sum(a0), t1 = TOps.Sum(a1), t2 = TOps.Sum(a2), t3 = TOps.Sum(a3);
+        for (; i < n; i++)
+        {
+            t0 += n0[i] * n0[i];
+            t1 += n1[i] * n1[i];
+            t2 += n2[i] * n2[i];
+            t3 += n3[i] * n3[i];
+            float gi = g[i];
+            y0[i] = x0[i] * scales[0] * gi;
+            y1[i] = x1[i] * scales[1] * gi;
+            y2[i] = x2[i] * scales[2] * gi;
+            y3[i] = x3[i] * scales[3] * gi;
+        }
+
+        sums[0] = t0;
+        sums[1] = t1;
+        sums[2] = t2;
+        sums[3] = t3;
+    }
+
+    /// <summary>
+    /// sums[r] = Σ rows[r][i]² over n floats for r &lt; 4, each row in the order <see cref="ScaleQuadAndSumNext"/> sums
+    /// its next rows (one vector accumulator over the whole vectors in order, its lanes summed, then the elements past
+    /// them one by one), so a row's sum is the same bits whichever of the two took it; the four chains run side by side.
+    /// A row may repeat another (its sum is then unused).
+    /// </summary>
+    public static void SumsOfSquaresQuad(float** rows, int n, float* sums)
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            SumsOfSquaresQuad<Vec512, Vector512<float>>(rows, n, sums);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            SumsOfSquaresQuad<Vec256, Vector256<float>>(rows, n, sums);
+        }
+        else
+        {
+            SumsOfSquaresQuad<Vec128, Vector128<float>>(rows, n, sums);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SumsOfSquaresQuad<TOps, TVec>(float** rows, int n, float* sums)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+    {
+        float* r0 = rows[0], r1 = rows[1], r2 = rows[2], r3 = rows[3];
+        TVec a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero;
+        int w = TOps.Count, i = 0;
+        for (; i + w <= n; i += w)
+        {
+            TVec p0 = TOps.Load(r0 + i), p1 = TOps.Load(r1 + i), p2 = TOps.Load(r2 + i), p3 = TOps.Load(r3 + i);
+            a0 = TOps.MulAdd(p0, p0, a0);
+            a1 = TOps.MulAdd(p1, p1, a1);
+            a2 = TOps.MulAdd(p2, p2, a2);
+            a3 = TOps.MulAdd(p3, p3, a3);
+        }
+
+        float t0 = TOps.Sum(a0), t1 = TOps.Sum(a1), t2 = TOps.Sum(a2), t3 = TOps.Sum(a3);
+        for (; i < n; i++)
+        {
+            t0 += r0[i] * r0[i];
+            t1 += r1[i] * r1[i];
+            t2 += r2[i] * r2[i];
+            t3 += r3[i] * r3[i];
+        }
+
+        sums[0] = t0;
+        sums[1] = t1;
+        sums[2] = t2;
+        sums[3] = t3;
+    }
+
     /// <summary>Σ x[i]² over n floats, in F32 with four vector accumulators (TensorPrimitives.SumOfSquares ran 8–33%
     /// slower in rmsnorm's loop on one core).</summary>
     public static float SumOfSquares(float* x, int n)
