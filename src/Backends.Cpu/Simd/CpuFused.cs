@@ -1250,11 +1250,12 @@ internal static unsafe class CpuFused
     /// <remarks>
     /// It replaced rows summed in groups of up to eight and then scaled block by block with gamma held in L1 (a second
     /// pass over each row, from L2). Measured on an AMD EPYC (Zen 5), both codes in one build and one process,
-    /// alternating on the same buffers (rmsnorm of 7168 columns; time of the groups / time of this, twice):
-    /// one core 1024 rows 1.13, 1.05; 256 rows 1.10, 1.07; 128 rows 1.07, 1.16; two cores 1024 rows 1.02, 1.03; 256 rows
-    /// 1.03, 1.26; 128 rows 1.06, 1.07 (16 rows, calls of 30–100 µs: 1.01, 1.30 and 1.57, 0.92). (Comparisons on separately allocated buffers had disagreed, by up to 20% either
-    /// way: where a buffer's pages land moves a kernel's time that much on that VM; see docs/cpu.md, run S21.) Two rows
-    /// a step measured 2–5 points of a copy below four, and the fetch 2 KiB ahead 10–15 points below 4 KiB.
+    /// alternating on the same buffers (rmsnorm of 7168 columns; time of the groups / time of this, twice): one core
+    /// 1024 rows 1.13, 1.05; 256 rows 1.10, 1.07; 128 rows 1.07, 1.16; two cores 1024 rows 1.02, 1.03; 256 rows 1.03,
+    /// 1.26; 128 rows 1.06, 1.07 (16 rows, calls of 30–100 µs: 1.01, 1.30 and 1.57, 0.92). Comparisons on separately
+    /// allocated buffers had disagreed, by up to 20% either way: where a buffer's pages land moves a kernel's time that
+    /// much on that VM (docs/cpu.md, run S21). Two rows a step measured 2–5 points of a copy below four, and the fetch
+    /// 2 KiB ahead 10–15 points below 4 KiB.
     /// </remarks>
     public static void ScaleQuadAndSumNext(float** xs, float** ys, float* scales, float* g, int n, float** next, float* sums, bool nonTemporal)
     {
