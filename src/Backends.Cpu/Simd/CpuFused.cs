@@ -1238,9 +1238,9 @@ internal static unsafe class CpuFused
 
     /// <summary>
     /// rmsnorm's step of four rows in one pass: ys[r][i] = xs[r][i]·scales[r]·g[i] for r &lt; 4, i &lt; <paramref name="n"/>,
-    /// while the sums of squares of the next four rows (<paramref name="next"/>) go to <paramref name="sums"/>, bit for
-    /// bit <see cref="SumsOfSquaresQuad"/>'s (the same chain of one vector accumulator per row, so a row's scale does
-    /// not depend on whether it was summed here or at the start of a range), and the lines <see cref="StreamAhead"/>
+    /// while the sums of squares of the next four rows (<paramref name="next"/>) go to <paramref name="sums"/> (one chain of
+    /// one vector accumulator per row; <see cref="SumsOfSquaresQuad"/> runs this same loop with nothing to scale, so a
+    /// row's scale does not depend on whether it was summed here or at the start of a range), and the lines <see cref="StreamAhead"/>
     /// floats on in them are fetched into L1 (a line per line summed). The rows being scaled were read by the step
     /// before and come from the cache, the next rows stream in from memory beside the stores as in a copy, and each
     /// vector of g serves four rows. A next row may repeat another (its sum is then unused).
@@ -1263,40 +1263,84 @@ internal static unsafe class CpuFused
         {
             if (nonTemporal)
             {
-                ScaleQuadAndSumNext<Vec512, Vector512<float>, Streamed>(xs, ys, scales, g, n, next, sums);
+                ScaleQuadAndSumNext<Vec512, Vector512<float>, Streamed, Scaled>(xs, ys, scales, g, n, next, sums);
             }
             else
             {
-                ScaleQuadAndSumNext<Vec512, Vector512<float>, Cached>(xs, ys, scales, g, n, next, sums);
+                ScaleQuadAndSumNext<Vec512, Vector512<float>, Cached, Scaled>(xs, ys, scales, g, n, next, sums);
             }
         }
         else if (Vector256.IsHardwareAccelerated)
         {
             if (nonTemporal)
             {
-                ScaleQuadAndSumNext<Vec256, Vector256<float>, Streamed>(xs, ys, scales, g, n, next, sums);
+                ScaleQuadAndSumNext<Vec256, Vector256<float>, Streamed, Scaled>(xs, ys, scales, g, n, next, sums);
             }
             else
             {
-                ScaleQuadAndSumNext<Vec256, Vector256<float>, Cached>(xs, ys, scales, g, n, next, sums);
+                ScaleQuadAndSumNext<Vec256, Vector256<float>, Cached, Scaled>(xs, ys, scales, g, n, next, sums);
             }
         }
         else
         {
-            ScaleQuadAndSumNext<Vec128, Vector128<float>, Cached>(xs, ys, scales, g, n, next, sums);
+            ScaleQuadAndSumNext<Vec128, Vector128<float>, Cached, Scaled>(xs, ys, scales, g, n, next, sums);
         }
     }
 
+    /// <summary>
+    /// sums[r] = Σ rows[r][i]² over n floats for r &lt; 4: <see cref="ScaleQuadAndSumNext"/>'s own loop with no rows to
+    /// scale, so a row's sum is the same bits whichever of the two took it (a range's first rows are summed here). A row
+    /// may repeat another (its sum is then unused).
+    /// </summary>
+    public static void SumsOfSquaresQuad(float** rows, int n, float* sums)
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            ScaleQuadAndSumNext<Vec512, Vector512<float>, Cached, Unscaled>(null, null, null, null, n, rows, sums);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            ScaleQuadAndSumNext<Vec256, Vector256<float>, Cached, Unscaled>(null, null, null, null, n, rows, sums);
+        }
+        else
+        {
+            ScaleQuadAndSumNext<Vec128, Vector128<float>, Cached, Unscaled>(null, null, null, null, n, rows, sums);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="ScaleQuadAndSumNext"/> (<typeparamref name="TScale"/> <see cref="Scaled"/>), or with
+    /// <see cref="Unscaled"/> only the sums of the next rows (<paramref name="xs"/>, <paramref name="ys"/>,
+    /// <paramref name="scales"/> and <paramref name="g"/> unread): one chain of one vector accumulator per row over the
+    /// whole vectors in order, its lanes summed, then the elements past them one by one.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ScaleQuadAndSumNext<TOps, TVec, TStore>(float** xs, float** ys, float* scales, float* g, int n, float** next, float* sums)
+    private static void ScaleQuadAndSumNext<TOps, TVec, TStore, TScale>(float** xs, float** ys, float* scales, float* g, int n, float** next, float* sums)
         where TOps : IVecOps<TVec>
         where TVec : struct
         where TStore : struct, IStore
+        where TScale : struct, IScale
     {
-        float* x0 = xs[0], x1 = xs[1], x2 = xs[2], x3 = xs[3];
-        float* y0 = ys[0], y1 = ys[1], y2 = ys[2], y3 = ys[3];
+        float* x0 = null, x1 = null, x2 = null, x3 = null, y0 = null, y1 = null, y2 = null, y3 = null;
+        float c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+        if (TScale.Apply)
+        {
+            x0 = xs[0];
+            x1 = xs[1];
+            x2 = xs[2];
+            x3 = xs[3];
+            y0 = ys[0];
+            y1 = ys[1];
+            y2 = ys[2];
+            y3 = ys[3];
+            c0 = scales[0];
+            c1 = scales[1];
+            c2 = scales[2];
+            c3 = scales[3];
+        }
+
         float* n0 = next[0], n1 = next[1], n2 = next[2], n3 = next[3];
-        TVec s0 = TOps.Broadcast(scales[0]), s1 = TOps.Broadcast(scales[1]), s2 = TOps.Broadcast(scales[2]), s3 = TOps.Broadcast(scales[3]);
+        TVec s0 = TOps.Broadcast(c0), s1 = TOps.Broadcast(c1), s2 = TOps.Broadcast(c2), s3 = TOps.Broadcast(c3);
         TVec a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero;
         int w = TOps.Count, i = 0;
         for (; i + w <= n; i += w)
@@ -1310,11 +1354,14 @@ internal static unsafe class CpuFused
             a1 = TOps.MulAdd(p1, p1, a1);
             a2 = TOps.MulAdd(p2, p2, a2);
             a3 = TOps.MulAdd(p3, p3, a3);
-            TVec gv = TOps.Load(g + i);
-            Put<TOps, TVec, TStore>(y0 + i, TOps.Multiply(TOps.Multiply(TOps.Load(x0 + i), s0), gv));
-            Put<TOps, TVec, TStore>(y1 + i, TOps.Multiply(TOps.Multiply(TOps.Load(x1 + i), s1), gv));
-            Put<TOps, TVec, TStore>(y2 + i, TOps.Multiply(TOps.Multiply(TOps.Load(x2 + i), s2), gv));
-            Put<TOps, TVec, TStore>(y3 + i, TOps.Multiply(TOps.Multiply(TOps.Load(x3 + i), s3), gv));
+            if (TScale.Apply)
+            {
+                TVec gv = TOps.Load(g + i);
+                Put<TOps, TVec, TStore>(y0 + i, TOps.Multiply(TOps.Multiply(TOps.Load(x0 + i), s0), gv));
+                Put<TOps, TVec, TStore>(y1 + i, TOps.Multiply(TOps.Multiply(TOps.Load(x1 + i), s1), gv));
+                Put<TOps, TVec, TStore>(y2 + i, TOps.Multiply(TOps.Multiply(TOps.Load(x2 + i), s2), gv));
+                Put<TOps, TVec, TStore>(y3 + i, TOps.Multiply(TOps.Multiply(TOps.Load(x3 + i), s3), gv));
+            }
         }
 
         float t0 = TOps.Sum(a0), t1 = TOps.Sum(a1), t2 = TOps.Sum(a2), t3 = TOps.Sum(a3);
@@ -1324,65 +1371,14 @@ internal static unsafe class CpuFused
             t1 += n1[i] * n1[i];
             t2 += n2[i] * n2[i];
             t3 += n3[i] * n3[i];
-            float gi = g[i];
-            y0[i] = x0[i] * scales[0] * gi;
-            y1[i] = x1[i] * scales[1] * gi;
-            y2[i] = x2[i] * scales[2] * gi;
-            y3[i] = x3[i] * scales[3] * gi;
-        }
-
-        sums[0] = t0;
-        sums[1] = t1;
-        sums[2] = t2;
-        sums[3] = t3;
-    }
-
-    /// <summary>
-    /// sums[r] = Σ rows[r][i]² over n floats for r &lt; 4, each row in the order <see cref="ScaleQuadAndSumNext"/> sums
-    /// its next rows (one vector accumulator over the whole vectors in order, its lanes summed, then the elements past
-    /// them one by one), so a row's sum is the same bits whichever of the two took it; the four chains run side by side.
-    /// A row may repeat another (its sum is then unused).
-    /// </summary>
-    public static void SumsOfSquaresQuad(float** rows, int n, float* sums)
-    {
-        if (Vector512.IsHardwareAccelerated)
-        {
-            SumsOfSquaresQuad<Vec512, Vector512<float>>(rows, n, sums);
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            SumsOfSquaresQuad<Vec256, Vector256<float>>(rows, n, sums);
-        }
-        else
-        {
-            SumsOfSquaresQuad<Vec128, Vector128<float>>(rows, n, sums);
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void SumsOfSquaresQuad<TOps, TVec>(float** rows, int n, float* sums)
-        where TOps : IVecOps<TVec>
-        where TVec : struct
-    {
-        float* r0 = rows[0], r1 = rows[1], r2 = rows[2], r3 = rows[3];
-        TVec a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero;
-        int w = TOps.Count, i = 0;
-        for (; i + w <= n; i += w)
-        {
-            TVec p0 = TOps.Load(r0 + i), p1 = TOps.Load(r1 + i), p2 = TOps.Load(r2 + i), p3 = TOps.Load(r3 + i);
-            a0 = TOps.MulAdd(p0, p0, a0);
-            a1 = TOps.MulAdd(p1, p1, a1);
-            a2 = TOps.MulAdd(p2, p2, a2);
-            a3 = TOps.MulAdd(p3, p3, a3);
-        }
-
-        float t0 = TOps.Sum(a0), t1 = TOps.Sum(a1), t2 = TOps.Sum(a2), t3 = TOps.Sum(a3);
-        for (; i < n; i++)
-        {
-            t0 += r0[i] * r0[i];
-            t1 += r1[i] * r1[i];
-            t2 += r2[i] * r2[i];
-            t3 += r3[i] * r3[i];
+            if (TScale.Apply)
+            {
+                float gi = g[i];
+                y0[i] = x0[i] * c0 * gi;
+                y1[i] = x1[i] * c1 * gi;
+                y2[i] = x2[i] * c2 * gi;
+                y3[i] = x3[i] * c3 * gi;
+            }
         }
 
         sums[0] = t0;
@@ -1634,7 +1630,10 @@ internal static unsafe class CpuFused
         TailOut(t, y, n);
     }
 
-    /// <summary>Whether a softmax multiplies by its scale (a struct parameter, so the unscaled loops carry no multiply).</summary>
+    /// <summary>
+    /// Whether a kernel multiplies by its scale (a struct parameter, so the unscaled loops carry no multiply): softmax's
+    /// scale, and rmsnorm's four-row step, which unscaled only sums its next rows (<see cref="SumsOfSquaresQuad"/>).
+    /// </summary>
     private interface IScale
     {
         static abstract bool Apply { get; }
