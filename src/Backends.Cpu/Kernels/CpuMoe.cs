@@ -239,10 +239,10 @@ internal static unsafe class CpuMoe
                         new Span<float>(zeros, h).Clear();
                     }
 
-                    // The next token's live rows (when it is in this chunk and as few as one chain takes), fetched
-                    // into L1 while this token's are summed.
+                    // The next token's live rows (when it is in this chunk, as few as one chain takes, and the core
+                    // gains by it: CpuFused.FetchesNextToken), fetched into L1 while this token's are summed.
                     int nextCount = 0;
-                    if (t + 1 < t1 && k <= CpuFused.WeightedRows)
+                    if (t + 1 < t1 && k <= CpuFused.WeightedRows && CpuFused.FetchesNextToken(k))
                     {
                         for (int j = 0; j < k; j++)
                         {

@@ -19,7 +19,8 @@ internal static unsafe class CpuFused
     /// core / two: silu 4096×4096 78 → 96–101% / 78 → 96%, swiglu 83 → 96% / 79 → 92%, rope (T 2048, 32 heads of 128)
     /// 78–85 → 89–92% / 82 → 88%, cast F32 → F16 69–70 → 87–89% / 71 → 88%. 2 KiB and 8 KiB measured within a few
     /// points of 4 KiB. Add and mul (no arithmetic to hide) measured even, so they do not fetch; moe-unpermute's eight
-    /// short row streams measured worse so (78 → 73%) and fetch the next token's rows instead (<see cref="WeightedSum"/>).
+    /// short row streams measured worse so (78 → 73%) and fetch the next token's rows instead (<see cref="WeightedSum"/>;
+    /// where, see <see cref="FetchesNextToken"/>).
     /// </summary>
     internal const int StreamAhead = 1024;
 
@@ -1475,6 +1476,18 @@ internal static unsafe class CpuFused
     /// <summary>Rows a weighted sum takes in one unrolled chain (the top-k of DeepSeek-V3 and Qwen3 MoE is 8).</summary>
     public const int WeightedRows = 8;
 
+    /// <summary>
+    /// Whether moe-unpermute fetches the next token's rows into L1 while it sums a token's <paramref name="k"/> choices
+    /// (<see cref="WeightedSum"/>'s next rows): on Intel cores always, elsewhere for k ≤ 4 only. With more choices the
+    /// fetch doubles the row streams one core reads (sixteen at k = 8), and on an AMD EPYC (Zen 5) that read slower than
+    /// the rows alone with the hardware prefetchers: both codes in one process on the same buffers, the fetch's time /
+    /// the rows alone (then four vectors a step), T=512 H=7168, one core k = 8 1.34, 1.32, 1.34, k = 6 1.13, k = 5 1.12,
+    /// two cores k = 8 1.15, 1.24, 1.18, k = 6 1.06, 1.13, k = 5 1.13; 2048×2048 k = 8 1.08 / 1.18 (one / two cores).
+    /// At k = 2 the fetch wins there (no fetch / fetch 0.68–0.89 at H=7168 and 0.54–0.82 at H=2048), at k = 4 they
+    /// measured even. On an Intel Xeon (Ice Lake) the fetch had gained at k = 8 (see <see cref="WeightedSum"/>).
+    /// </summary>
+    internal static bool FetchesNextToken(int k) => k <= 4 || CpuCaches.IsIntel;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WeightedSum<TOps, TVec, TStore>(float** rows, float* w, int count, float* y, int n, float* zeros, float** next, int nextCount)
         where TOps : IVecOps<TVec>
@@ -1539,6 +1552,55 @@ internal static unsafe class CpuFused
         TVec w6 = slots > 4 ? TOps.Broadcast(ws[6]) : TOps.Zero, w7 = slots > 4 ? TOps.Broadcast(ws[7]) : TOps.Zero;
         int width = TOps.Count, i = 0;
         bool fetch = nextCount > 0 && System.Runtime.Intrinsics.X86.Sse.IsSupported;
+        if (!fetch)
+        {
+            // Four vectors a step where nothing is fetched (four chains side by side, each the same sums in the same
+            // order as below): moe-unpermute T=512 H=7168 k=8 on the Zen 5, one core, in a kernel harness on the same
+            // buffers, 34.8 → 35.8 and 31.3 → 34.8 GB/s in two runs, two cores 35.8 → 38.2.
+            for (; i + (4 * width) <= n; i += 4 * width)
+            {
+                int u = i + width, v = i + (2 * width), x = i + (3 * width);
+                TVec a = TOps.MulAdd(TOps.Load(r0 + i), w0, TOps.Zero), b = TOps.MulAdd(TOps.Load(r0 + u), w0, TOps.Zero);
+                TVec c = TOps.MulAdd(TOps.Load(r0 + v), w0, TOps.Zero), d = TOps.MulAdd(TOps.Load(r0 + x), w0, TOps.Zero);
+                a = TOps.MulAdd(TOps.Load(r1 + i), w1, a);
+                b = TOps.MulAdd(TOps.Load(r1 + u), w1, b);
+                c = TOps.MulAdd(TOps.Load(r1 + v), w1, c);
+                d = TOps.MulAdd(TOps.Load(r1 + x), w1, d);
+                a = TOps.MulAdd(TOps.Load(r2 + i), w2, a);
+                b = TOps.MulAdd(TOps.Load(r2 + u), w2, b);
+                c = TOps.MulAdd(TOps.Load(r2 + v), w2, c);
+                d = TOps.MulAdd(TOps.Load(r2 + x), w2, d);
+                a = TOps.MulAdd(TOps.Load(r3 + i), w3, a);
+                b = TOps.MulAdd(TOps.Load(r3 + u), w3, b);
+                c = TOps.MulAdd(TOps.Load(r3 + v), w3, c);
+                d = TOps.MulAdd(TOps.Load(r3 + x), w3, d);
+                if (slots > 4)
+                {
+                    a = TOps.MulAdd(TOps.Load(r4 + i), w4, a);
+                    b = TOps.MulAdd(TOps.Load(r4 + u), w4, b);
+                    c = TOps.MulAdd(TOps.Load(r4 + v), w4, c);
+                    d = TOps.MulAdd(TOps.Load(r4 + x), w4, d);
+                    a = TOps.MulAdd(TOps.Load(r5 + i), w5, a);
+                    b = TOps.MulAdd(TOps.Load(r5 + u), w5, b);
+                    c = TOps.MulAdd(TOps.Load(r5 + v), w5, c);
+                    d = TOps.MulAdd(TOps.Load(r5 + x), w5, d);
+                    a = TOps.MulAdd(TOps.Load(r6 + i), w6, a);
+                    b = TOps.MulAdd(TOps.Load(r6 + u), w6, b);
+                    c = TOps.MulAdd(TOps.Load(r6 + v), w6, c);
+                    d = TOps.MulAdd(TOps.Load(r6 + x), w6, d);
+                    a = TOps.MulAdd(TOps.Load(r7 + i), w7, a);
+                    b = TOps.MulAdd(TOps.Load(r7 + u), w7, b);
+                    c = TOps.MulAdd(TOps.Load(r7 + v), w7, c);
+                    d = TOps.MulAdd(TOps.Load(r7 + x), w7, d);
+                }
+
+                Put<TOps, TVec, TStore>(y + i, a);
+                Put<TOps, TVec, TStore>(y + u, b);
+                Put<TOps, TVec, TStore>(y + v, c);
+                Put<TOps, TVec, TStore>(y + x, d);
+            }
+        }
+
         for (; i + (2 * width) <= n; i += 2 * width)
         {
             int u = i + width;
