@@ -6,8 +6,8 @@ using System.Runtime.Intrinsics.X86;
 namespace Backends.Cpu;
 
 /// <content>
-/// F32 decode at 3..4 rows with 512-bit vectors: each worker's B rows as four runs walked side by side, every 64-byte
-/// load of B serving the four rows of A, and the 16 sums of a step of the runs reduced together by a transpose.
+/// F32 decode at 3..4 rows with 512-bit vectors: each worker's B rows as four or six runs walked side by side, every
+/// 64-byte load of B serving the four rows of A, and the sums of a step of the runs reduced together by transposes.
 /// </content>
 internal static unsafe partial class CpuGemm
 {
@@ -19,8 +19,9 @@ internal static unsafe partial class CpuGemm
 
     /// <summary>
     /// C = alpha·A·Bᵀ + beta·C for F32, M = 3..4 and B [N,K] with 512-bit vectors: a worker's range of B rows is split
-    /// into four runs walked side by side (<see cref="RunsQuad"/>), so B is read as four long streams, each 64-byte load
-    /// of it serving four FMAs (one per row of A, A packed by <see cref="PackLinesOfK"/>); <paramref name="pa"/>: an F32
+    /// into four runs walked side by side (<see cref="RunsQuad"/>; six, <see cref="RunsSix"/>, where A does not fit L1:
+    /// <see cref="RunsFor"/>), so B is read as four or six long streams, each 64-byte load of it serving four FMAs (one
+    /// per row of A, A packed by <see cref="PackLinesOfK"/>); <paramref name="pa"/>: an F32
     /// A [M,K] itself, rows <paramref name="lda"/> floats apart, or null for each worker to widen A for itself.
     /// </summary>
     /// <remarks>
@@ -43,6 +44,7 @@ internal static unsafe partial class CpuGemm
         using DecodeSharedPack sharedPack = shared ? DecodeSharedPack.Make(p, ref pa, ref lda, aFloats, kv / 16, true, 4, 64) : default;
         float* aShared = sharedPack.Pack;
         long units = ((long)n + RunsUnit - 1) / RunsUnit;
+        int runs = RunsFor(aFloats);
         long call = NextCall();
         CpuParallel.For(units, Math.Max(1, 49152 / Math.Max(k, 1)), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (t0, t1) =>
         {
@@ -50,17 +52,26 @@ internal static unsafe partial class CpuGemm
             long ldRows = lda;
             float* aP = shared ? aShared : WorkerPack(call, p, pa, lda, 4, kv / 16, 64, aFloats, out rows, out ldRows, lines: true);
             int j0 = (int)(t0 * RunsUnit), j1 = (int)Math.Min(n, t1 * RunsUnit), width = j1 - j0;
-            int per = width / 4;
+            int per = width / runs;
             float* b = (float*)p.B + ((long)j0 * p.LdB);
             float* outs = CpuConvert.ScratchPointer(1, m * width);
-            float* sums = CpuConvert.ScratchPointer(3, Math.Max(per, 1) * 16);
-            RunsQuad(aP, kv, b, p.LdB, per, sums);
+            float* sums = CpuConvert.ScratchPointer(3, Math.Max(per, 1) * 32);
+            if (runs == 6)
+            {
+                RunsSix(aP, kv, b, p.LdB, per, sums);
+            }
+            else
+            {
+                RunsQuad(aP, kv, b, p.LdB, per, sums);
+            }
 
-            // Lane 4r + i of a step's vector: row i of A against the step's B row in run r.
+            // Lane 4r + i of a step's vector (of its two with six runs: runs 4 and 5 in the second): row i of A against
+            // the step's B row in run r.
+            int stride = runs == 6 ? 32 : 16;
             for (int s = 0; s < per; s++)
             {
-                float* v = sums + (s * 16);
-                for (int r = 0; r < 4; r++)
+                float* v = sums + (s * stride);
+                for (int r = 0; r < runs; r++)
                 {
                     for (int i = 0; i < m; i++)
                     {
@@ -69,7 +80,7 @@ internal static unsafe partial class CpuGemm
                 }
             }
 
-            for (int j = 4 * per; j < width; j++)
+            for (int j = runs * per; j < width; j++)
             {
                 RowQuad(aP, kv, b + ((long)j * p.LdB), m, outs + j, width);
             }
@@ -99,6 +110,26 @@ internal static unsafe partial class CpuGemm
             }
         }, DecodeChunksPerWorker);
     }
+
+    /// <summary>
+    /// Runs of B rows <see cref="DecodeRuns4"/> walks side by side for a packed A of <paramref name="aFloats"/> floats:
+    /// six (<see cref="RunsSix"/>) where A takes more than half of L1, else four (<see cref="RunsQuad"/>).
+    /// </summary>
+    /// <remarks>
+    /// Where A does not stay in L1 beside the B lines streaming through it, every step reads its four lines of A from
+    /// L2 again, as many lines as it reads of B with four runs; six runs share each load of A among six B rows. In a
+    /// kernel harness on one core of an AMD EPYC (Zen 5), on one B, GB/s of B: the four-run kernel with A held in L1
+    /// read 44, with A streamed from L2 (K = 4096) 29–31, a one-row kernel 41–54. Both codes in one build and one
+    /// process on the same buffers, four runs → six (GB/s of B): one core 4×4096×4096 25.7 → 25.5, 27.9 → 31.1,
+    /// 26.1 → 26.3; 4×2048×7168 23.1 → 17.9 (once), 27.6 → 30.9, 27.4 → 30.7, 28.2 → 31.4; 4×7168×2048 29.0 → 31.7,
+    /// 28.3 → 30.0, 28.5 → 31.3; 3×4096×4096 28.6 → 31.4; 3×2048×7168 28.6 → 32.1; two cores 4×4096×4096 47.4 → 50.0,
+    /// 43.2 → 44.7; 4×2048×7168 49.3 → 52.7, 38.1 → 37.4; 4×7168×2048 29.5 → 31.1, 37.5 → 38.5. With A in L1 (K =
+    /// 1024) they measured even (29.5 → 30.0, 59.7 → 60.0), and six lost 8% in the harness. Not measured on Intel.
+    /// (In the harness, more software fetches did not help on that core: B into L1 4 KiB ahead, into L2 or
+    /// non-temporally 4–20% slower than none, A ahead about 20% slower; the four runs' own fetch 1 KiB ahead measured
+    /// even with none. Walking K in blocks that keep A in L1 lost 20–25%.)
+    /// </remarks>
+    private static int RunsFor(long aFloats) => aFloats * sizeof(float) > CpuCaches.L1 / 2 ? 6 : 4;
 
     /// <summary>
     /// dst[s·64 + 16i + j] = src[i·ld + 16s + j] for s &lt; <paramref name="steps"/>, i &lt; 4, j &lt; 16, with 0 for the
@@ -162,6 +193,63 @@ internal static unsafe partial class CpuGemm
             }
 
             TransposeSums(c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33).Store(sums + (16 * s));
+        }
+    }
+
+    /// <summary>
+    /// As <see cref="RunsQuad"/> with six runs (B rows s, per + s, …, 5·per + s; 24 accumulators), into
+    /// <paramref name="sums"/> + 32s: lane 4r + i of the first vector for runs r = 0..3, of the second for runs 4 and 5
+    /// (lanes 8..15 zero). Each load of A's four rows then serves six B rows instead of four.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunsSix(float* aP, int kv, float* b, long ldb, int per, float* sums)
+    {
+        long off = per * ldb;
+        for (int s = 0; s < per; s++)
+        {
+            Vector512<float> c00 = Vector512<float>.Zero, c01 = Vector512<float>.Zero, c02 = Vector512<float>.Zero, c03 = Vector512<float>.Zero, c04 = Vector512<float>.Zero, c05 = Vector512<float>.Zero;
+            Vector512<float> c10 = Vector512<float>.Zero, c11 = Vector512<float>.Zero, c12 = Vector512<float>.Zero, c13 = Vector512<float>.Zero, c14 = Vector512<float>.Zero, c15 = Vector512<float>.Zero;
+            Vector512<float> c20 = Vector512<float>.Zero, c21 = Vector512<float>.Zero, c22 = Vector512<float>.Zero, c23 = Vector512<float>.Zero, c24 = Vector512<float>.Zero, c25 = Vector512<float>.Zero;
+            Vector512<float> c30 = Vector512<float>.Zero, c31 = Vector512<float>.Zero, c32 = Vector512<float>.Zero, c33 = Vector512<float>.Zero, c34 = Vector512<float>.Zero, c35 = Vector512<float>.Zero;
+            float* pa = aP;
+            for (float* pb = b + (s * ldb), end = pb + kv; pb < end; pb += 16, pa += 64)
+            {
+                Vector512<float> a0 = Vector512.Load(pa), a1 = Vector512.Load(pa + 16), a2 = Vector512.Load(pa + 32), a3 = Vector512.Load(pa + 48);
+                Vector512<float> x = Vector512.Load(pb);
+                c00 = Vector512.FusedMultiplyAdd(a0, x, c00);
+                c10 = Vector512.FusedMultiplyAdd(a1, x, c10);
+                c20 = Vector512.FusedMultiplyAdd(a2, x, c20);
+                c30 = Vector512.FusedMultiplyAdd(a3, x, c30);
+                x = Vector512.Load(pb + off);
+                c01 = Vector512.FusedMultiplyAdd(a0, x, c01);
+                c11 = Vector512.FusedMultiplyAdd(a1, x, c11);
+                c21 = Vector512.FusedMultiplyAdd(a2, x, c21);
+                c31 = Vector512.FusedMultiplyAdd(a3, x, c31);
+                x = Vector512.Load(pb + (2 * off));
+                c02 = Vector512.FusedMultiplyAdd(a0, x, c02);
+                c12 = Vector512.FusedMultiplyAdd(a1, x, c12);
+                c22 = Vector512.FusedMultiplyAdd(a2, x, c22);
+                c32 = Vector512.FusedMultiplyAdd(a3, x, c32);
+                x = Vector512.Load(pb + (3 * off));
+                c03 = Vector512.FusedMultiplyAdd(a0, x, c03);
+                c13 = Vector512.FusedMultiplyAdd(a1, x, c13);
+                c23 = Vector512.FusedMultiplyAdd(a2, x, c23);
+                c33 = Vector512.FusedMultiplyAdd(a3, x, c33);
+                x = Vector512.Load(pb + (4 * off));
+                c04 = Vector512.FusedMultiplyAdd(a0, x, c04);
+                c14 = Vector512.FusedMultiplyAdd(a1, x, c14);
+                c24 = Vector512.FusedMultiplyAdd(a2, x, c24);
+                c34 = Vector512.FusedMultiplyAdd(a3, x, c34);
+                x = Vector512.Load(pb + (5 * off));
+                c05 = Vector512.FusedMultiplyAdd(a0, x, c05);
+                c15 = Vector512.FusedMultiplyAdd(a1, x, c15);
+                c25 = Vector512.FusedMultiplyAdd(a2, x, c25);
+                c35 = Vector512.FusedMultiplyAdd(a3, x, c35);
+            }
+
+            Vector512<float> z = Vector512<float>.Zero;
+            TransposeSums(c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33).Store(sums + (32 * s));
+            TransposeSums(c04, c05, z, z, c14, c15, z, z, c24, c25, z, z, c34, c35, z, z).Store(sums + (32 * s) + 16);
         }
     }
 

@@ -5,7 +5,7 @@ namespace Backends.Tests;
 
 /// <summary>
 /// The CPU decode GEMM for the rows of A that take the broadcast tiles on AVX-512 (F32 from 3 rows, BF16 from 5, F16
-/// from 9, up to 16; F32 at 3..4 rows the runs of DecodeRuns4) with B [N,K]: an F32 A is read in place from its rows, any other A (half precision, or
+/// from 9, up to 16; F32 at 3..4 rows the four or six runs of DecodeRuns4) with B [N,K]: an F32 A is read in place from its rows, any other A (half precision, or
 /// transposed) is widened by each worker for itself, each worker packs its own copy, and past 4 Mi floats of packed A
 /// one shared pack is made instead. Row-strided views of A whose gaps hold NaN, K with and without a tail past whole
 /// 16-k lines, and a K deep enough for the shared pack, each output against a float64 dot product. On CPUs without
@@ -20,6 +20,9 @@ public sealed unsafe class CpuDecodeBroadcastTests
     [InlineData(DType.F32, false, 4, 15, 15, 1)]      // 3..4 rows (DecodeRuns4): K shorter than one 16-k line, rows left over after the runs
     [InlineData(DType.F32, false, 3, 300, 200, 2)]    // several chunks of runs, a K tail of 8
     [InlineData(DType.F32, false, 4, 1000, 48, 0)]
+    [InlineData(DType.F32, false, 4, 50, 2096, 1)]    // A past half of L1 (up to 64 KiB): six runs, two rows left over
+    [InlineData(DType.F32, false, 3, 611, 4100, 0)]   // six runs over several chunks, a K tail of 4
+    [InlineData(DType.F32, true, 4, 13, 2200, 2)]     // six runs from A [K,M], a K tail of 8
     [InlineData(DType.F32, true, 4, 70, 100, 3)]      // A [K,M]: widened by each worker
     [InlineData(DType.F32, false, 4, 5, 1048592, 0)]  // 4 × 1048592 floats of packed A: past 4 Mi, so one shared pack
     [InlineData(DType.F32, true, 3, 6, 1048600, 0)]   // the same from A [K,M], widened once before the workers, a tail of 8
