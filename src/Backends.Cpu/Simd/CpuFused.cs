@@ -1483,8 +1483,8 @@ internal static unsafe class CpuFused
     /// the rows alone with the hardware prefetchers: both codes in one process on the same buffers, the fetch's time /
     /// the rows alone (then four vectors a step), T=512 H=7168, one core k = 8 1.34, 1.32, 1.34, k = 6 1.13, k = 5 1.12,
     /// two cores k = 8 1.15, 1.24, 1.18, k = 6 1.06, 1.13, k = 5 1.13; 2048×2048 k = 8 1.08 / 1.18 (one / two cores).
-    /// At k = 2 the fetch wins there (no fetch / fetch 0.68–0.89 at H=7168 and 0.54–0.82 at H=2048), at k = 4 they
-    /// measured even. On an Intel Xeon (Ice Lake) the fetch had gained at k = 8 (see <see cref="WeightedSum"/>).
+    /// At k = 2 the fetch wins there (its time / none's 0.68–0.90 at H=7168 and 0.54–0.82 at T=4096 H=2048), at k = 4
+    /// they measured even. On an Intel Xeon (Ice Lake) the fetch had gained at k = 8 (see <see cref="WeightedSum"/>).
     /// </summary>
     internal static bool FetchesNextToken(int k) => k <= 4 || CpuCaches.IsIntel;
 
@@ -1556,7 +1556,7 @@ internal static unsafe class CpuFused
         {
             // Four vectors a step where nothing is fetched (four chains side by side, each the same sums in the same
             // order as below): moe-unpermute T=512 H=7168 k=8 on the Zen 5, one core, in a kernel harness on the same
-            // buffers, 34.8 → 35.8 and 31.3 → 34.8 GB/s in two runs, two cores 35.8 → 38.2.
+            // buffers, 32.8 → 34.2, 34.8 → 35.8 and 31.3 → 34.8 GB/s in three runs, two cores 35.8 → 38.2.
             for (; i + (4 * width) <= n; i += 4 * width)
             {
                 int u = i + width, v = i + (2 * width), x = i + (3 * width);
