@@ -28,6 +28,19 @@ internal static unsafe partial class CpuGemm
     private const int DecodePrefetch = 1024;
 
     /// <summary>
+    /// Whether the 5..8-row tile (<see cref="QuadPairTile12{TB}"/>) fetches its twelve B rows ahead (<see
+    /// cref="DecodePrefetch"/>): not on AMD family 19h (Zen 4), where the fetch cost that tile 10–25% while the 9..16-row
+    /// tile's fetch still gained 3–5%. Measured on one Zen 4 core (EPYC, B out of cache, the whole GEMM A/B in one
+    /// process, GFLOP/s with the fetch → without): 8×4096×4096 59.5 → 74.1, 8×2048×7168 60.5 → 74.6, 8×7168×2048 60.0 →
+    /// 72.5; two cores 8×4096×4096 93.8 → 104.6, 8×2048×7168 95.2 → 116.1, 5×4096×4096 64.2 → 70.7, 6×7168×2048 77.3 →
+    /// 85.0; the tile alone in a harness 80–85 GFLOP/s without, 65–73 with it 1 or 2 KiB ahead into L1, 74–80 into L2.
+    /// With B in L2 the tile computes at 106–114 GFLOP/s there (the FMA peak: 114), so on Zen 4 it waits on memory, and
+    /// the twelve extra fetches a line only add to the requests in flight. On the Zen 5 above and on the Ice Lake Xeon
+    /// the fetch gained (8× 79 → 93 on Zen 5), so they keep it. BF16 weights on the quad pairs measured even either way.
+    /// </summary>
+    private static readonly bool PairTileFetches = !CpuCaches.IsAmdFamily19h;
+
+    /// <summary>
     /// Chunks of tiles per worker in the broadcast decode path (<see cref="CpuParallel.For"/>'s default is 4). Each
     /// call streams all of B, and the worker that ends first waits for the other at the end: on the shared 2-core VM
     /// here, where one vCPU is often slowed for a while, smaller chunks balance the two better. Two cores, Ice Lake
@@ -410,7 +423,10 @@ internal static unsafe partial class CpuGemm
         Vector512<float> d6 = default, d7 = default, d8 = default, d9 = default, d10 = default, d11 = default;
         for (int s = 0; s < steps; s += perLine)
         {
-            Prefetch12(p0 + pf + (s >= wrapAt ? jump : 0), ld);
+            if (PairTileFetches)
+            {
+                Prefetch12(p0 + pf + (s >= wrapAt ? jump : 0), ld);
+            }
 
             // The quads of one 64-byte line of each row.
             for (int q = 0; q < 64; q += quad)
