@@ -19,8 +19,8 @@ internal static unsafe partial class CpuGemm
 
     /// <summary>
     /// C = alpha·A·Bᵀ + beta·C for F32, M = 3..4 and B [N,K] with 512-bit vectors: a worker's range of B rows is split
-    /// into four runs walked side by side (<see cref="RunsQuad"/>; six, <see cref="RunsSix"/>, where A does not fit L1:
-    /// <see cref="RunsFor"/>), so B is read as four or six long streams, each 64-byte load of it serving four FMAs (one
+    /// into four runs walked side by side (<see cref="RunsQuad"/>; six, <see cref="RunsSix"/>, where A does not fit L1
+    /// and on Zen 4: <see cref="RunsFor"/>), so B is read as four or six long streams, each 64-byte load of it serving four FMAs (one
     /// per row of A, A packed by <see cref="PackLinesOfK"/>); <paramref name="pa"/>: an F32
     /// A [M,K] itself, rows <paramref name="lda"/> floats apart, or null for each worker to widen A for itself.
     /// </summary>
@@ -113,7 +113,8 @@ internal static unsafe partial class CpuGemm
 
     /// <summary>
     /// Runs of B rows <see cref="DecodeRuns4"/> walks side by side for a packed A of <paramref name="aFloats"/> floats:
-    /// six (<see cref="RunsSix"/>) where A takes more than half of L1, else four (<see cref="RunsQuad"/>).
+    /// six (<see cref="RunsSix"/>) where A takes more than half of L1 and on AMD family 19h (Zen 4), else four
+    /// (<see cref="RunsQuad"/>).
     /// </summary>
     /// <remarks>
     /// Where A does not stay in L1 beside the B lines streaming through it, every step reads its four lines of A from
@@ -128,8 +129,13 @@ internal static unsafe partial class CpuGemm
     /// (In the harness, more software fetches did not help on that core: B into L1 2 or 4 KiB ahead, into L2 or
     /// non-temporally 3–26% slower than none, A ahead about 20% slower; the four runs' own fetch 1 KiB ahead measured
     /// even with none. Walking K in blocks that keep A in L1 lost 20–25%.)
+    /// On one core of an AMD EPYC Zen 4 (32 KiB L1, the whole GEMM, both codes in one process, GFLOP/s four → six):
+    /// with A past half of L1 4×4096×4096 26.2 → 34.8, 4×2048×7168 34.3 → 38.4, 4×7168×2048 27.0 → 34.7, 3×4096×4096
+    /// 19.4 → 24.8; with A in L1 as well: 4×4096×1024 37.9 → 41.7, 4×8192×1024 24.3 → 32.6, 4×16384×512 22.4 → 29.3,
+    /// 4×2048×512 27.7 → 31.2; two cores 4×4096×4096 45.0 → 51.6, 4×2048×7168 46.0 → 51.6, 4×8192×1024 46.9 → 58.5,
+    /// 4×4096×1024 41.3 → 46.3, 3×8192×1024 39.7 → 45.2, 4×2048×512 35.2 → 44.8. So Zen 4 takes six runs at every K.
     /// </remarks>
-    private static int RunsFor(long aFloats) => aFloats * sizeof(float) > CpuCaches.L1 / 2 ? 6 : 4;
+    private static int RunsFor(long aFloats) => CpuCaches.IsAmdFamily19h || aFloats * sizeof(float) > CpuCaches.L1 / 2 ? 6 : 4;
 
     /// <summary>
     /// dst[s·64 + 16i + j] = src[i·ld + 16s + j] for s &lt; <paramref name="steps"/>, i &lt; 4, j &lt; 16, with 0 for the
