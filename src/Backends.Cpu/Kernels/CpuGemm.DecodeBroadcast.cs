@@ -34,7 +34,7 @@ internal static unsafe partial class CpuGemm
     /// process, GFLOP/s with the fetch → without): 8×4096×4096 59.5 → 74.1, 8×2048×7168 60.5 → 74.6, 8×7168×2048 60.0 →
     /// 72.5; two cores 8×4096×4096 93.8 → 104.6, 8×2048×7168 95.2 → 116.1, 5×4096×4096 64.2 → 70.7, 6×7168×2048 77.3 →
     /// 85.0; the tile alone in a harness 80–85 GFLOP/s without, 65–73 with it 1 or 2 KiB ahead into L1, 74–80 into L2.
-    /// With B in L2 the tile computes at 106–114 GFLOP/s there (the FMA peak: 114), so on Zen 4 it waits on memory, and
+    /// With B in L2 the tile computes at 105–114 GFLOP/s there (the FMA peak: 114), so on Zen 4 it waits on memory, and
     /// the twelve extra fetches a line only add to the requests in flight. Where <see cref="DecodePrefetch"/> was measured
     /// before, the fetch gained (8× 79 → 93 GFLOP/s), so other CPUs keep it. BF16 weights on the quad pairs measured even either way, and
     /// so did the unpacked-B GEMM's row tail on this tile (B already cached there: 104×2048×7168 102.4 / 101.1, 56×1408×2048
