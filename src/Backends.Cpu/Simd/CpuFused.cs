@@ -749,6 +749,18 @@ internal static unsafe class CpuFused
         Put<TOps, TVec, TStore>(y + w, r1);
     }
 
+    /// <summary>
+    /// Whether a softmax row's fetch of the next row starts in its max sweep (see the staged SoftmaxRow): not on AMD
+    /// family 19h (Zen 4). There a core computes the row's exponentials more slowly than memory brings the row (the
+    /// 512-bit operations take two cycles of its 256-bit units: 3.5–4.1 ns per 16 floats in L1, against 3.4 ns for a
+    /// copy of them), so the exp sweep lasts long enough to bring in all of the next row, and fetching a quarter of it
+    /// during the max sweep only competes with that sweep's own reads from memory. A/B in one process on one Zen 4
+    /// core (GB/s, early fetch → all of it in the exp sweep): 2048×4096 16.3 → 17.3, 18.4 → 20.0, 16.7 → 18.0;
+    /// 1024×8192 19.5 → 22.1, 4096×2048 13.8 → 14.7, 8192×1024 14.7 → 15.2, 512×16384 15.9 → 17.0; two cores
+    /// 2048×4096 27.9 → 30.4, 30.6 → 36.1, 1024×8192 27.6 → 30.0, 4096×2048 31.2 → 32.6.
+    /// </summary>
+    private static readonly bool SoftmaxEarlyFetch = !CpuCaches.IsAmdFamily19h;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SoftmaxRow<TOps, TVec, TScale>(float* x, float* y, int kept, int cols, float scale, float* next, float* stage, ref SoftmaxPending pending)
         where TOps : IVecOps<TVec>
@@ -790,8 +802,8 @@ internal static unsafe class CpuFused
             // 75.0; 1024×8192 65.5 → 71.4 (that harness's input and output sit at the same offset mod 4 KiB). In
             // `cpu-compare --part memory`, five alternating pairs of processes: one core 78/78/81/81/79% of its copy
             // against 78/77/81/82/75%, two cores 82/82/79/82/78% against 81/83/79/77/73%. (Half the row in the max
-            // sweep measured about the same; three quarters worse.)
-            bool early = fetch && w == 16;
+            // sweep measured about the same; three quarters worse.) Not on Zen 4: SoftmaxEarlyFetch.
+            bool early = fetch && w == 16 && SoftmaxEarlyFetch;
             int quarter = (kept >> 2) & ~15;
             if (kept >= w)
             {
