@@ -10,7 +10,7 @@ namespace Backends.Cpu;
 /// 512-bit vector holds 4 rows of A at 4 consecutive k (one vector for 3..4 rows, two for 5..8, four for 9..16), and
 /// each quad of B is broadcast straight from its row (a 128-bit broadcast load) into the FMAs against those vectors. B
 /// is read exactly once, with no packing and no horizontal sums in the K loop; twelve B rows at a time share the A
-/// vectors (six with four of them). BF16 weights at 5..16 rows are broadcast from their rows in place, a quad at a time
+/// vectors (six with four of them, taken from six runs of a worker's rows so B is read as six long streams). BF16 weights at 5..16 rows are broadcast from their rows in place, a quad at a time
 /// (a 64-bit broadcast and a byte shuffle: no widened copy); F16 weights at 9..16 rows widen each tile's rows into a
 /// buffer first. (Fewer rows of either take the half-precision dot tiles.)
 /// </content>
@@ -159,8 +159,31 @@ internal static unsafe partial class CpuGemm
             float* outs = CpuConvert.ScratchPointer(1, m * width);
             float* vacc = stackalloc float[tileRows * aw];
             float* sums = stackalloc float[tileRows * 16];
-            int aVectors = TB.AVectors;
-            for (int j = j0; j < j1; j += tileRows)
+            // 9..16 rows in place: the chunk's rows as tileRows runs side by side, tile i taking rows j0 + i + r·per (r <
+            // tileRows), so each of its rows continues where the previous tile's left off and B is read as tileRows long
+            // streams (the tile's fetch past its own rows is the next tile's); the rows past the last whole run go as
+            // adjacent tiles below. Against adjacent tiles, A/B in one process on one Zen 4 core (GFLOP/s): 16×4096×4096
+            // 94.5 → 100.5, 97.8 → 100.3, 16×2048×7168 103.4 → 105.2, 16×7168×2048 95.2 → 101.6, 12×7168×2048 72.0 →
+            // 77.3, 9×4096×4096 56.6 → 58.3; two cores 16×4096×4096 146.2 → 151.1, 16×2048×7168 180.2 → 189.2,
+            // 16×7168×2048 100.4 → 105.6; BF16 (its quads widened in place) 16×4096×4096 105.0 → 107.4, 12×7168×2048
+            // 73.3 → 79.0. The 5..8-row tile measured 1–9% slower so (8×4096×4096 48.5 → 44.1, 8×2048×7168 74.7 →
+            // 69.8, 8×7168×2048 69.7 → 68.9) and keeps adjacent rows.
+            int jr = j0;
+            if (inPlace && TB.AVectors == 4)
+            {
+                int per = width / tileRows;
+                nint rowBytes = (nint)(p.LdB * TB.ElementBytes), ld = per * rowBytes;
+                for (int i = 0; i < per; i++)
+                {
+                    byte* b = (byte*)p.B + ((j0 + i) * rowBytes);
+                    QuadWideTile6<TB>(kv / kPer, aT, b, ld, vacc, 0);
+                    FinishTile<TB>(vacc, aw, tileRows, sums, m, k, kv, b, ld, rows, ldRows, outs + i, width, per);
+                }
+
+                jr = j0 + (per * tileRows);
+            }
+
+            for (int j = jr; j < j1; j += tileRows)
             {
                 int cnt = Math.Min(tileRows, j1 - j);
                 byte* b;
@@ -199,40 +222,7 @@ internal static unsafe partial class CpuGemm
                     QuadWideTile6<TB>(kv / kPer, aT, b, ld, vacc, next);
                 }
 
-                // Lane 4i + j of row r's aw accumulator floats holds A[i, ·]·B[r, ·] over the k ≡ j (mod 4): the
-                // quads summed by vector shuffles (QuadSums: one vector of rows 0..15 per B row), then the K tail.
-                // The scalar sums before took a tenth of a 16-row call (16×4096×4096, one core: 958 of 9526 µs), time
-                // in which no B line was fetched. A/B in one process, one core: 16×7168×2048 71.6 → 80.0 GFLOP/s,
-                // 16×4096×4096 51.2 → 54.0 (a slow phase), 8×7168×2048 49.3 → 52.0; B in cache 16×96×2048 52.3 → 60.7.
-                for (int r = 0; r < cnt; r++)
-                {
-                    float* ar = vacc + (r * aw);
-                    Vector512<float> zero = Vector512<float>.Zero;
-                    Vector512<float> v1 = aVectors > 1 ? Vector512.Load(ar + 16) : zero;
-                    Vector512<float> v2 = aVectors > 2 ? Vector512.Load(ar + 32) : zero, v3 = aVectors > 2 ? Vector512.Load(ar + 48) : zero;
-                    QuadSums(Vector512.Load(ar), v1, v2, v3).Store(sums + (r * 16));
-                }
-
-                if (kv < k)
-                {
-                    for (int r = 0; r < cnt; r++)
-                    {
-                        byte* brow = b + (r * ld);
-                        for (int i = 0; i < m; i++)
-                        {
-                            float v = sums[(r * 16) + i];
-                            for (int q = kv; q < k; q++)
-                            {
-                                float bq = TB.ElementBytes == sizeof(float) ? ((float*)brow)[q] : BitConverter.UInt32BitsToSingle((uint)((ushort*)brow)[q] << 16);
-                                v += rows[((long)i * ldRows) + q] * bq;
-                            }
-
-                            sums[(r * 16) + i] = v;
-                        }
-                    }
-                }
-
-                ScatterTileSums(sums, cnt, m, outs + (j - j0), width, 1);
+                FinishTile<TB>(vacc, aw, cnt, sums, m, k, kv, b, ld, rows, ldRows, outs + (j - j0), width, 1);
             }
 
             for (int i = 0; i < m; i++)
@@ -240,6 +230,55 @@ internal static unsafe partial class CpuGemm
                 WriteRow(p, i, j0, new Span<float>(outs + (i * width), width));
             }
         }, DecodeChunksPerWorker);
+    }
+
+    /// <summary>
+    /// A tile's accumulators (<paramref name="aw"/> floats per B row in <paramref name="vacc"/>) into C's columns: per B
+    /// row r &lt; <paramref name="cnt"/> (at <paramref name="b"/> + r·<paramref name="ld"/>) the quads summed by
+    /// <see cref="QuadSums"/>, the K tail past <paramref name="kv"/> added from B's row and A's F32 rows
+    /// (<paramref name="rows"/>, <paramref name="ldRows"/> apart), then scattered to <paramref name="o"/>, B row r at
+    /// column r·<paramref name="step"/>.
+    /// </summary>
+    /// <remarks>
+    /// Lane 4i + j of row r's accumulators holds A[i, ·]·B[r, ·] over the k ≡ j (mod 4). The scalar sums before
+    /// QuadSums took a tenth of a 16-row call (16×4096×4096, one core: 958 of 9526 µs), time in which no B line was
+    /// fetched. A/B in one process, one core: 16×7168×2048 71.6 → 80.0 GFLOP/s, 16×4096×4096 51.2 → 54.0 (a slow
+    /// phase), 8×7168×2048 49.3 → 52.0; B in cache 16×96×2048 52.3 → 60.7.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FinishTile<TB>(float* vacc, int aw, int cnt, float* sums, int m, int k, int kv, byte* b, nint ld, float* rows, long ldRows, float* o, int width, int step)
+        where TB : struct, IBroadcastK
+    {
+        int aVectors = TB.AVectors;
+        for (int r = 0; r < cnt; r++)
+        {
+            float* ar = vacc + (r * aw);
+            Vector512<float> zero = Vector512<float>.Zero;
+            Vector512<float> v1 = aVectors > 1 ? Vector512.Load(ar + 16) : zero;
+            Vector512<float> v2 = aVectors > 2 ? Vector512.Load(ar + 32) : zero, v3 = aVectors > 2 ? Vector512.Load(ar + 48) : zero;
+            QuadSums(Vector512.Load(ar), v1, v2, v3).Store(sums + (r * 16));
+        }
+
+        if (kv < k)
+        {
+            for (int r = 0; r < cnt; r++)
+            {
+                byte* brow = b + (r * ld);
+                for (int i = 0; i < m; i++)
+                {
+                    float v = sums[(r * 16) + i];
+                    for (int q = kv; q < k; q++)
+                    {
+                        float bq = TB.ElementBytes == sizeof(float) ? ((float*)brow)[q] : BitConverter.UInt32BitsToSingle((uint)((ushort*)brow)[q] << 16);
+                        v += rows[((long)i * ldRows) + q] * bq;
+                    }
+
+                    sums[(r * 16) + i] = v;
+                }
+            }
+        }
+
+        ScatterTileSums(sums, cnt, m, o, width, step);
     }
 
     /// <summary>

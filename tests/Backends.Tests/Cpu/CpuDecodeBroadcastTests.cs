@@ -31,6 +31,8 @@ public sealed unsafe class CpuDecodeBroadcastTests
     [InlineData(DType.F32, false, 9, 7, 1029, 1)]
     [InlineData(DType.F32, false, 12, 30, 48, 7)]
     [InlineData(DType.F32, false, 16, 50, 4096, 16)]  // rows 4 KiB + 64 B apart: the A the quads pack from is not aligned to them
+    [InlineData(DType.F32, false, 16, 40, 1030, 0)]   // 9..16 rows: six runs of several B rows each, a K tail of 6
+    [InlineData(DType.F32, false, 10, 600, 2051, 3)]  // runs over several chunks, rows past the last whole run, a tail of 3
     [InlineData(DType.F32, false, 16, 6, 15, 2)]      // K shorter than one 16-k line: the tail only
     [InlineData(DType.F32, false, 16, 9, 262160, 3)]  // 16 × 262160 floats of packed A: past 4 Mi, so one shared pack
     [InlineData(DType.F32, false, 11, 5, 262163, 0)]  // the same with 12 packed rows and a tail of 3
@@ -39,6 +41,7 @@ public sealed unsafe class CpuDecodeBroadcastTests
     [InlineData(DType.BF16, false, 8, 13, 257, 0)]
     [InlineData(DType.BF16, false, 12, 7, 33, 1)]
     [InlineData(DType.BF16, false, 16, 50, 4096, 16)]
+    [InlineData(DType.BF16, false, 13, 125, 1036, 2)] // runs of BF16 rows (where the VDPBF16PS tiles are not taken), a tail of 12
     [InlineData(DType.BF16, false, 16, 9, 262200, 3)] // half-precision A and the shared pack (BF16 tiles take 32-k lines: 262176 × 16 floats): widened once, before the workers
     [InlineData(DType.BF16, true, 16, 12, 300, 1)]
     [InlineData(DType.F16, false, 9, 11, 100, 2)]
