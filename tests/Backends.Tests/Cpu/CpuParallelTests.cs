@@ -95,18 +95,26 @@ public sealed class CpuParallelTests
     [Fact]
     public void LongChunks_RunOnMoreThanOneThread_WhenTheProcessHasSeveralProcessors()
     {
-        // Eight chunks of 25 ms: a helper that does not take a single one in 175 ms is not working at all.
-        var threads = new System.Collections.Concurrent.ConcurrentDictionary<int, bool>();
-        CpuParallel.Each(8, _ =>
+        // Eight chunks of 25 ms: a helper that does not take a single one in 175 ms, in any of ten tries, is not working
+        // at all. (One try can see a single thread where the helpers are busy with another test's job running beside this
+        // one, or the VM has descheduled them for a while.)
+        int most = 0;
+        for (int attempt = 0; attempt < 10 && most < Math.Min(Environment.ProcessorCount, 2); attempt++)
         {
-            threads[Environment.CurrentManagedThreadId] = true;
-            long until = System.Diagnostics.Stopwatch.GetTimestamp() + (System.Diagnostics.Stopwatch.Frequency / 40);
-            while (System.Diagnostics.Stopwatch.GetTimestamp() < until)
+            var threads = new System.Collections.Concurrent.ConcurrentDictionary<int, bool>();
+            CpuParallel.Each(8, _ =>
             {
-                Thread.SpinWait(100);
-            }
-        });
-        Assert.Equal(Math.Min(Environment.ProcessorCount, 2), Math.Min(threads.Count, 2));
+                threads[Environment.CurrentManagedThreadId] = true;
+                long until = System.Diagnostics.Stopwatch.GetTimestamp() + (System.Diagnostics.Stopwatch.Frequency / 40);
+                while (System.Diagnostics.Stopwatch.GetTimestamp() < until)
+                {
+                    Thread.SpinWait(100);
+                }
+            });
+            most = Math.Max(most, Math.Min(threads.Count, 2));
+        }
+
+        Assert.Equal(Math.Min(Environment.ProcessorCount, 2), most);
     }
 
     [Fact]
