@@ -10,9 +10,10 @@ namespace Backends.Cpu;
 /// 512-bit vector holds 4 rows of A at 4 consecutive k (one vector for 3..4 rows, two for 5..8, four for 9..16), and
 /// each quad of B is broadcast straight from its row (a 128-bit broadcast load) into the FMAs against those vectors. B
 /// is read exactly once, with no packing and no horizontal sums in the K loop; twelve B rows at a time share the A
-/// vectors (six with four of them, taken from six runs of a worker's rows so B is read as six long streams). BF16 weights at 5..16 rows are broadcast from their rows in place, a quad at a time
-/// (a 64-bit broadcast and a byte shuffle: no widened copy); F16 weights at 9..16 rows widen each tile's rows into a
-/// buffer first. (Fewer rows of either take the half-precision dot tiles.)
+/// vectors (six with four of them, taken from six runs of a worker's rows so B is read as six long streams). BF16
+/// weights at 5..16 rows are broadcast from their rows in place, a quad at a time (a 64-bit broadcast and a byte
+/// shuffle: no widened copy); F16 weights at 9..16 rows widen each tile's rows into a buffer first. (Fewer rows of
+/// either take the half-precision dot tiles.)
 /// </content>
 internal static unsafe partial class CpuGemm
 {
@@ -35,10 +36,11 @@ internal static unsafe partial class CpuGemm
     /// 72.5; two cores 8×4096×4096 93.8 → 104.6, 8×2048×7168 95.2 → 116.1, 5×4096×4096 64.2 → 70.7, 6×7168×2048 77.3 →
     /// 85.0; the tile alone in a harness 80–85 GFLOP/s without, 65–73 with it 1 or 2 KiB ahead into L1, 74–80 into L2.
     /// With B in L2 the tile computes at 105–114 GFLOP/s there (the FMA peak: 114), so on Zen 4 it waits on memory, and
-    /// the twelve extra fetches a line only add to the requests in flight. Where <see cref="DecodePrefetch"/> was measured
-    /// before, the fetch gained (8× 79 → 93 GFLOP/s), so other CPUs keep it. BF16 weights on the quad pairs measured even either way, and
-    /// so did the unpacked-B GEMM's row tail on this tile (B already cached there: 104×2048×7168 102.4 / 101.1, 56×1408×2048
-    /// 88.7 / 88.8 GFLOP/s with / without; 8×4096×4096 in the same runs 48.1 / 56.3).
+    /// the twelve extra fetches a line only add to the requests in flight. Where <see cref="DecodePrefetch"/> was
+    /// measured before, the fetch gained (8× 79 → 93 GFLOP/s), so other CPUs keep it. BF16 weights on the quad pairs
+    /// measured even either way, and so did the unpacked-B GEMM's row tail on this tile (B already cached there:
+    /// 104×2048×7168 102.4 / 101.1, 56×1408×2048 88.7 / 88.8 GFLOP/s with / without; 8×4096×4096 in the same runs
+    /// 48.1 / 56.3).
     /// </summary>
     private static readonly bool PairTileFetches = !CpuCaches.IsAmdFamily19h;
 

@@ -20,9 +20,9 @@ internal static unsafe partial class CpuGemm
     /// <summary>
     /// C = alpha·A·Bᵀ + beta·C for F32, M = 3..4 and B [N,K] with 512-bit vectors: a worker's range of B rows is split
     /// into four runs walked side by side (<see cref="RunsQuad"/>; six, <see cref="RunsSix"/>, where A does not fit L1
-    /// and on Zen 4: <see cref="RunsFor"/>), so B is read as four or six long streams, each 64-byte load of it serving four FMAs (one
-    /// per row of A, A packed by <see cref="PackLinesOfK"/>); <paramref name="pa"/>: an F32
-    /// A [M,K] itself, rows <paramref name="lda"/> floats apart, or null for each worker to widen A for itself.
+    /// and on Zen 4: <see cref="RunsFor"/>), so B is read as four or six long streams, each 64-byte load of it serving
+    /// four FMAs (one per row of A, A packed by <see cref="PackLinesOfK"/>); <paramref name="pa"/>: an F32 A [M,K]
+    /// itself, rows <paramref name="lda"/> floats apart, or null for each worker to widen A for itself.
     /// </summary>
     /// <remarks>
     /// It replaced the quad tile over 12 adjacent B rows at these rows (docs/cpu.md has the runs). Measured on one core
@@ -120,8 +120,8 @@ internal static unsafe partial class CpuGemm
     /// Where A does not stay in L1 beside the B lines streaming through it, every step reads its four lines of A from
     /// L2 again, as many lines as it reads of B with four runs; six runs share each load of A among six B rows. In a
     /// kernel harness on one core of an AMD EPYC (Zen 5), on one B, GB/s of B: the four-run kernel with A held in L1
-    /// read 44 (39 at K = 2048), with A streamed from L2 (K = 4096) 27–31, a one-row kernel 38–54. Both codes in one build and one
-    /// process on the same buffers, four runs → six (GB/s of B): one core 4×4096×4096 25.7 → 25.5, 27.9 → 31.1,
+    /// read 44 (39 at K = 2048), with A streamed from L2 (K = 4096) 27–31, a one-row kernel 38–54. Both codes in one
+    /// build and one process on the same buffers, four runs → six (GB/s of B): one core 4×4096×4096 25.7 → 25.5, 27.9 → 31.1,
     /// 26.1 → 26.3; 4×2048×7168 23.1 → 17.9 (once), 27.6 → 30.9, 27.4 → 30.7, 28.2 → 31.4; 4×7168×2048 29.0 → 31.7,
     /// 28.3 → 30.0, 28.5 → 31.3; 3×4096×4096 28.6 → 31.4; 3×2048×7168 28.6 → 32.1; two cores 4×4096×4096 47.4 → 50.0,
     /// 43.2 → 44.7; 4×2048×7168 49.3 → 52.7, 38.1 → 37.4; 4×7168×2048 29.5 → 31.1, 37.5 → 38.5. With A in L1 (K =

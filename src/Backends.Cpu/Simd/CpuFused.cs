@@ -657,7 +657,7 @@ internal static unsafe class CpuFused
         for (; i + w <= n; i += w)
         {
             // A line of each input StreamAhead floats on, once per 16 floats (see there).
-            if ((i & 15) == 0 && StreamFetches)
+            if (StreamFetches && (i & 15) == 0)
             {
                 FetchAhead(g + i, 1);
                 FetchAhead(u + i, 1);
