@@ -69,14 +69,16 @@ public sealed class CpuRmsNormPathTests
     public unsafe void OutputWalkedDown_MatchesFloat64()
     {
         // x and y in one buffer, y 64 bytes past x modulo 4 KiB and large enough to be streamed: the stores walk down.
-        const int Rows = 300, Cols = 7168, Gap = 16;
+        // Gamma in the same buffer, 2 KiB from y modulo 4 KiB: in a buffer of its own it fell just past y modulo 4 KiB
+        // in about one run of twenty, and the sweep then rightly walks up (SweepDown).
+        const int Rows = 300, Cols = 7168, Gap = 16, GammaPad = 512;
         var rnd = new Random(Seed + 2);
         using Device cpu = new BackendRegistry().AddCpu().Open("cpu:0");
         using DeviceStream s = cpu.CreateStream();
-        DeviceBuffer buffer = cpu.AllocateBuffer(DType.F32, (2L * Rows * Cols) + Gap);
+        using DeviceBuffer buffer = cpu.AllocateBuffer(DType.F32, (2L * Rows * Cols) + Gap + GammaPad + Cols);
         var vx = new TensorView(buffer, 0, Rows, Cols);
-        var vy = new TensorView(buffer, (long)Rows * Cols + Gap, Rows, Cols);
-        TensorView vg = cpu.Allocate(DType.F32, Cols);
+        var vy = new TensorView(buffer, ((long)Rows * Cols) + Gap, Rows, Cols);
+        var vg = new TensorView(buffer, (2L * Rows * Cols) + Gap + GammaPad, Cols);
         Assert.True(CpuRowOps.StreamsOutput(vy, vx), "the output should be streamed");
         Assert.True(CpuFused.SweepDown((float*)CpuKernels.P(vy), (float*)CpuKernels.P(vx), (float*)CpuKernels.P(vg)), "the stores should walk down");
         (float[] x, float[] gamma) = Inputs(rnd, Rows, Cols);
