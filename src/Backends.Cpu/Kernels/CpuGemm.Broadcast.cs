@@ -10,7 +10,7 @@ namespace Backends.Cpu;
 /// a prefill chunk): it computes Cᵀ = B·Aᵀ with Aᵀ packed in 16-row vectors and each element of B broadcast straight
 /// from its row. Packing B costs about a cycle per element and is repaid only over many rows of A; here B is read
 /// in place (an 8-row × KC segment stays in L1/L2 while every group of 48 rows of A passes over it, 12 rows for a
-/// group of 32).
+/// group of 32, 6 rows for a group of 64 on Zen 4).
 /// </content>
 internal static unsafe partial class CpuGemm
 {
@@ -28,46 +28,94 @@ internal static unsafe partial class CpuGemm
     /// </summary>
     private static int BroadcastKC(int mPad) => (int)Math.Clamp(CpuCaches.L2 / 2 / (sizeof(float) * (long)mPad) / 64 * 64, 256, 1024);
 
-    /// <summary>B rows per tile of the unpacked-B path: three 8-row parts for the 48-row kernel, two 12-row parts for the pairs and the tail.</summary>
+    /// <summary>B rows per tile of the unpacked-B path: three 8-row parts for the 48-row kernel, four 6-row parts for the 64-row one, two 12-row parts for the pairs and the tail.</summary>
     private const int BroadcastTileRows = 24;
+
+    /// <summary>
+    /// Whether the unpacked-B path covers A's rows with 64-row groups (<see cref="BroadcastMicro4"/>: 6 broadcasts of B
+    /// per 24 FMAs) before the 48-row ones, and so takes at most one 32-row pair (see <see cref="BroadcastLayoutFor"/>).
+    /// On Zen 4 (one core, B from memory, A/B in one process) the pair kernel (12 broadcasts per 24 FMAs) ran at 83–93
+    /// GFLOP/s where the triples ran at 96–107: 64×2048×7168 82.6 → 99.8 and 66.6 → 99.4, 112×2048×7168 82.5 → 97.8,
+    /// 128×2048×7168 (two triples and a pair before) 90.8 → 95.7 and 102.1 → 104.7, 120 rows 93.5 → 100.6; row counts
+    /// that took only triples (96, 136..152) within ±2%. The grouped GEMM of the moe-prefill preset (32 experts of
+    /// 110..151 rows) against one dense GEMM of the same FLOPs: one core 0.931 → 0.952 and 0.906 → 0.943, two cores
+    /// 0.910 → 0.920. Not measured on other CPUs, which keep the triples and pairs.
+    /// </summary>
+    private static readonly bool BroadcastQuads = CpuCaches.IsAmdFamily19h;
+
+    /// <summary>
+    /// How the unpacked-B path covers <c>m</c> rows of A: <see cref="Quads"/> 64-row, <see cref="Triples"/> 48-row and
+    /// <see cref="Pairs"/> 32-row groups of 16-row vectors of Aᵀ, in that order, then <see cref="Tail"/> (0..8) rows on the quad
+    /// broadcast tile. The groups cover <c>16·Groups + Tail ≥ m</c> rows, the ones past <c>m</c> zero (fewer than 16).
+    /// </summary>
+    internal readonly record struct BroadcastLayout(int Quads, int Triples, int Pairs, int Tail)
+    {
+        /// <summary>16-row vectors of Aᵀ in the groups.</summary>
+        public int Groups => (4 * Quads) + (3 * Triples) + (2 * Pairs);
+    }
+
+    /// <summary>The layout of <paramref name="m"/> (17 or more) rows; with <paramref name="quads"/> the 64-row groups come first (see <see cref="BroadcastQuads"/>).</summary>
+    internal static BroadcastLayout BroadcastLayoutFor(int m, bool quads)
+    {
+        if (quads)
+        {
+            // 1..8 rows past whole vectors go as the tail where the vectors before them need no pair (3, 4 and 6 or more
+            // of them: two vectors and a tail measured 64.0 GFLOP/s at 40 rows against 79.6 for one padded triple);
+            // otherwise the rows are padded to a whole vector. The vectors then go in quads, with one to three triples
+            // for the 4k + 3, 4k + 2 and 4k + 1 left over; a pair only for 2 and 5 vectors.
+            int whole = m / 16, rest = m % 16;
+            bool tail = rest is > 0 and <= 8 && whole >= 3 && whole != 5;
+            int v = tail ? whole : (m + 15) / 16;
+            int t = tail ? rest : 0;
+            return (v % 4) switch
+            {
+                0 => new(v / 4, 0, 0, t),
+                3 => new(v / 4, 1, 0, t),
+                2 => v >= 6 ? new((v / 4) - 1, 2, 0, t) : new(0, 0, 1, t),
+                _ => v >= 9 ? new((v / 4) - 2, 3, 0, t) : v == 5 ? new(0, 1, 1, t) : new(0, 0, 1, t),
+            };
+        }
+
+        // By the rows left past the whole triples (measured on one core of the Xeon, A/B in one process): 1..8 go as
+        // the tail; 9..16 turn the last triple into two pairs (64 rows: 125.7 GFLOP/s as two pairs, 118.1 as a triple
+        // and a 16-row tail); 17..32 take one pair; 33..47 one more triple, padded.
+        int rem = m % 48, triples = m / 48;
+        return rem switch
+        {
+            0 => new(0, triples, 0, 0),
+            <= 8 => new(0, triples, 0, rem),
+            <= 16 => new(0, triples - 1, 2, 0), // M > 16, so there is a triple
+            <= 32 => new(0, triples, 1, 0),
+            _ => new(0, triples + 1, 0, 0),
+        };
+    }
 
     /// <summary>Whether a problem takes the unpacked-B path.</summary>
     private static bool UseBroadcastGemm(in GemmProblem p) =>
         Vector512.IsHardwareAccelerated && p.TransB && p.M > SkinnyRows && p.M <= BroadcastMaxRows && p.K > 0;
 
     /// <summary>C = alpha·A·Bᵀ + beta·C with B [N,K], B unpacked (see the type's remarks).</summary>
-    private static void BroadcastGemm(GemmProblem p)
+    private static void BroadcastGemm(GemmProblem p) => BroadcastGemm(p, BroadcastQuads);
+
+    /// <summary>As <see cref="BroadcastGemm(GemmProblem)"/>, with or without the 64-row groups (tests take both on any AVX-512 CPU).</summary>
+    internal static void BroadcastGemm(GemmProblem p, bool quads)
     {
+        if (!UseBroadcastGemm(p))
+        {
+            throw new ArgumentException("The unpacked-B path takes F32/F16/BF16 B [N,K], 17..384 rows of A and K > 0, on AVX-512.", nameof(p));
+        }
+
         int m = p.M, n = p.N, k = p.K;
 
-        // Rows go in 16-row vectors of Aᵀ, three at a time (48 rows per micro-kernel call on 8 rows of B: eight
-        // broadcasts per 24 FMAs) where they can, in pairs (32 rows on 12 rows of B: twelve per 24) for the rest, and 1..8
-        // rows past the triples as two vectors of 4 rows × 4 k against quad broadcasts (the decode path's 5..8-row tile;
-        // against its one-vector pair tile before, one core, A/B in one process: 56×2048×7168 112.4 → 121.7 GFLOP/s,
-        // 52×1408×2048 103.6 → 108.6, 136×2048×7168 138.3 → 141.2, 200×2048×7168 135.3 → 138.8).
-        // By the rows left past the whole triples (measured on one core of the Xeon, A/B in one process): 1..8 go as
-        // that tail; 9..16 turn the last triple into two pairs (64 rows: 125.7 GFLOP/s as two pairs, 118.1 as a triple
-        // and a 16-row tail); 17..32 take one pair; 33..47 one more triple, padded.
-        int rem = m % 48, triples = m / 48, pairs = 0, tail = 0;
-        if (rem is > 0 and <= 8)
-        {
-            tail = rem;
-        }
-        else if (rem is > 8 and <= 16)
-        {
-            triples--; // M > 16, so there is one
-            pairs = 2;
-        }
-        else if (rem is > 16 and <= 32)
-        {
-            pairs = 1;
-        }
-        else if (rem > 32)
-        {
-            triples++;
-        }
-
-        int groups = (3 * triples) + (2 * pairs), pairGroup = 3 * triples;
+        // Rows go in 16-row vectors of Aᵀ, four (Zen 4, BroadcastQuads) or three at a time (64 rows per micro-kernel
+        // call on 6 rows of B, 48 on 8: six or eight broadcasts per 24 FMAs), in pairs (32 rows on 12 rows of B: twelve
+        // per 24) for the rest, and 1..8 rows past them as two vectors of 4 rows × 4 k against quad broadcasts (the
+        // decode path's 5..8-row tile; against its one-vector pair tile before, one core, A/B in one process:
+        // 56×2048×7168 112.4 → 121.7 GFLOP/s, 52×1408×2048 103.6 → 108.6, 136×2048×7168 138.3 → 141.2,
+        // 200×2048×7168 135.3 → 138.8). The split: BroadcastLayoutFor.
+        BroadcastLayout layout = BroadcastLayoutFor(m, quads);
+        int quadCount = layout.Quads, triples = layout.Triples, pairs = layout.Pairs, tail = layout.Tail;
+        int groups = layout.Groups, tripleGroup = 4 * quadCount, pairGroup = tripleGroup + (3 * triples);
         // The tail's 1..8 rows: two vectors of 4 rows × 4 k (the decode path's quad tile for 5..8 rows).
         int tailWidth = 32, kQuads = k / 4;
         int mPad = (groups * 16) + (tail > 0 ? 16 : 0); // rows of Cᵀ per column (a multiple of 16 covering M)
@@ -154,15 +202,26 @@ internal static unsafe partial class CpuGemm
                             ? (byte*)((float*)p.B + ((long)jn * p.LdB) + pc) : null;
                         nint nextLd = (nint)(p.LdB * sizeof(float));
 
-                        // The triples on the tile's three 8-row parts, the first of each fetching the next part's rows
-                        // (the next tile's for the last part) while it runs; then the pairs and the tail on its two
-                        // 12-row parts (from the cache when the triples went first, else fetching the same way).
+                        // The quads on the tile's four 6-row parts, then the triples on its three 8-row parts, the
+                        // first call of each part fetching the next part's rows (the next tile's for the last part)
+                        // while it runs; then the pairs and the tail on its two 12-row parts (from the cache when
+                        // wider groups went first, else fetching the same way).
+                        for (int s = 0; s < BroadcastTileRows; s += 6)
+                        {
+                            byte* nextPart = s + 6 < BroadcastTileRows ? (inPlace ? (byte*)(b + ((s + 6) * ldb)) : null) : next;
+                            for (int t = 0; t < quadCount; t++)
+                            {
+                                long g = 4 * t;
+                                BroadcastMicro4(kc, aT + (((g * k) + pc) * 16), aT + ((((g + 1) * k) + pc) * 16), aT + ((((g + 2) * k) + pc) * 16), aT + ((((g + 3) * k) + pc) * 16), b + (s * ldb), ldb, c + (s * mPad) + (g * 16), mPad, pc == 0, t == 0 ? nextPart : null, nextLd);
+                            }
+                        }
+
                         for (int s = 0; s < BroadcastTileRows; s += 8)
                         {
-                            byte* nextPart = s + 8 < BroadcastTileRows ? (inPlace ? (byte*)(b + ((s + 8) * ldb)) : null) : next;
+                            byte* nextPart = quadCount > 0 ? null : s + 8 < BroadcastTileRows ? (inPlace ? (byte*)(b + ((s + 8) * ldb)) : null) : next;
                             for (int t = 0; t < triples; t++)
                             {
-                                long g = 3 * t;
+                                long g = tripleGroup + (3 * t);
                                 BroadcastMicro3(kc, aT + (((g * k) + pc) * 16), aT + ((((g + 1) * k) + pc) * 16), aT + ((((g + 2) * k) + pc) * 16), b + (s * ldb), ldb, c + (s * mPad) + (g * 16), mPad, pc == 0, t == 0 ? nextPart : null, nextLd);
                             }
                         }
@@ -173,7 +232,7 @@ internal static unsafe partial class CpuGemm
                             for (int q = 0; q < pairs; q++)
                             {
                                 long g = pairGroup + (2 * q);
-                                byte* nextPart = triples > 0 || q > 0 ? null : s + 12 < BroadcastTileRows ? (inPlace ? (byte*)(b + ((s + 12) * ldb)) : null) : next;
+                                byte* nextPart = triples > 0 || quadCount > 0 || q > 0 ? null : s + 12 < BroadcastTileRows ? (inPlace ? (byte*)(b + ((s + 12) * ldb)) : null) : next;
                                 BroadcastMicro2(kc, aT + (((g * k) + pc) * 16), aT + ((((g + 1) * k) + pc) * 16), bs, ldb, c + (s * mPad) + (g * 16), mPad, pc == 0, nextPart, nextLd);
                             }
 
@@ -615,5 +674,153 @@ internal static unsafe partial class CpuGemm
         v0.Store(c);
         v1.Store(c + 16);
         v2.Store(c + 32);
+    }
+
+    /// <summary>
+    /// ct[r·ldc + 0..64) (+)= Σ_q B[r, q]·(aT0[q], aT1[q], aT2[q], aT3[q]) for the 6 B rows b + r·ldb: 6 × 4 vectors,
+    /// each broadcast of B serving four FMAs (six broadcasts per 24 FMAs, against eight in the 8 × 3 kernel and twelve
+    /// in the 12 × 2 one; see <see cref="BroadcastQuads"/> for where it is taken and what it measured). Rows addressed
+    /// from two base pointers and one stride register; K unrolled four times (see <see cref="BroadcastMicro2"/>).
+    /// <paramref name="next"/>: the next 6 rows of B (<paramref name="nextLd"/> bytes apart), fetched into L2
+    /// meanwhile, or null.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void BroadcastMicro4(int kc, float* aT0, float* aT1, float* aT2, float* aT3, float* b, long ldb, float* ct, int ldc, bool overwrite, byte* next, nint nextLd)
+    {
+        nint ld = (nint)(ldb * sizeof(float));
+        byte* p0 = (byte*)b, p3 = p0 + (3 * ld);
+        Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
+        Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
+        Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default;
+        Vector512<float> c30 = default, c31 = default, c32 = default, c33 = default;
+        Vector512<float> c40 = default, c41 = default, c42 = default, c43 = default;
+        Vector512<float> c50 = default, c51 = default, c52 = default, c53 = default;
+        Vector512<float> a0, a1, a2, a3, x;
+
+        // Prefetch (to L2) the next 6 rows' kc segment of B, two lines in three of every four steps: rows 0..5 of one
+        // 64-byte column in turn, a column per 16 steps.
+        nint ld2 = 2 * nextLd;
+        int q = 0;
+        for (; q <= kc - 4; q += 4)
+        {
+            int pair = (q >> 2) & 3;
+            if (next != null && pair != 3)
+            {
+                byte* pf = next + (pair * ld2) + ((nint)(q & ~15) * sizeof(float));
+                System.Runtime.Intrinsics.X86.Sse.Prefetch1(pf);
+                System.Runtime.Intrinsics.X86.Sse.Prefetch1(pf + nextLd);
+            }
+
+            a0 = Vector512.Load(aT0);
+            a1 = Vector512.Load(aT1);
+            a2 = Vector512.Load(aT2);
+            a3 = Vector512.Load(aT3);
+            x = Vector512.Create(*(float*)p0);
+            c00 = Vector512.FusedMultiplyAdd(x, a0, c00); c01 = Vector512.FusedMultiplyAdd(x, a1, c01); c02 = Vector512.FusedMultiplyAdd(x, a2, c02); c03 = Vector512.FusedMultiplyAdd(x, a3, c03);
+            x = Vector512.Create(*(float*)(p0 + ld));
+            c10 = Vector512.FusedMultiplyAdd(x, a0, c10); c11 = Vector512.FusedMultiplyAdd(x, a1, c11); c12 = Vector512.FusedMultiplyAdd(x, a2, c12); c13 = Vector512.FusedMultiplyAdd(x, a3, c13);
+            x = Vector512.Create(*(float*)(p0 + (ld << 1)));
+            c20 = Vector512.FusedMultiplyAdd(x, a0, c20); c21 = Vector512.FusedMultiplyAdd(x, a1, c21); c22 = Vector512.FusedMultiplyAdd(x, a2, c22); c23 = Vector512.FusedMultiplyAdd(x, a3, c23);
+            x = Vector512.Create(*(float*)p3);
+            c30 = Vector512.FusedMultiplyAdd(x, a0, c30); c31 = Vector512.FusedMultiplyAdd(x, a1, c31); c32 = Vector512.FusedMultiplyAdd(x, a2, c32); c33 = Vector512.FusedMultiplyAdd(x, a3, c33);
+            x = Vector512.Create(*(float*)(p3 + ld));
+            c40 = Vector512.FusedMultiplyAdd(x, a0, c40); c41 = Vector512.FusedMultiplyAdd(x, a1, c41); c42 = Vector512.FusedMultiplyAdd(x, a2, c42); c43 = Vector512.FusedMultiplyAdd(x, a3, c43);
+            x = Vector512.Create(*(float*)(p3 + (ld << 1)));
+            c50 = Vector512.FusedMultiplyAdd(x, a0, c50); c51 = Vector512.FusedMultiplyAdd(x, a1, c51); c52 = Vector512.FusedMultiplyAdd(x, a2, c52); c53 = Vector512.FusedMultiplyAdd(x, a3, c53);
+            a0 = Vector512.Load(aT0 + 16);
+            a1 = Vector512.Load(aT1 + 16);
+            a2 = Vector512.Load(aT2 + 16);
+            a3 = Vector512.Load(aT3 + 16);
+            x = Vector512.Create(*(float*)(p0 + 4));
+            c00 = Vector512.FusedMultiplyAdd(x, a0, c00); c01 = Vector512.FusedMultiplyAdd(x, a1, c01); c02 = Vector512.FusedMultiplyAdd(x, a2, c02); c03 = Vector512.FusedMultiplyAdd(x, a3, c03);
+            x = Vector512.Create(*(float*)(p0 + ld + 4));
+            c10 = Vector512.FusedMultiplyAdd(x, a0, c10); c11 = Vector512.FusedMultiplyAdd(x, a1, c11); c12 = Vector512.FusedMultiplyAdd(x, a2, c12); c13 = Vector512.FusedMultiplyAdd(x, a3, c13);
+            x = Vector512.Create(*(float*)(p0 + (ld << 1) + 4));
+            c20 = Vector512.FusedMultiplyAdd(x, a0, c20); c21 = Vector512.FusedMultiplyAdd(x, a1, c21); c22 = Vector512.FusedMultiplyAdd(x, a2, c22); c23 = Vector512.FusedMultiplyAdd(x, a3, c23);
+            x = Vector512.Create(*(float*)(p3 + 4));
+            c30 = Vector512.FusedMultiplyAdd(x, a0, c30); c31 = Vector512.FusedMultiplyAdd(x, a1, c31); c32 = Vector512.FusedMultiplyAdd(x, a2, c32); c33 = Vector512.FusedMultiplyAdd(x, a3, c33);
+            x = Vector512.Create(*(float*)(p3 + ld + 4));
+            c40 = Vector512.FusedMultiplyAdd(x, a0, c40); c41 = Vector512.FusedMultiplyAdd(x, a1, c41); c42 = Vector512.FusedMultiplyAdd(x, a2, c42); c43 = Vector512.FusedMultiplyAdd(x, a3, c43);
+            x = Vector512.Create(*(float*)(p3 + (ld << 1) + 4));
+            c50 = Vector512.FusedMultiplyAdd(x, a0, c50); c51 = Vector512.FusedMultiplyAdd(x, a1, c51); c52 = Vector512.FusedMultiplyAdd(x, a2, c52); c53 = Vector512.FusedMultiplyAdd(x, a3, c53);
+            a0 = Vector512.Load(aT0 + 32);
+            a1 = Vector512.Load(aT1 + 32);
+            a2 = Vector512.Load(aT2 + 32);
+            a3 = Vector512.Load(aT3 + 32);
+            x = Vector512.Create(*(float*)(p0 + 8));
+            c00 = Vector512.FusedMultiplyAdd(x, a0, c00); c01 = Vector512.FusedMultiplyAdd(x, a1, c01); c02 = Vector512.FusedMultiplyAdd(x, a2, c02); c03 = Vector512.FusedMultiplyAdd(x, a3, c03);
+            x = Vector512.Create(*(float*)(p0 + ld + 8));
+            c10 = Vector512.FusedMultiplyAdd(x, a0, c10); c11 = Vector512.FusedMultiplyAdd(x, a1, c11); c12 = Vector512.FusedMultiplyAdd(x, a2, c12); c13 = Vector512.FusedMultiplyAdd(x, a3, c13);
+            x = Vector512.Create(*(float*)(p0 + (ld << 1) + 8));
+            c20 = Vector512.FusedMultiplyAdd(x, a0, c20); c21 = Vector512.FusedMultiplyAdd(x, a1, c21); c22 = Vector512.FusedMultiplyAdd(x, a2, c22); c23 = Vector512.FusedMultiplyAdd(x, a3, c23);
+            x = Vector512.Create(*(float*)(p3 + 8));
+            c30 = Vector512.FusedMultiplyAdd(x, a0, c30); c31 = Vector512.FusedMultiplyAdd(x, a1, c31); c32 = Vector512.FusedMultiplyAdd(x, a2, c32); c33 = Vector512.FusedMultiplyAdd(x, a3, c33);
+            x = Vector512.Create(*(float*)(p3 + ld + 8));
+            c40 = Vector512.FusedMultiplyAdd(x, a0, c40); c41 = Vector512.FusedMultiplyAdd(x, a1, c41); c42 = Vector512.FusedMultiplyAdd(x, a2, c42); c43 = Vector512.FusedMultiplyAdd(x, a3, c43);
+            x = Vector512.Create(*(float*)(p3 + (ld << 1) + 8));
+            c50 = Vector512.FusedMultiplyAdd(x, a0, c50); c51 = Vector512.FusedMultiplyAdd(x, a1, c51); c52 = Vector512.FusedMultiplyAdd(x, a2, c52); c53 = Vector512.FusedMultiplyAdd(x, a3, c53);
+            a0 = Vector512.Load(aT0 + 48);
+            a1 = Vector512.Load(aT1 + 48);
+            a2 = Vector512.Load(aT2 + 48);
+            a3 = Vector512.Load(aT3 + 48);
+            x = Vector512.Create(*(float*)(p0 + 12));
+            c00 = Vector512.FusedMultiplyAdd(x, a0, c00); c01 = Vector512.FusedMultiplyAdd(x, a1, c01); c02 = Vector512.FusedMultiplyAdd(x, a2, c02); c03 = Vector512.FusedMultiplyAdd(x, a3, c03);
+            x = Vector512.Create(*(float*)(p0 + ld + 12));
+            c10 = Vector512.FusedMultiplyAdd(x, a0, c10); c11 = Vector512.FusedMultiplyAdd(x, a1, c11); c12 = Vector512.FusedMultiplyAdd(x, a2, c12); c13 = Vector512.FusedMultiplyAdd(x, a3, c13);
+            x = Vector512.Create(*(float*)(p0 + (ld << 1) + 12));
+            c20 = Vector512.FusedMultiplyAdd(x, a0, c20); c21 = Vector512.FusedMultiplyAdd(x, a1, c21); c22 = Vector512.FusedMultiplyAdd(x, a2, c22); c23 = Vector512.FusedMultiplyAdd(x, a3, c23);
+            x = Vector512.Create(*(float*)(p3 + 12));
+            c30 = Vector512.FusedMultiplyAdd(x, a0, c30); c31 = Vector512.FusedMultiplyAdd(x, a1, c31); c32 = Vector512.FusedMultiplyAdd(x, a2, c32); c33 = Vector512.FusedMultiplyAdd(x, a3, c33);
+            x = Vector512.Create(*(float*)(p3 + ld + 12));
+            c40 = Vector512.FusedMultiplyAdd(x, a0, c40); c41 = Vector512.FusedMultiplyAdd(x, a1, c41); c42 = Vector512.FusedMultiplyAdd(x, a2, c42); c43 = Vector512.FusedMultiplyAdd(x, a3, c43);
+            x = Vector512.Create(*(float*)(p3 + (ld << 1) + 12));
+            c50 = Vector512.FusedMultiplyAdd(x, a0, c50); c51 = Vector512.FusedMultiplyAdd(x, a1, c51); c52 = Vector512.FusedMultiplyAdd(x, a2, c52); c53 = Vector512.FusedMultiplyAdd(x, a3, c53);
+            aT0 += 64;
+            aT1 += 64;
+            aT2 += 64;
+            aT3 += 64;
+            p0 += 4 * sizeof(float);
+            p3 += 4 * sizeof(float);
+        }
+
+        for (; q < kc; q++)
+        {
+            a0 = Vector512.Load(aT0);
+            a1 = Vector512.Load(aT1);
+            a2 = Vector512.Load(aT2);
+            a3 = Vector512.Load(aT3);
+            x = Vector512.Create(*(float*)p0);
+            c00 = Vector512.FusedMultiplyAdd(x, a0, c00); c01 = Vector512.FusedMultiplyAdd(x, a1, c01); c02 = Vector512.FusedMultiplyAdd(x, a2, c02); c03 = Vector512.FusedMultiplyAdd(x, a3, c03);
+            x = Vector512.Create(*(float*)(p0 + ld));
+            c10 = Vector512.FusedMultiplyAdd(x, a0, c10); c11 = Vector512.FusedMultiplyAdd(x, a1, c11); c12 = Vector512.FusedMultiplyAdd(x, a2, c12); c13 = Vector512.FusedMultiplyAdd(x, a3, c13);
+            x = Vector512.Create(*(float*)(p0 + (ld << 1)));
+            c20 = Vector512.FusedMultiplyAdd(x, a0, c20); c21 = Vector512.FusedMultiplyAdd(x, a1, c21); c22 = Vector512.FusedMultiplyAdd(x, a2, c22); c23 = Vector512.FusedMultiplyAdd(x, a3, c23);
+            x = Vector512.Create(*(float*)p3);
+            c30 = Vector512.FusedMultiplyAdd(x, a0, c30); c31 = Vector512.FusedMultiplyAdd(x, a1, c31); c32 = Vector512.FusedMultiplyAdd(x, a2, c32); c33 = Vector512.FusedMultiplyAdd(x, a3, c33);
+            x = Vector512.Create(*(float*)(p3 + ld));
+            c40 = Vector512.FusedMultiplyAdd(x, a0, c40); c41 = Vector512.FusedMultiplyAdd(x, a1, c41); c42 = Vector512.FusedMultiplyAdd(x, a2, c42); c43 = Vector512.FusedMultiplyAdd(x, a3, c43);
+            x = Vector512.Create(*(float*)(p3 + (ld << 1)));
+            c50 = Vector512.FusedMultiplyAdd(x, a0, c50); c51 = Vector512.FusedMultiplyAdd(x, a1, c51); c52 = Vector512.FusedMultiplyAdd(x, a2, c52); c53 = Vector512.FusedMultiplyAdd(x, a3, c53);
+            aT0 += 16;
+            aT1 += 16;
+            aT2 += 16;
+            aT3 += 16;
+            p0 += sizeof(float);
+            p3 += sizeof(float);
+        }
+
+        Accumulate4(ct, c00, c01, c02, c03, overwrite);
+        Accumulate4(ct + ldc, c10, c11, c12, c13, overwrite);
+        Accumulate4(ct + (2 * ldc), c20, c21, c22, c23, overwrite);
+        Accumulate4(ct + (3 * ldc), c30, c31, c32, c33, overwrite);
+        Accumulate4(ct + (4 * ldc), c40, c41, c42, c43, overwrite);
+        Accumulate4(ct + (5 * ldc), c50, c51, c52, c53, overwrite);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Accumulate4(float* c, Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3, bool overwrite)
+    {
+        Accumulate2(c, v0, v1, overwrite);
+        Accumulate2(c + 32, v2, v3, overwrite);
     }
 }
