@@ -122,6 +122,7 @@ internal static unsafe class CpuCompare
         using DeviceStream stream = cpu.CreateStream();
         Console.WriteLine($"## {threads} thread{(threads == 1 ? string.Empty : "s")} (Environment.ProcessorCount = {Environment.ProcessorCount})");
         Console.WriteLine(OpenBlas.Describe());
+        Console.WriteLine($"memory (ours, OpenBLAS's copies and the read stream alike): {Backends.Cpu.CpuMemory.Status}");
         RooflineFigures roof = Part("decode") || Part("bf16") ? RooflineMeter.Measure(cpu) : new RooflineFigures { DeviceId = cpu.Id, DeviceName = cpu.Info.Name, PeakGflops = double.NaN, BandwidthGBs = double.NaN };
         // The run-start roof is measured for the decode part only (its % of run-start roof column); other parts say so.
         Console.WriteLine(double.IsNaN(roof.PeakGflops)
@@ -443,7 +444,7 @@ internal static unsafe class CpuCompare
     private static double ReadStreamGBs(int threads)
     {
         const long Floats = 64L << 20;
-        float* p = (float*)NativeMemory.AlignedAlloc((nuint)(Floats * sizeof(float)), 64);
+        float* p = (float*)Backends.Cpu.CpuMemory.Allocate(Floats * sizeof(float)); // as the device's buffers (huge pages)
         try
         {
             new Span<float>(p, (int)Floats).Fill(1f);
@@ -471,7 +472,7 @@ internal static unsafe class CpuCompare
         }
         finally
         {
-            NativeMemory.AlignedFree(p);
+            Backends.Cpu.CpuMemory.Free(p);
         }
 
         // The range as `streams` long streams side by side (equal parts), a 64-byte line of each per step.
@@ -581,7 +582,8 @@ internal static unsafe class CpuCompare
         int copies = rotateB ? (int)Math.Clamp((RotationBytes + (b.Length * 4L) - 1) / (b.Length * 4L), 1, 8) : 1;
         TensorView da = cpu.Allocate(DType.F32, m, k), dc = cpu.Allocate(DType.F32, m, n);
         TensorView[] db = new TensorView[copies];
-        float* ha = (float*)NativeMemory.AlignedAlloc((nuint)a.Length * 4, 64), hc = (float*)NativeMemory.AlignedAlloc((nuint)((long)m * n * 4), 64);
+        // OpenBLAS's copies in memory allocated as the device's buffers are (huge pages where ours have them).
+        float* ha = (float*)Backends.Cpu.CpuMemory.Allocate(a.Length * 4L), hc = (float*)Backends.Cpu.CpuMemory.Allocate((long)m * n * 4);
         float*[] hb = new float*[copies];
         try
         {
@@ -591,7 +593,7 @@ internal static unsafe class CpuCompare
             {
                 db[c] = cpu.Allocate(DType.F32, n, k);
                 stream.Write<float>(db[c], b);
-                hb[c] = (float*)NativeMemory.AlignedAlloc((nuint)b.Length * 4, 64);
+                hb[c] = (float*)Backends.Cpu.CpuMemory.Allocate(b.Length * 4L);
                 b.AsSpan().CopyTo(new Span<float>(hb[c], b.Length));
             }
 
@@ -627,14 +629,14 @@ internal static unsafe class CpuCompare
         {
             da.Buffer.Dispose();
             dc.Buffer.Dispose();
-            NativeMemory.AlignedFree(ha);
-            NativeMemory.AlignedFree(hc);
+            Backends.Cpu.CpuMemory.Free(ha);
+            Backends.Cpu.CpuMemory.Free(hc);
             for (int c = 0; c < copies; c++)
             {
                 db[c].Buffer?.Dispose();
                 if (hb[c] != null)
                 {
-                    NativeMemory.AlignedFree(hb[c]);
+                    Backends.Cpu.CpuMemory.Free(hb[c]);
                 }
             }
         }

@@ -1,11 +1,10 @@
 using System;
-using System.Runtime.InteropServices;
 using System.Threading;
 
 namespace Backends.Cpu;
 
 /// <summary>
-/// 64-byte aligned native memory. Reference counted: work queued on a stream holds a reference, so disposing the
+/// 64-byte aligned native memory (<see cref="CpuMemory"/>: 2 MiB aligned and advised for huge pages from 4 MiB on Linux). Reference counted: work queued on a stream holds a reference, so disposing the
 /// buffer while work that uses it is still queued frees the memory only after that work has run.
 /// </summary>
 internal sealed unsafe class CpuBuffer : DeviceBuffer
@@ -19,7 +18,7 @@ internal sealed unsafe class CpuBuffer : DeviceBuffer
         long bytes = Math.Max(length * dtype.SizeInBytes(), 1);
         try
         {
-            _pointer = (nint)NativeMemory.AlignedAlloc((nuint)bytes, 64);
+            _pointer = (nint)CpuMemory.Allocate(bytes);
         }
         catch (OutOfMemoryException ex)
         {
@@ -59,7 +58,7 @@ internal sealed unsafe class CpuBuffer : DeviceBuffer
     {
         if (Interlocked.Decrement(ref _refs) == 0)
         {
-            NativeMemory.AlignedFree((void*)_pointer);
+            CpuMemory.Free((void*)_pointer);
         }
     }
 

@@ -24,6 +24,7 @@ public sealed class CpuDevice : Device, IPeakProbe
         new("streams", "one worker thread per stream; kernels fan out over every core"),
         new("workers", $"{Environment.ProcessorCount - 1} helper thread(s); they spin {CpuParallel.SpinMicroseconds} µs after a job before blocking (BACKENDS_CPU_SPIN_US)"),
         new("simd", $"{CpuBackend.SimdWidthBits}-bit vectors"),
+        new("memory", CpuMemory.Status),
         new("scratch", IsDisposed ? "-" : $"{Scratch.Rentals} rentals, {Scratch.Allocations} allocations, {Scratch.IdleBytes} bytes idle"),
     ];
 
