@@ -37,7 +37,7 @@ internal static unsafe partial class CpuGemm
     /// On Zen 4 (one core, B from memory, A/B in one process) the pair kernel (12 broadcasts per 24 FMAs) ran at 83–93
     /// GFLOP/s where the triples ran at 96–107: 64×2048×7168 82.6 → 99.8 and 66.6 → 99.4, 112×2048×7168 82.5 → 97.8,
     /// 128×2048×7168 (two triples and a pair before) 90.8 → 95.7 and 102.1 → 104.7, 120 rows 93.5 → 100.6; row counts
-    /// that took only triples (96, 136..152) within ±2%. The grouped GEMM of the moe-prefill preset (32 experts of
+    /// that took only triples (96, 136..152) within ±2%; 176..300 rows +0–3.6%, 384 even. The grouped GEMM of the moe-prefill preset (32 experts of
     /// 110..151 rows) against one dense GEMM of the same FLOPs: one core 0.931 → 0.952 and 0.906 → 0.943, two cores
     /// 0.910 → 0.920. Not measured on other CPUs, which keep the triples and pairs.
     /// </summary>
@@ -59,12 +59,13 @@ internal static unsafe partial class CpuGemm
     {
         if (quads)
         {
-            // 1..8 rows past whole vectors go as the tail where the vectors before them need no pair (3, 4 and 6 or more
-            // of them: two vectors and a tail measured 64.0 GFLOP/s at 40 rows against 79.6 for one padded triple);
-            // otherwise the rows are padded to a whole vector. The vectors then go in quads, with one to three triples
-            // for the 4k + 3, 4k + 2 and 4k + 1 left over; a pair only for 2 and 5 vectors.
+            // 1..8 rows past whole vectors go as the tail behind 3 or 6 and more vectors; otherwise the rows are padded
+            // to a whole vector (one core, GFLOP/s: 40 rows as two vectors and a tail 64.0, as a padded triple 79.6;
+            // 68 rows as a quad and a tail 81.7, as a triple and a padded pair 85.6; 72 rows 86.5 and 92.0: the tail
+            // tile's own pass over B costs too much beside four vectors). The vectors then go in quads, with one to
+            // three triples for the 4k + 3, 4k + 2 and 4k + 1 left over; a pair only for 2 and 5 vectors.
             int whole = m / 16, rest = m % 16;
-            bool tail = rest is > 0 and <= 8 && whole >= 3 && whole != 5;
+            bool tail = rest is > 0 and <= 8 && (whole == 3 || whole >= 6);
             int v = tail ? whole : (m + 15) / 16;
             int t = tail ? rest : 0;
             return (v % 4) switch

@@ -49,6 +49,8 @@ public sealed unsafe class CpuBroadcastGemmTests
     [InlineData(100, true, 0, 2, 0, 4)]
     [InlineData(40, true, 0, 1, 0, 0)]   // a padded triple, not a pair and a tail
     [InlineData(80, true, 0, 1, 1, 0)]
+    [InlineData(68, true, 0, 1, 1, 0)]   // four vectors and a tail: padded to five, a triple and a pair
+    [InlineData(52, true, 0, 1, 0, 4)]   // three vectors and a tail
     [InlineData(88, true, 0, 2, 0, 0)]   // five vectors and a tail would need a pair: padded to six
     [InlineData(150, true, 0, 3, 0, 6)]
     [InlineData(384, true, 6, 0, 0, 0)]
@@ -64,6 +66,7 @@ public sealed unsafe class CpuBroadcastGemmTests
     [InlineData(true, DType.F32, 17, 30, 100, 1)]
     [InlineData(true, DType.F32, 40, 50, 1029, 0)]   // a padded triple; a K tail of 1 past whole 4-k steps
     [InlineData(true, DType.F32, 64, 24, 64, 3)]     // one quad, one tile of B
+    [InlineData(true, DType.F32, 52, 40, 129, 0)]    // a triple and a tail of 4
     [InlineData(true, DType.F32, 80, 26, 40, 0)]     // a triple and a pair; a partial tile of B (staged)
     [InlineData(true, DType.F32, 100, 70, 1030, 2)]  // two triples and a tail of 4
     [InlineData(true, DType.F32, 112, 49, 300, 0)]   // a quad and a triple
