@@ -37,7 +37,8 @@ internal static unsafe partial class CpuGemm
     /// On Zen 4 (one core, B from memory, A/B in one process) the pair kernel (12 broadcasts per 24 FMAs) ran at 83–93
     /// GFLOP/s where the triples ran at 96–107: 64×2048×7168 82.6 → 99.8 and 66.6 → 99.4, 112×2048×7168 82.5 → 97.8,
     /// 128×2048×7168 (two triples and a pair before) 90.8 → 95.7 and 102.1 → 104.7, 120 rows 93.5 → 100.6; row counts
-    /// that took only triples (96, 136..152) within ±2%; 176..300 rows +0–3.6%, 384 even. The grouped GEMM of the moe-prefill preset (32 experts of
+    /// that took only triples (96, 136..152) within ±2%; 176..300 rows +0–3.6%, 384 even; two cores 64 rows 175.8 →
+    /// 212.1, 112 rows 196.1 → 209.7, 128 rows 157.9 → 170.5. The grouped GEMM of the moe-prefill preset (32 experts of
     /// 110..151 rows) against one dense GEMM of the same FLOPs: one core 0.931 → 0.952 and 0.906 → 0.943, two cores
     /// 0.910 → 0.920. Not measured on other CPUs, which keep the triples and pairs.
     /// </summary>
@@ -45,8 +46,9 @@ internal static unsafe partial class CpuGemm
 
     /// <summary>
     /// How the unpacked-B path covers <c>m</c> rows of A: <see cref="Quads"/> 64-row, <see cref="Triples"/> 48-row and
-    /// <see cref="Pairs"/> 32-row groups of 16-row vectors of Aᵀ, in that order, then <see cref="Tail"/> (0..8) rows on the quad
-    /// broadcast tile. The groups cover <c>16·Groups + Tail ≥ m</c> rows, the ones past <c>m</c> zero (fewer than 16).
+    /// <see cref="Pairs"/> 32-row groups of 16-row vectors of Aᵀ, in that order, then <see cref="Tail"/> (0..8) rows on the
+    /// decode path's 5..8-row tile (<see cref="QuadPairTile12{TB}"/>). The groups and the tail cover
+    /// <c>16·Groups + Tail ≥ m</c> rows, the ones past <c>m</c> zero (fewer than 16).
     /// </summary>
     internal readonly record struct BroadcastLayout(int Quads, int Triples, int Pairs, int Tail)
     {
