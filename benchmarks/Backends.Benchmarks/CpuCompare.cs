@@ -231,13 +231,14 @@ internal static unsafe class CpuCompare
     private static void Decodes(Device cpu, DeviceStream stream, int reps, RooflineFigures roof, int threads)
     {
         // A decode GEMM only reads B, and a read stream's rate differs from a copy's (reads + writes): about 85% of it
-        // on an Intel Xeon (Ice Lake), around it and above it on an AMD EPYC (phase by phase). Beside the issue's bound (copy bandwidth) the table
-        // gives the bound from a read stream measured the ways the decode kernels read (4 and 12 streams per thread) too.
-        double read = ReadStreamGBs(threads);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"read stream (256 MiB, {threads} thread{(threads == 1 ? string.Empty : "s")}, best of 4 and 12 streams each, bytes read): {read:F1} GB/s"));
+        // on an Intel Xeon (Ice Lake), around it and above it on an AMD EPYC (phase by phase). Beside the issue's bound
+        // (copy bandwidth) the table gives the bound from a plain read stream (the better of one and four streams a
+        // thread, see ReadStream), sampled beside each shape as the copy is. Measured once before the table (and then
+        // with its accumulators in memory), it was 27.8 GB/s on two cores of a Zen 4 while the first shape read B at 39.
+        using var beside = new BesideRoof(cpu, stream, roof.PeakGflops, threads);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"read stream beside each shape: {BesideRoof.ReadFloats * sizeof(float) >> 20} MiB, {threads} thread{(threads == 1 ? string.Empty : "s")}, the better of 1 and 4 streams a thread, bytes read; the median of its samples makes the read-stream bound"));
         Console.WriteLine();
-        using var beside = new BesideRoof(cpu, stream, roof.PeakGflops);
-        Console.WriteLine("| decode GEMM (B [N,K]) | M×N×K | ours GFLOP/s | ours GB/s | copy GB/s, FMA peak beside | roofline bound GFLOP/s | % of bound | % of run-start roof | % of read-stream bound | OpenBLAS GFLOP/s |");
+        Console.WriteLine("| decode GEMM (B [N,K]) | M×N×K | ours GFLOP/s | ours GB/s | copy GB/s, read GB/s, FMA peak beside | roofline bound GFLOP/s | % of bound | % of run-start roof | % of read-stream bound | OpenBLAS GFLOP/s |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
         var f32 = new Dictionary<(int, int, int), double>();
         int met = 0;
@@ -249,7 +250,7 @@ internal static unsafe class CpuCompare
             double bytes = ((double)n * k) + ((double)m * k) + ((double)m * n);
             double intensity = 2.0 * m * n * k / (bytes * 4);
             met += ours >= 0.8 * beside.Bound(intensity, roof) ? 1 : 0;
-            Console.WriteLine(DecodeRow("decode", m, n, k, ours, intensity, beside, roof, read, double.IsNaN(blas) ? "-" : blas.ToString("F1", CultureInfo.InvariantCulture)));
+            Console.WriteLine(DecodeRow("decode", m, n, k, ours, intensity, beside, roof, double.IsNaN(blas) ? "-" : blas.ToString("F1", CultureInfo.InvariantCulture)));
         }
 
         Target("decode F32 ≥ 80% of the roofline bound, shapes", met, DecodeShapes.Length);
@@ -263,7 +264,7 @@ internal static unsafe class CpuCompare
             ? "BF16 on VDPBF16PS here (two multiply-adds per F32 lane and instruction): the BF16 rows' compute roof is twice the FMA peak beside them."
             : "BF16 widened to F32 here: the BF16 rows' compute roof is the FMA peak beside them.");
         Console.WriteLine();
-        Console.WriteLine("| decode GEMM, BF16 A and B, F32 C | M×N×K | ours GFLOP/s | ours GB/s | copy GB/s, FMA peak beside | roofline bound GFLOP/s | % of bound | % of run-start roof | % of read-stream bound | BF16 / F32 (ours) |");
+        Console.WriteLine("| decode GEMM, BF16 A and B, F32 C | M×N×K | ours GFLOP/s | ours GB/s | copy GB/s, read GB/s, FMA peak beside | roofline bound GFLOP/s | % of bound | % of run-start roof | % of read-stream bound | BF16 / F32 (ours) |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
         foreach ((int m, int n, int k) in DecodeShapes)
         {
@@ -271,22 +272,22 @@ internal static unsafe class CpuCompare
             double ours = DecodeBf16(cpu, stream, m, n, k, reps, beside.Sample);
             double bytes = (((double)n * k) + ((double)m * k)) * 2 + ((double)m * n * 4);
             double intensity = 2.0 * m * n * k / bytes;
-            Console.WriteLine(DecodeRow("decode bf16", m, n, k, ours, intensity, beside, roof, read, (ours / f32[(m, n, k)]).ToString("F2", CultureInfo.InvariantCulture), bf16Scale));
+            Console.WriteLine(DecodeRow("decode bf16", m, n, k, ours, intensity, beside, roof, (ours / f32[(m, n, k)]).ToString("F2", CultureInfo.InvariantCulture), bf16Scale));
         }
 
         Console.WriteLine();
     }
 
     /// <summary>One decode table row: the bound from the copy and FMA peak sampled beside the shape (the target's), from the run-start roof, and from the read stream.</summary>
-    private static string DecodeRow(string label, int m, int n, int k, double ours, double intensity, BesideRoof beside, RooflineFigures roof, double read, string last, double computeScale = 1)
+    private static string DecodeRow(string label, int m, int n, int k, double ours, double intensity, BesideRoof beside, RooflineFigures roof, string last, double computeScale = 1)
     {
-        double copy = beside.CopyGBs, peak = beside.PeakGflops;
+        double copy = beside.CopyGBs, peak = beside.PeakGflops, read = beside.ReadGBs;
         double bound = beside.Bound(intensity, roof, computeScale);
         double startBound = Math.Min(computeScale * roof.PeakGflops, intensity * roof.BandwidthGBs);
         double readBound = Math.Min(computeScale * roof.PeakGflops, intensity * read);
         return string.Create(
             CultureInfo.InvariantCulture,
-            $"| {label} | {m}×{n}×{k} | {ours:F1} | {ours / intensity:F1} | {copy:F1}, {peak:F0} | {bound:F0} | {100 * ours / bound:F0}% | {100 * ours / startBound:F0}% | {100 * ours / readBound:F0}% | {last} |");
+            $"| {label} | {m}×{n}×{k} | {ours:F1} | {ours / intensity:F1} | {copy:F1}, {read:F1}, {peak:F0} | {bound:F0} | {100 * ours / bound:F0}% | {100 * ours / startBound:F0}% | {100 * ours / readBound:F0}% | {last} |");
     }
 
     /// <summary>
@@ -308,11 +309,17 @@ internal static unsafe class CpuCompare
         private readonly int _iterations;
         private readonly List<double> _copy = [];
         private readonly List<double> _peak = [];
+        private readonly List<double> _read = [];
+        private readonly int _threads;
+        private float* _readFrom;
         private double _flopsPerBurst;
 
-        public BesideRoof(Device cpu, DeviceStream stream, double peakGuess)
+        public BesideRoof(Device cpu, DeviceStream stream, double peakGuess, int threads)
         {
             _stream = stream;
+            _threads = threads;
+            _readFrom = (float*)Backends.Cpu.CpuMemory.Allocate(ReadFloats * sizeof(float)); // as the device's buffers (huge pages)
+            new Span<float>(_readFrom, (int)ReadFloats).Fill(1f);
             _from = cpu.Allocate(DType.F32, (int)CopyFloats);
             _to = cpu.Allocate(DType.F32, (int)CopyFloats);
             stream.Fill(_from, 1f);
@@ -332,8 +339,14 @@ internal static unsafe class CpuCompare
             stream.Synchronize();
         }
 
+        /// <summary>Floats of the read stream's array: 256 MiB, beyond any cache here.</summary>
+        public const long ReadFloats = 64L << 20;
+
         /// <summary>Median copy rate of the samples since <see cref="Clear"/>, GB/s (bytes read + written).</summary>
         public double CopyGBs => Median(_copy);
+
+        /// <summary>Median read-stream rate of the samples since <see cref="Clear"/>, GB/s (bytes read; each sample the better of 1 and 4 streams a thread).</summary>
+        public double ReadGBs => Median(_read);
 
         /// <summary>Median FMA rate of the samples since <see cref="Clear"/>, GFLOP/s (NaN without a probe).</summary>
         public double PeakGflops => _peak.Count == 0 ? double.NaN : Median(_peak);
@@ -346,9 +359,10 @@ internal static unsafe class CpuCompare
         {
             _copy.Clear();
             _peak.Clear();
+            _read.Clear();
         }
 
-        /// <summary>One copy sample and one FMA sample.</summary>
+        /// <summary>One copy sample, one FMA sample and one read-stream sample.</summary>
         public void Sample()
         {
             double ms = Block(() =>
@@ -366,10 +380,25 @@ internal static unsafe class CpuCompare
                 });
                 _peak.Add(_flopsPerBurst / ms / 1e6);
             }
+
+            double best = 0;
+            foreach (int streams in new[] { 1, 4 })
+            {
+                ms = Block(() => ReadStream(_readFrom, ReadFloats, _threads, streams));
+                best = Math.Max(best, ReadFloats * sizeof(float) / ms / 1e6);
+            }
+
+            _read.Add(best);
         }
 
         public void Dispose()
         {
+            if (_readFrom != null)
+            {
+                Backends.Cpu.CpuMemory.Free(_readFrom);
+                _readFrom = null;
+            }
+
             _from.Buffer.Dispose();
             _to.Buffer.Dispose();
             _scratch?.Buffer.Dispose();
@@ -435,76 +464,104 @@ internal static unsafe class CpuCompare
     }
 
     /// <summary>
-    /// Read-only bandwidth of <paramref name="threads"/> threads summing a 256 MiB array (beyond any cache), each thread
-    /// its part as 4 and as 12 long streams side by side: the best of seven passes of either, as STREAM reports. The
-    /// decode kernels read B as four runs (one and two rows of A) or as 12 rows at a time (the broadcast tiles), and
-    /// which draws more depends on the CPU: one core of an AMD EPYC (Zen 5) read four streams at 38–43 GB/s and twelve
-    /// at 30–34, one of an Intel Xeon (Ice Lake) four at 14–15 and twelve at 16–17 (C, the same machines).
+    /// One read-only pass of <paramref name="threads"/> threads over <paramref name="floats"/> floats at
+    /// <paramref name="p"/>, each thread its part as <paramref name="streams"/> (1 or 4) long streams side by side: one
+    /// stream as a copy reads, four as the decode kernels read B's runs for one and two rows of A. Which draws more
+    /// depends on the CPU and the phase (one Zen 4 core, 25 ms samples: 27–30 GB/s either way, two cores 26–38).
     /// </summary>
-    private static double ReadStreamGBs(int threads)
+    private static void ReadStream(float* p, long floats, int threads, int streams)
     {
-        const long Floats = 64L << 20;
-        float* p = (float*)Backends.Cpu.CpuMemory.Allocate(Floats * sizeof(float)); // as the device's buffers (huge pages)
-        try
+        var gate = new Lock();
+        float sink = 0;
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
         {
-            new Span<float>(p, (int)Floats).Fill(1f);
-            var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
-            double best = 0, sink = 0;
-            foreach (int streams in new[] { 4, 12 })
+            long s = floats * t / threads, e = floats * (t + 1) / threads;
+            float total = Sum(p + s, e - s, streams);
+            lock (gate)
             {
-                for (int pass = 0; pass < 7; pass++)
-                {
-                    long t0 = Stopwatch.GetTimestamp();
-                    Parallel.For(0, threads, options, t =>
-                    {
-                        long s = Floats * t / threads, e = Floats * (t + 1) / threads;
-                        float total = Sum(p + s, e - s, streams);
-                        lock (options)
-                        {
-                            sink += total;
-                        }
-                    });
-                    best = Math.Max(best, Floats * sizeof(float) / Stopwatch.GetElapsedTime(t0).TotalSeconds / 1e9);
-                }
+                sink += total;
             }
+        });
 
-            return sink > 0 ? best : double.NaN;
-        }
-        finally
+        if (float.IsNaN(sink))
         {
-            Backends.Cpu.CpuMemory.Free(p);
+            throw new InvalidOperationException("the read stream's array holds a NaN"); // keeps the sum live
         }
 
-        // The range as `streams` long streams side by side (equal parts), a 64-byte line of each per step.
+        // The range as `streams` (1 or 4) long streams side by side (equal parts), a 64-byte line of each per step into
+        // accumulators the JIT keeps in registers. (Accumulators in a stackalloc'd array, as this was first written, made
+        // every add a store and a reload: one Zen 4 core then read 12–20 GB/s where these loops read 28–30.)
         static float Sum(float* x, long count, int streams)
         {
-            long part = count / streams / 16 * 16;
-            Vector256<float>* acc = stackalloc Vector256<float>[2 * streams];
-            for (int j = 0; j < 2 * streams; j++)
+            bool four = streams == 4;
+            long end = four ? count / 64 * 16 : count / 64 * 64, step = four ? 16 : 64, done = four ? 4 * end : end;
+            float* x1 = x + end, x2 = x + (2 * end), x3 = x + (3 * end);
+            float total = 0;
+            long i = 0;
+            if (Vector512.IsHardwareAccelerated)
             {
-                acc[j] = Vector256<float>.Zero;
-            }
-
-            for (long i = 0; i < part; i += 16)
-            {
-                for (int j = 0; j < streams; j++)
+                Vector512<float> a0 = Vector512<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
+                if (four)
                 {
-                    float* q = x + (j * part) + i;
-                    acc[2 * j] += Vector256.Load(q);
-                    acc[(2 * j) + 1] += Vector256.Load(q + 8);
+                    for (; i < end; i += step)
+                    {
+                        a0 += Vector512.Load(x + i);
+                        a1 += Vector512.Load(x1 + i);
+                        a2 += Vector512.Load(x2 + i);
+                        a3 += Vector512.Load(x3 + i);
+                    }
                 }
+                else
+                {
+                    for (; i < end; i += step)
+                    {
+                        a0 += Vector512.Load(x + i);
+                        a1 += Vector512.Load(x + i + 16);
+                        a2 += Vector512.Load(x + i + 32);
+                        a3 += Vector512.Load(x + i + 48);
+                    }
+                }
+
+                total = Vector512.Sum((a0 + a1) + (a2 + a3));
+            }
+            else
+            {
+                Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+                if (four)
+                {
+                    for (; i < end; i += step)
+                    {
+                        a0 += Vector256.Load(x + i);
+                        a1 += Vector256.Load(x + i + 8);
+                        a2 += Vector256.Load(x1 + i);
+                        a3 += Vector256.Load(x1 + i + 8);
+                        a4 += Vector256.Load(x2 + i);
+                        a5 += Vector256.Load(x2 + i + 8);
+                        a6 += Vector256.Load(x3 + i);
+                        a7 += Vector256.Load(x3 + i + 8);
+                    }
+                }
+                else
+                {
+                    for (; i < end; i += step)
+                    {
+                        a0 += Vector256.Load(x + i);
+                        a1 += Vector256.Load(x + i + 8);
+                        a2 += Vector256.Load(x + i + 16);
+                        a3 += Vector256.Load(x + i + 24);
+                        a4 += Vector256.Load(x + i + 32);
+                        a5 += Vector256.Load(x + i + 40);
+                        a6 += Vector256.Load(x + i + 48);
+                        a7 += Vector256.Load(x + i + 56);
+                    }
+                }
+
+                total = Vector256.Sum(((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)));
             }
 
-            Vector256<float> all = Vector256<float>.Zero;
-            for (int j = 0; j < 2 * streams; j++)
+            for (long r = done; r < count; r++)
             {
-                all += acc[j];
-            }
-
-            float total = Vector256.Sum(all);
-            for (long i = streams * part; i < count; i++)
-            {
-                total += x[i];
+                total += x[r];
             }
 
             return total;
