@@ -351,8 +351,11 @@ internal static unsafe class CpuCompare
         /// <summary>Median FMA rate of the samples since <see cref="Clear"/>, GFLOP/s (NaN without a probe).</summary>
         public double PeakGflops => _peak.Count == 0 ? double.NaN : Median(_peak);
 
-        /// <summary>min(FMA peak, intensity × copy) from the samples since <see cref="Clear"/> (the run-start peak where there is no probe).</summary>
-        /// <summary>min(compute peak, intensity × copy): the compute peak the FMA probe's times <paramref name="computeScale"/> (2 where BF16 runs on VDPBF16PS: 32 multiply-adds per instruction, not 16).</summary>
+        /// <summary>
+        /// min(compute peak, intensity × copy) from the samples since <see cref="Clear"/>: the compute peak the FMA
+        /// probe's (the run-start peak where there is no probe) times <paramref name="computeScale"/> (2 where BF16 runs
+        /// on VDPBF16PS: 32 multiply-adds per instruction, not 16).
+        /// </summary>
         public double Bound(double intensity, RooflineFigures roof, double computeScale = 1) => Math.Min(computeScale * (double.IsNaN(PeakGflops) ? roof.PeakGflops : PeakGflops), intensity * CopyGBs);
 
         public void Clear()

@@ -4,8 +4,9 @@ using System.Threading;
 namespace Backends.Cpu;
 
 /// <summary>
-/// 64-byte aligned native memory (<see cref="CpuMemory"/>: 2 MiB aligned and advised for huge pages from 4 MiB on Linux). Reference counted: work queued on a stream holds a reference, so disposing the
-/// buffer while work that uses it is still queued frees the memory only after that work has run.
+/// 64-byte aligned native memory (<see cref="CpuMemory"/>: 2 MiB aligned and advised for huge pages from 4 MiB on
+/// Linux). Reference counted: work queued on a stream holds a reference, so disposing the buffer while work that uses
+/// it is still queued frees the memory only after that work has run.
 /// </summary>
 internal sealed unsafe class CpuBuffer : DeviceBuffer
 {

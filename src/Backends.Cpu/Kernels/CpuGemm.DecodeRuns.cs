@@ -121,8 +121,8 @@ internal static unsafe partial class CpuGemm
     /// L2 again, as many lines as it reads of B with four runs; six runs share each load of A among six B rows. In a
     /// kernel harness on one core of an AMD EPYC (Zen 5), on one B, GB/s of B: the four-run kernel with A held in L1
     /// read 44 (39 at K = 2048), with A streamed from L2 (K = 4096) 27–31, a one-row kernel 38–54. Both codes in one
-    /// build and one process on the same buffers, four runs → six (GB/s of B): one core 4×4096×4096 25.7 → 25.5, 27.9 → 31.1,
-    /// 26.1 → 26.3; 4×2048×7168 23.1 → 17.9 (once), 27.6 → 30.9, 27.4 → 30.7, 28.2 → 31.4; 4×7168×2048 29.0 → 31.7,
+    /// build and one process on the same buffers, four runs → six (GB/s of B): one core 4×4096×4096 25.7 → 25.5,
+    /// 27.9 → 31.1, 26.1 → 26.3; 4×2048×7168 23.1 → 17.9 (once), 27.6 → 30.9, 27.4 → 30.7, 28.2 → 31.4; 4×7168×2048 29.0 → 31.7,
     /// 28.3 → 30.0, 28.5 → 31.3; 3×4096×4096 28.6 → 31.4; 3×2048×7168 28.6 → 32.1; two cores 4×4096×4096 47.4 → 50.0,
     /// 43.2 → 44.7; 4×2048×7168 49.3 → 52.7, 38.1 → 37.4; 4×7168×2048 29.5 → 31.1, 37.5 → 38.5. With A in L1 (K =
     /// 1024) they measured even (29.5 → 30.0, 59.7 → 60.0), and six lost 8% in the harness. Not measured on Intel.
