@@ -123,6 +123,7 @@ internal static unsafe class CpuCompare
         Console.WriteLine($"## {threads} thread{(threads == 1 ? string.Empty : "s")} (Environment.ProcessorCount = {Environment.ProcessorCount})");
         Console.WriteLine(OpenBlas.Describe());
         Console.WriteLine($"memory (ours, OpenBLAS's copies and the read stream alike): {Backends.Cpu.CpuMemory.Status}");
+        Console.WriteLine($"our kernels' tuning profile: {Backends.Cpu.CpuTuning.Describe()}");
         RooflineFigures roof = Part("decode") || Part("bf16") ? RooflineMeter.Measure(cpu) : new RooflineFigures { DeviceId = cpu.Id, DeviceName = cpu.Info.Name, PeakGflops = double.NaN, BandwidthGBs = double.NaN };
         // The run-start roof is measured for the decode part only (its % of run-start roof column); other parts say so.
         Console.WriteLine(double.IsNaN(roof.PeakGflops)

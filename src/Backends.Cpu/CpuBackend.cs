@@ -34,6 +34,7 @@ public sealed class CpuBackend : Backend
             new("simd", Simd()),
             new("caches", CpuCaches.Describe()),
             new("gemm blocking", CpuGemm.Blocking),
+            new("tuning", CpuTuning.Describe()),
             new("bf16 gemm", CpuBf16Dot.Status),
             new("os", RuntimeInformation.OSDescription),
             new("runtime", RuntimeInformation.FrameworkDescription),

@@ -35,16 +35,14 @@ public static class CpuCaches
     public static bool Detected => s_sizes.Value.Detected;
 
     /// <summary>
-    /// Whether CPUID names the vendor "GenuineIntel". Kernels whose best memory access pattern was measured to differ
-    /// between Intel and AMD cores (how many streams one core should read at once) ask this; each such use documents
-    /// both measurements.
+    /// Whether CPUID names the vendor "GenuineIntel": <see cref="CpuTuning"/> then chooses its Intel profile (the memory
+    /// access patterns measured to differ between Intel and AMD cores, such as how many streams one core reads at once).
     /// </summary>
     internal static bool IsIntel { get; } = X86Base.IsSupported && VendorIs(0x756E6547, 0x6C65746E, 0x49656E69);
 
     /// <summary>
     /// Whether CPUID names an AMD CPU of family 19h (Zen 3 and Zen 4; of those only Zen 4 has the AVX-512 that the
-    /// kernels asking this need; Zen 5 is family 1Ah). A kernel whose best access pattern was measured to differ between
-    /// Zen 4 and Zen 5 asks this and documents both measurements.
+    /// kernels tuned for it need; Zen 5 is family 1Ah): <see cref="CpuTuning"/> then chooses its Zen 4 profile.
     /// </summary>
     internal static bool IsAmdFamily19h { get; } = X86Base.IsSupported && VendorIs(0x68747541, 0x444D4163, 0x69746E65) && Family() == 0x19;
 

@@ -40,9 +40,9 @@ internal static unsafe partial class CpuGemm
     /// that took only triples (96, 136..152) within ±2%; 176..300 rows +0–3.6%, 384 even; two cores 64 rows 175.8 →
     /// 212.1, 112 rows 196.1 → 209.7, 128 rows 157.9 → 170.5. The grouped GEMM of the moe-prefill preset (32 experts of
     /// 110..151 rows) against one dense GEMM of the same FLOPs: one core 0.931 → 0.952 and 0.906 → 0.943, two cores
-    /// 0.910 → 0.920. Not measured on other CPUs, which keep the triples and pairs.
+    /// 0.910 → 0.920. Not measured on other CPUs, which keep the triples and pairs (the Zen 4 profile of <see cref="CpuTuning"/>).
     /// </summary>
-    private static readonly bool BroadcastQuads = CpuCaches.IsAmdFamily19h;
+    private static readonly bool BroadcastQuads = CpuTuning.Current.BroadcastQuads;
 
     /// <summary>
     /// How the unpacked-B path covers <c>m</c> rows of A: <see cref="Quads"/> 64-row, <see cref="Triples"/> 48-row and

@@ -92,12 +92,12 @@ internal static unsafe partial class CpuGemm
     }
 
     /// <summary>
-    /// Runs of B rows that one row of A reads side by side: 8 on Intel cores, 4 elsewhere. Measured (one core, B out of
+    /// Runs of B rows that one row of A reads side by side (<see cref="CpuTuning.OneRowRuns"/>): 8 on Intel cores, 4 elsewhere. Measured (one core, B out of
     /// cache, A/B in one process): on an Intel Xeon (Ice Lake) eight runs against four 1×4096×4096 7.0 → 7.5 GFLOP/s,
     /// 1×2048×7168 7.5 → 8.1, 1×7168×2048 7.2 → 7.9 (in C there, 4 / 8 / 12 read streams drew 15 / 17 / 17 GB/s); on an
     /// AMD EPYC (Zen 5) four long streams read 38–43 GB/s and twelve 30–34 (C), so AMD keeps four.
     /// </summary>
-    internal static readonly int OneRowRuns = CpuCaches.IsIntel ? 8 : 4;
+    internal static readonly int OneRowRuns = CpuTuning.Current.OneRowRuns;
 
     /// <summary>
     /// As <see cref="DotsRuns4{TOps, TVec}"/> with eight runs of B rows side by side (rows i, per + i, …, 7·per + i):

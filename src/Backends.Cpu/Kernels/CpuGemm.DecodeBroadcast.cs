@@ -30,7 +30,7 @@ internal static unsafe partial class CpuGemm
 
     /// <summary>
     /// Whether the 5..8-row tile (<see cref="QuadPairTile12{TB}"/>) fetches its twelve B rows ahead (<see
-    /// cref="DecodePrefetch"/>): not on AMD family 19h (Zen 4), where the fetch cost that tile 10–25% while the 9..16-row
+    /// cref="DecodePrefetch"/>): not in the Zen 4 profile of <see cref="CpuTuning"/> (AMD family 19h), where the fetch cost that tile 10–25% while the 9..16-row
     /// tile's fetch still gained 3–5%. Measured on one Zen 4 core (EPYC, B out of cache, the whole GEMM A/B in one
     /// process, GFLOP/s with the fetch → without): 8×4096×4096 59.5 → 74.1, 8×2048×7168 60.5 → 74.6, 8×7168×2048 60.0 →
     /// 72.5; two cores 8×4096×4096 93.8 → 104.6, 8×2048×7168 95.2 → 116.1, 5×4096×4096 64.2 → 70.7, 6×7168×2048 77.3 →
@@ -42,7 +42,7 @@ internal static unsafe partial class CpuGemm
     /// 104×2048×7168 102.4 / 101.1, 56×1408×2048 88.7 / 88.8 GFLOP/s with / without; 8×4096×4096 in the same runs
     /// 48.1 / 56.3).
     /// </summary>
-    private static readonly bool PairTileFetches = !CpuCaches.IsAmdFamily19h;
+    private static readonly bool PairTileFetches = CpuTuning.Current.PairTileFetches;
 
     /// <summary>
     /// Chunks of tiles per worker in the broadcast decode path (<see cref="CpuParallel.For"/>'s default is 4). Each

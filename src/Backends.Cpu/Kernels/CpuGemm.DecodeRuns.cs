@@ -113,7 +113,7 @@ internal static unsafe partial class CpuGemm
 
     /// <summary>
     /// Runs of B rows <see cref="DecodeRuns4"/> walks side by side for a packed A of <paramref name="aFloats"/> floats:
-    /// six (<see cref="RunsSix"/>) where A takes more than half of L1 and on AMD family 19h (Zen 4), else four
+    /// six (<see cref="RunsSix"/>) where A takes more than half of L1 and in the Zen 4 profile of <see cref="CpuTuning"/>, else four
     /// (<see cref="RunsQuad"/>).
     /// </summary>
     /// <remarks>
@@ -135,7 +135,10 @@ internal static unsafe partial class CpuGemm
     /// 4×2048×512 27.7 → 31.2; two cores 4×4096×4096 45.0 → 51.6, 4×2048×7168 46.0 → 51.6, 4×8192×1024 46.9 → 58.5,
     /// 4×4096×1024 41.3 → 46.3, 3×8192×1024 39.7 → 45.2, 4×2048×512 35.2 → 44.8. So Zen 4 takes six runs at every K.
     /// </remarks>
-    private static int RunsFor(long aFloats) => CpuCaches.IsAmdFamily19h || aFloats * sizeof(float) > CpuCaches.L1 / 2 ? 6 : 4;
+    private static int RunsFor(long aFloats) => SixRunsAlways || aFloats * sizeof(float) > CpuCaches.L1 / 2 ? 6 : 4;
+
+    /// <summary>Whether the 3..4-row runs take six at every K (<see cref="CpuTuning.SixRunsAlways"/>: Zen 4; see <see cref="RunsFor"/>).</summary>
+    private static readonly bool SixRunsAlways = CpuTuning.Current.SixRunsAlways;
 
     /// <summary>
     /// dst[s·64 + 16i + j] = src[i·ld + 16s + j] for s &lt; <paramref name="steps"/>, i &lt; 4, j &lt; 16, with 0 for the

@@ -26,7 +26,7 @@ internal static unsafe class CpuFused
 
     /// <summary>
     /// Whether silu, swiglu and rmsnorm's four-row sweep fetch their inputs <see cref="StreamAhead"/> floats on (rope and
-    /// the narrowing cast always do): not on AMD family 19h (Zen 4), where its own prefetchers kept ahead and the fetch
+    /// the narrowing cast always do): not in the Zen 4 profile (<see cref="CpuTuning"/>), where its own prefetchers kept ahead and the fetch
     /// cost time. A/B in one process on the same buffers (GB/s, fetch → none; one core, then two): swiglu 4096×4096
     /// 18.1 → 23.9, 17.0 → 23.6, 20.4 → 22.9; 33.1 → 39.5, 34.8 → 39.5 (the fetch 2 KiB ahead instead of 4: 16.4 →
     /// 19.3, 17.0 → 21.0); rmsnorm 1024×7168 24.4 → 26.0, 20.9 → 22.6, 19.6 → 21.3; 40.3 → 42.7, 39.8 → 41.4; silu
@@ -34,7 +34,7 @@ internal static unsafe class CpuFused
     /// even (30.1 / 30.3, 24.1 / 25.2; 42.2 / 41.1, 41.0 / 41.6) and rope lost without it (36.9 → 34.3, 30.4 → 29.8),
     /// so they keep theirs.
     /// </summary>
-    private static readonly bool StreamFetches = !CpuCaches.IsAmdFamily19h;
+    private static readonly bool StreamFetches = CpuTuning.Current.StreamFetches;
 
     /// <summary>
     /// Fetches into L1 the lines <see cref="StreamAhead"/> floats past <paramref name="p"/> .. <paramref name="p"/> +
@@ -767,7 +767,7 @@ internal static unsafe class CpuFused
 
     /// <summary>
     /// Whether a softmax row's fetch of the next row starts in its max sweep (see the staged SoftmaxRow): not on AMD
-    /// family 19h (Zen 4). There a core computes the row's exponentials more slowly than memory brings the row (the
+    /// family 19h (the Zen 4 profile of <see cref="CpuTuning"/>). There a core computes the row's exponentials more slowly than memory brings the row (the
     /// 512-bit operations take two cycles of its 256-bit units: 3.5–4.1 ns per 16 floats in L1, against 3.4 ns for a
     /// copy of them), so the exp sweep lasts long enough to bring in all of the next row, and fetching a quarter of it
     /// during the max sweep only competes with that sweep's own reads from memory. A/B in one process on one Zen 4
@@ -775,7 +775,7 @@ internal static unsafe class CpuFused
     /// 1024×8192 19.5 → 22.1, 4096×2048 13.8 → 14.7, 8192×1024 14.7 → 15.2, 512×16384 15.9 → 17.0; two cores
     /// 2048×4096 27.9 → 30.4, 30.6 → 36.1, 1024×8192 27.6 → 30.0, 4096×2048 31.2 → 32.6.
     /// </summary>
-    private static readonly bool SoftmaxEarlyFetch = !CpuCaches.IsAmdFamily19h;
+    private static readonly bool SoftmaxEarlyFetch = CpuTuning.Current.SoftmaxEarlyFetch;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SoftmaxRow<TOps, TVec, TScale>(float* x, float* y, int kept, int cols, float scale, float* next, float* stage, ref SoftmaxPending pending)
@@ -1510,7 +1510,7 @@ internal static unsafe class CpuFused
 
     /// <summary>
     /// Whether moe-unpermute fetches the next token's rows into L1 while it sums a token's <paramref name="k"/> choices
-    /// (<see cref="WeightedSum"/>'s next rows): on Intel cores always, elsewhere for k ≤ 4 only. With more choices the
+    /// (<see cref="WeightedSum"/>'s next rows): in the Intel profile of <see cref="CpuTuning"/> always, elsewhere for k ≤ 4 only. With more choices the
     /// fetch doubles the row streams one core reads (sixteen at k = 8), and on an AMD EPYC (Zen 5) that read slower than
     /// the rows alone with the hardware prefetchers: both codes in one process on the same buffers, the fetch's time /
     /// the rows alone (then four vectors a step), T=512 H=7168, one core k = 8 1.34, 1.32, 1.34, k = 6 1.13, k = 5 1.12,
@@ -1518,7 +1518,10 @@ internal static unsafe class CpuFused
     /// At k = 2 the fetch wins there (its time / none's 0.68–0.90 at H=7168 and 0.54–0.82 at T=4096 H=2048), at k = 4
     /// they measured even. On an Intel Xeon (Ice Lake) the fetch had gained at k = 8 (see <see cref="WeightedSum"/>).
     /// </summary>
-    internal static bool FetchesNextToken(int k) => k <= 4 || CpuCaches.IsIntel;
+    internal static bool FetchesNextToken(int k) => k <= 4 || UnpermuteFetchesAlways;
+
+    /// <summary>Whether moe-unpermute fetches the next token's rows at every k (<see cref="CpuTuning.UnpermuteFetchesAlways"/>; see <see cref="FetchesNextToken"/>).</summary>
+    private static readonly bool UnpermuteFetchesAlways = CpuTuning.Current.UnpermuteFetchesAlways;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WeightedSum<TOps, TVec, TStore>(float** rows, float* w, int count, float* y, int n, float* zeros, float** next, int nextCount)
