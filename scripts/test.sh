@@ -3,7 +3,9 @@
 # Builds native/cann/acl-sim and points BACKENDS_ASCENDCL_PATH at it, so cann:0 runs on the AscendCL stand-in.
 # BACKENDS_REQUIRE=cpu,opencl,cuda-emu,cann makes a missing device a failure instead of a skip; BACKENDS_SEED=N replays a run.
 # A full run (no arguments) then repeats the CPU tests at 256- and 128-bit vector widths (DOTNET_EnableAVX512=0,
-# DOTNET_EnableAVX2=0), so every fallback width of the CPU kernels is exercised on an AVX-512 machine too.
+# DOTNET_EnableAVX2=0), so every fallback width of the CPU kernels is exercised on an AVX-512 machine too, and once
+# with the CPU tuning profile this CPU would not choose (BACKENDS_CPU_TUNING: intel on AMD family 19h, else zen4),
+# so each profile switch's other paths run too.
 # The last line printed is the total: "N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +37,18 @@ if [ $# -eq 0 ]; then
       --logger "console;verbosity=minimal" \
       --results-directory TestResults || rc=$?
   done
+
+  # The tuning profile's other choices (software fetches, decode runs, the unpacked-B layout: docs/cpu.md, "Tuning
+  # profile"): intel and zen4 differ in every one of them, so on an Intel or Zen 4 CPU this pass and the main run take
+  # both sides of each (elsewhere the generic profile and zen4 share the one-row runs and the unpermute fetch).
+  family=$(grep -m1 '^cpu family' /proc/cpuinfo 2>/dev/null | grep -o '[0-9]*$')
+  if grep -qm1 'AuthenticAMD' /proc/cpuinfo 2>/dev/null && [ "$family" = "25" ]; then other=intel; else other=zen4; fi
+  echo "test.sh: the CPU tests with BACKENDS_CPU_TUNING=$other"
+  BACKENDS_CPU_TUNING=$other dotnet test tests/Backends.Tests -c Release --no-build --nologo \
+    --filter "DisplayName~cpu:0|FullyQualifiedName~Backends.Tests.Cpu" \
+    --logger "trx;LogFilePrefix=cpu-tuning-$other" \
+    --logger "console;verbosity=minimal" \
+    --results-directory TestResults || rc=$?
 fi
 
 passed=0; failed=0; skipped=0; files=0
