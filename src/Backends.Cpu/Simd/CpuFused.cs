@@ -479,14 +479,14 @@ internal static unsafe class CpuFused
     /// 82% for the code before in two alternating pairs; this way 77–82% against 68–75% in three).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static float SoftmaxTail<TOps, TVec, TScale>(float* x, float* e, int count, TVec s, TVec mv)
+    private static float SoftmaxTail<TOps, TVec, TScale>(float* x, float* e, int count, TVec s, TVec mv, bool exp2, TVec k, TVec c)
         where TOps : IVecOps<TVec>
         where TVec : struct
         where TScale : struct, IScale
     {
         float* t = stackalloc float[MaxLanes];
         TailIn<TOps, TVec>(x, count, t);
-        TOps.Store(t, TOps.FastExpNonPositive(TOps.Subtract(Scale<TOps, TVec, TScale>(TOps.Load(t), s), mv)));
+        TOps.Store(t, SoftmaxExp<TOps, TVec, TScale>(TOps.Load(t), s, mv, exp2, k, c));
         float sum = 0;
         for (int j = 0; j < count; j++)
         {
@@ -777,6 +777,43 @@ internal static unsafe class CpuFused
     /// </summary>
     private static readonly bool SoftmaxEarlyFetch = CpuTuning.Current.SoftmaxEarlyFetch;
 
+    /// <summary>log2 e in float64.</summary>
+    private const double Log2E = 1.4426950408889634;
+
+    /// <summary>
+    /// The largest |max| of a row whose exponentials <see cref="SoftmaxExp{TOps, TVec, TScale}"/> computes as
+    /// 2^(x·k + c): c = −max·log2 e rounded to float32 carries an error of at most half its ulp, 2^−8 here, which shifts
+    /// every exponent of the row alike and so scales every exponential and their sum by the same factor below 1.003,
+    /// which the division by the sum removes. Larger maxima (and ±∞, NaN) take the subtract-first exp.
+    /// </summary>
+    private const float SoftmaxExp2MaxLimit = 65536f;
+
+    /// <summary>
+    /// The exponentials of softmax's sweep 2. With 512-bit vectors and <paramref name="exp2"/> (the row's |max| at most
+    /// <see cref="SoftmaxExp2MaxLimit"/>): 2^(x·k + c) with k = scale·log2 e and c = −max·log2 e (<see
+    /// cref="Vec512.Exp2Fma"/>), one FMA where the subtract-first form takes a multiply by the scale, a subtraction, a
+    /// multiply by log2 e and the reduction by ln 2. The exponent's rounding error is that of x·scale − max in the other
+    /// form, |x·scale − max|·2^−24 relative, and c's rounding scales the row's exponentials and their sum alike. Else
+    /// e^(x·scale − max) by <see cref="IVecOps{TVec}.FastExpNonPositive"/>. Measured on one Zen 4 core: the sweep alone
+    /// on a 4096-float row in L1 3.0 → 2.6 ns per 16 floats; the whole softmax, 2048×4096 from memory, both forms in
+    /// one process on the same buffers (median GB/s): one core 21.1 → 22.0, 20.6 → 22.0, 21.8 → 23.3, scaled (0.088)
+    /// 19.1 → 22.5, 21.4 → 24.7; 1024×8192 21.7 → 23.0; two cores 33.8 → 35.4, 39.1 → 40.4, scaled 31.1 → 32.9.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVec SoftmaxExp<TOps, TVec, TScale>(TVec v, TVec s, TVec mv, bool exp2, TVec k, TVec c)
+        where TOps : IVecOps<TVec>
+        where TVec : struct
+        where TScale : struct, IScale
+    {
+        if (typeof(TVec) == typeof(Vector512<float>) && exp2)
+        {
+            Vector512<float> r = Vec512.Exp2Fma(Unsafe.As<TVec, Vector512<float>>(ref v), Unsafe.As<TVec, Vector512<float>>(ref k), Unsafe.As<TVec, Vector512<float>>(ref c));
+            return Unsafe.As<Vector512<float>, TVec>(ref r);
+        }
+
+        return TOps.FastExpNonPositive(TOps.Subtract(Scale<TOps, TVec, TScale>(v, s), mv));
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SoftmaxRow<TOps, TVec, TScale>(float* x, float* y, int kept, int cols, float scale, float* next, float* stage, ref SoftmaxPending pending)
         where TOps : IVecOps<TVec>
@@ -851,8 +888,11 @@ internal static unsafe class CpuFused
             }
 
             // Sweep 2: e = exp(scale·x − max) into y, summed (x − max ≤ 0, or NaN: FastExpNonPositive, two instructions
-            // fewer than FastExp; one core, 2048×4096 from memory, A/B in one process: 13–16% less time a row). Sweep 3: y · (1/sum).
+            // fewer than FastExp; one core, 2048×4096 from memory, A/B in one process: 13–16% less time a row), or with
+            // 512-bit vectors and a moderate max 2^(x·k + c), proportional to it (see SoftmaxExp). Sweep 3: y · (1/sum).
             TVec mv = TOps.Broadcast(max), acc = TOps.Zero, acc2 = TOps.Zero, acc3 = TOps.Zero, acc4 = TOps.Zero;
+            bool exp2 = typeof(TVec) == typeof(Vector512<float>) && Math.Abs(max) <= SoftmaxExp2MaxLimit;
+            TVec k = TOps.Broadcast((float)((TScale.Apply ? scale : 1.0) * Log2E)), c = TOps.Broadcast((float)(-max * Log2E));
             float sum = 0;
             // Four vectors a step (four independent exp chains; then two and one for the rest): against two a step, A/B
             // in one process on one core, 2048×4096 62–63% → 66–67% of a same-run copy (three pairs), 8192×1000 48% →
@@ -875,10 +915,10 @@ internal static unsafe class CpuFused
                     }
                 }
 
-                TVec e0 = TOps.FastExpNonPositive(TOps.Subtract(Scale<TOps, TVec, TScale>(TOps.Load(x + i), s), mv));
-                TVec e1 = TOps.FastExpNonPositive(TOps.Subtract(Scale<TOps, TVec, TScale>(TOps.Load(x + i + w), s), mv));
-                TVec e2 = TOps.FastExpNonPositive(TOps.Subtract(Scale<TOps, TVec, TScale>(TOps.Load(x + i + (2 * w)), s), mv));
-                TVec e3 = TOps.FastExpNonPositive(TOps.Subtract(Scale<TOps, TVec, TScale>(TOps.Load(x + i + (3 * w)), s), mv));
+                TVec e0 = SoftmaxExp<TOps, TVec, TScale>(TOps.Load(x + i), s, mv, exp2, k, c);
+                TVec e1 = SoftmaxExp<TOps, TVec, TScale>(TOps.Load(x + i + w), s, mv, exp2, k, c);
+                TVec e2 = SoftmaxExp<TOps, TVec, TScale>(TOps.Load(x + i + (2 * w)), s, mv, exp2, k, c);
+                TVec e3 = SoftmaxExp<TOps, TVec, TScale>(TOps.Load(x + i + (3 * w)), s, mv, exp2, k, c);
                 TOps.Store(e + i, e0);
                 TOps.Store(e + i + w, e1);
                 TOps.Store(e + i + (2 * w), e2);
@@ -925,8 +965,8 @@ internal static unsafe class CpuFused
                     }
                 }
 
-                TVec e0 = TOps.FastExpNonPositive(TOps.Subtract(Scale<TOps, TVec, TScale>(TOps.Load(x + i), s), mv));
-                TVec e1 = TOps.FastExpNonPositive(TOps.Subtract(Scale<TOps, TVec, TScale>(TOps.Load(x + i + w), s), mv));
+                TVec e0 = SoftmaxExp<TOps, TVec, TScale>(TOps.Load(x + i), s, mv, exp2, k, c);
+                TVec e1 = SoftmaxExp<TOps, TVec, TScale>(TOps.Load(x + i + w), s, mv, exp2, k, c);
                 TOps.Store(e + i, e0);
                 TOps.Store(e + i + w, e1);
                 acc = TOps.Add(acc, e0);
@@ -936,7 +976,7 @@ internal static unsafe class CpuFused
             acc = TOps.Add(acc, acc2);
             for (; i + w <= kept; i += w)
             {
-                TVec ev = TOps.FastExpNonPositive(TOps.Subtract(Scale<TOps, TVec, TScale>(TOps.Load(x + i), s), mv));
+                TVec ev = SoftmaxExp<TOps, TVec, TScale>(TOps.Load(x + i), s, mv, exp2, k, c);
                 TOps.Store(e + i, ev);
                 acc = TOps.Add(acc, ev);
             }
@@ -945,7 +985,7 @@ internal static unsafe class CpuFused
             {
                 // The last partial vector by the same vector exp (see SoftmaxTail): equal inputs now give equal
                 // outputs wherever they sit.
-                sum += SoftmaxTail<TOps, TVec, TScale>(x + i, e + i, kept - i, s, mv);
+                sum += SoftmaxTail<TOps, TVec, TScale>(x + i, e + i, kept - i, s, mv, exp2, k, c);
             }
 
             sum += TOps.Sum(acc);

@@ -24,6 +24,122 @@ public sealed class CpuSimdTests
         CheckVariants<Vec512, Vector512<float>>(Vector512.IsHardwareAccelerated);
     }
 
+    /// <summary>
+    /// Vec512.Exp2Fma, the exp of softmax's 512-bit sweep: 2^u for u = x·k + c (one FMA) within 2.5 ulps where 2^u is
+    /// normal and within the smallest denormal where it is denormal, exact at integer u, 0 at and below −151 and for
+    /// −∞, NaN for NaN.
+    /// </summary>
+    [Fact]
+    public unsafe void Exp2Fma_IsWithinItsBound_AndIeeeAtTheEdges()
+    {
+        if (!Vector512.IsHardwareAccelerated)
+        {
+            return;
+        }
+
+        float* inp = stackalloc float[16];
+        float* outp = stackalloc float[16];
+        float Exp2(float x, float k, float c)
+        {
+            for (int i = 0; i < 16; i++)
+            {
+                inp[i] = x;
+            }
+
+            Vec512.Exp2Fma(Vector512.Load(inp), Vector512.Create(k), Vector512.Create(c)).Store(outp);
+            return outp[0];
+        }
+
+        Assert.True(float.IsNaN(Exp2(float.NaN, 1f, 0f)), "NaN");
+        Assert.Equal(0f, Exp2(float.NegativeInfinity, 1.5f, 3f));
+        Assert.Equal(0f, Exp2(-151f, 1f, 0f));
+        Assert.Equal(0f, Exp2(-1e30f, 1f, 0f));
+        for (int n = -149; n <= 0; n++)
+        {
+            Assert.Equal(MathF.ScaleB(1f, n), Exp2(n, 1f, 0f));
+            Assert.Equal(MathF.ScaleB(1f, n), Exp2(n - 40, 1f, 40f));
+        }
+
+        var rnd = new Random(20261203);
+        for (int i = 0; i < 50000; i++)
+        {
+            float k = i % 2 == 0 ? 1.44269504f : (float)(rnd.NextDouble() * 2), c = (float)(rnd.NextDouble() * 200) - 100;
+            float u = -(float)(rnd.NextDouble() * 150);
+            float x = (u - c) / k;
+            float exact = MathF.FusedMultiplyAdd(x, k, c);
+            double want = Math.Pow(2, exact), got = Exp2(x, k, c);
+            if (want >= Math.Pow(2, -126))
+            {
+                double ulps = Math.Abs(got - want) / (MathF.BitIncrement((float)want) - (float)want);
+                Assert.True(ulps <= 2.5, $"2^({x:R}·{k:R} + {c:R}) = {got:R}, expected {want:R}: {ulps:F2} ulps");
+            }
+            else
+            {
+                // The polynomial's error, then one rounding to the denormal grid.
+                Assert.True(Math.Abs(got - want) <= (3e-7 * want) + float.Epsilon, $"2^({x:R}·{k:R} + {c:R}) = {got:R}, expected the denormal {want:R}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Softmax rows whose max lies on either side of the magnitude up to which 512-bit vectors form the exponent with
+    /// one FMA (65536), scaled and not, with −∞ entries and ties: every output within 5e-7 + |x·scale − max|·1.2e-7
+    /// relative of float64 (the exponent's rounding; or 1e-36 absolute), each row summing to 1.
+    /// </summary>
+    [Theory]
+    [InlineData(1f)]
+    [InlineData(0.125f)]
+    public void Softmax_MatchesFloat64_OnBothSidesOfTheFusedExponentLimit(float scale)
+    {
+        const int Cols = 100, Seed = 20261204;
+        float[] maxima = [0f, 3f, -1000f, 8191f, 65535f / scale, 65536f / scale, 65537f / scale, -65540f / scale, 1e7f, 3e38f, -3e38f];
+        var rnd = new Random(Seed);
+        float[] xs = new float[maxima.Length * Cols];
+        for (int r = 0; r < maxima.Length; r++)
+        {
+            for (int j = 0; j < Cols; j++)
+            {
+                // Within 100/scale below the row's max (a spread the exp resolves), some −∞, the max itself twice.
+                float v = maxima[r] - (float)(rnd.NextDouble() * 100 / scale);
+                xs[(r * Cols) + j] = j is 7 or 50 ? maxima[r] : j % 13 == 0 ? float.NegativeInfinity : v;
+            }
+        }
+
+        using Device cpu = new BackendRegistry().AddCpu().Open("cpu:0");
+        using DeviceStream s = cpu.CreateStream();
+        TensorView x = cpu.Allocate(DType.F32, maxima.Length, Cols), y = cpu.Allocate(DType.F32, maxima.Length, Cols);
+        s.Write<float>(x, xs);
+        s.Fill(y, float.NaN);
+        cpu.Kernels.Softmax(s, x, y, new SoftmaxOptions { Scale = scale });
+        float[] ys = s.Read<float>(y);
+        for (int r = 0; r < maxima.Length; r++)
+        {
+            double m = double.NegativeInfinity, sum = 0, total = 0;
+            for (int j = 0; j < Cols; j++)
+            {
+                m = Math.Max(m, (double)(xs[(r * Cols) + j] * scale));
+            }
+
+            for (int j = 0; j < Cols; j++)
+            {
+                sum += Math.Exp((double)(xs[(r * Cols) + j] * scale) - m);
+            }
+
+            for (int j = 0; j < Cols; j++)
+            {
+                // Either exp's exponent (x·scale − max, or x·k + c) is rounded to float32: |x·scale − max|·2^−24 relative.
+                double d = (double)(xs[(r * Cols) + j] * scale) - m;
+                double want = Math.Exp(d) / sum, got = ys[(r * Cols) + j];
+                total += got;
+                Assert.True(
+                    got == want || Math.Abs(got - want) <= Math.Max((5e-7 + (Math.Abs(d) * 1.2e-7)) * want, 1e-36),
+                    $"row max {maxima[r]:R}, scale {scale}, column {j}: {got:R}, float64 {want:R} (seed {Seed})");
+            }
+
+            Assert.True(Math.Abs(total - 1) <= 1e-5, $"row max {maxima[r]:R}, scale {scale}: sums to {total:R}");
+        }
+    }
+
     [Fact]
     public void HalfToFloat_IsExact_ForEveryHalf()
     {
