@@ -784,7 +784,8 @@ internal static unsafe class CpuFused
     /// The largest |max| of a row whose exponentials <see cref="SoftmaxExp{TOps, TVec, TScale}"/> computes as
     /// 2^(x·k + c): c = −max·log2 e rounded to float32 carries an error of at most half its ulp, 2^−8 here, which shifts
     /// every exponent of the row alike and so scales every exponential and their sum by the same factor below 1.003,
-    /// which the division by the sum removes. Larger maxima (and ±∞, NaN) take the subtract-first exp.
+    /// which the division by the sum removes. Larger maxima (and ±∞, NaN), and a scale so large that scale·log2 e
+    /// overflows, take the subtract-first exp.
     /// </summary>
     private const float SoftmaxExp2MaxLimit = 65536f;
 
@@ -891,8 +892,9 @@ internal static unsafe class CpuFused
             // fewer than FastExp; one core, 2048×4096 from memory, A/B in one process: 13–16% less time a row), or with
             // 512-bit vectors and a moderate max 2^(x·k + c), proportional to it (see SoftmaxExp). Sweep 3: y · (1/sum).
             TVec mv = TOps.Broadcast(max), acc = TOps.Zero, acc2 = TOps.Zero, acc3 = TOps.Zero, acc4 = TOps.Zero;
-            bool exp2 = typeof(TVec) == typeof(Vector512<float>) && Math.Abs(max) <= SoftmaxExp2MaxLimit;
-            TVec k = TOps.Broadcast((float)((TScale.Apply ? scale : 1.0) * Log2E)), c = TOps.Broadcast((float)(-max * Log2E));
+            float k32 = (float)((TScale.Apply ? scale : 1.0) * Log2E);
+            bool exp2 = typeof(TVec) == typeof(Vector512<float>) && Math.Abs(max) <= SoftmaxExp2MaxLimit && float.IsFinite(k32);
+            TVec k = TOps.Broadcast(k32), c = TOps.Broadcast((float)(-max * Log2E));
             float sum = 0;
             // Four vectors a step (four independent exp chains; then two and one for the rest): against two a step, A/B
             // in one process on one core, 2048×4096 62–63% → 66–67% of a same-run copy (three pairs), 8192×1000 48% →

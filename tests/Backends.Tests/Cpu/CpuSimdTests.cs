@@ -140,6 +140,30 @@ public sealed class CpuSimdTests
         }
     }
 
+    /// <summary>
+    /// A scale near float's limit (scale·log2 e overflows float): a row of zeros and small values keeps its exact
+    /// softmax (uniform over the zeros), as the subtract-first exp gives it.
+    /// </summary>
+    [Fact]
+    public void Softmax_WithTheLargestScale_KeepsZeroRowsUniform()
+    {
+        using Device cpu = new BackendRegistry().AddCpu().Open("cpu:0");
+        using DeviceStream s = cpu.CreateStream();
+        const int Cols = 40;
+        TensorView x = cpu.Allocate(DType.F32, 2, Cols), y = cpu.Allocate(DType.F32, 2, Cols);
+        float[] xs = new float[2 * Cols];
+        xs[Cols + 3] = -1e-30f; // x·scale = −3.4e8: its exponential 0, the others uniform
+        s.Write<float>(x, xs);
+        s.Fill(y, float.NaN);
+        cpu.Kernels.Softmax(s, x, y, new SoftmaxOptions { Scale = float.MaxValue });
+        float[] ys = s.Read<float>(y);
+        for (int j = 0; j < Cols; j++)
+        {
+            Assert.Equal(1f / Cols, ys[j], 1e-7f);
+            Assert.Equal(j == 3 ? 0f : 1f / (Cols - 1), ys[Cols + j], 1e-7f);
+        }
+    }
+
     [Fact]
     public void HalfToFloat_IsExact_ForEveryHalf()
     {
